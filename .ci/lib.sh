@@ -1,0 +1,59 @@
+# Shared set-up for .ci/test, .ci/demo and .ci/run. Every step is idempotent.
+
+PYTHON_BIN="${PYTHON_BIN:-$(command -v python3.11 || command -v python3)}"
+VENV=".venv"
+EXTRAS="${DOCSITE_EXTRAS:-dev}"
+
+ensure_venv() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        echo "== creating $VENV with $PYTHON_BIN"
+        "$PYTHON_BIN" -m venv "$VENV"
+        "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    fi
+    # Reinstall only when the dependencies changed.
+    local stamp="$VENV/.docsite-installed"
+    local want
+    want="$(sha256sum pyproject.toml | cut -c1-16)-$EXTRAS"
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        echo "== installing docsite[$EXTRAS]"
+        # torch is pinned in pyproject (ml extra); pip takes the local CPU wheel.
+        "$VENV/bin/python" -m pip install --quiet -e ".[$EXTRAS]" 2>&1 \
+            | grep -v -E "is ignored: it is neither a file nor a directory" || true
+        "$VENV/bin/python" -c "import docsite, django, celery" || {
+            echo "installation failed" >&2
+            return 1
+        }
+        echo "$want" > "$stamp"
+    fi
+}
+
+redis_url() {
+    echo "${REDIS_URL:-redis://localhost:6379/0}"
+}
+
+redis_answers() {
+    "$VENV/bin/python" - "$(redis_url)" <<'PY' >/dev/null 2>&1
+import sys, redis
+redis.Redis.from_url(sys.argv[1], socket_connect_timeout=1).ping()
+PY
+}
+
+ensure_redis() {
+    if redis_answers; then
+        return 0
+    fi
+    if ! command -v redis-server >/dev/null 2>&1; then
+        echo "== installing redis-server"
+        (apt-get update -qq && apt-get install -y -qq redis-server) >/dev/null
+    fi
+    echo "== starting redis-server on 127.0.0.1:6379"
+    mkdir -p var
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" \
+        --appendonly no --dir "$PWD/var" --logfile "$PWD/var/redis.log"
+    for _ in $(seq 1 50); do
+        redis_answers && return 0
+        sleep 0.1
+    done
+    echo "redis-server did not answer on $(redis_url)" >&2
+    return 1
+}

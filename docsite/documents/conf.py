@@ -1,0 +1,32 @@
+"""Settings of the documents app, with their defaults.
+
+Read them through ``documents_setting(name)`` at call time, never at import,
+so that ``override_settings`` in tests and per-process changes take effect.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    # Parser plugins by entry-point name (group ``docsite.parsers``). A name
+    # missing here is off. OPTIONS go to the parser's constructor.
+    "PARSERS": {
+        "text": {"OPTIONS": {}},
+        "markdown": {"OPTIONS": {}},
+        "html": {"OPTIONS": {}},
+        "pdf": {"OPTIONS": {"max_pages": 1000}},
+        "docx": {"OPTIONS": {"max_uncompressed_bytes": 200 * 1024 * 1024}},
+    },
+    "MAX_UPLOAD_BYTES": 25 * 1024 * 1024,
+    "MAX_TEXT_CHARS": 2_000_000,
+    # Seconds one file may take to parse before it is refused.
+    "PARSE_TIMEOUT_SECONDS": 60,
+}
+
+
+def documents_setting(name: str) -> Any:
+    """Return ``settings.DOCSITE_<name>``, or its default."""
+    return getattr(settings, f"DOCSITE_{name}", DEFAULTS[name])

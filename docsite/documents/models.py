@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from django.db.models.functions import Left
+
+
+class Space(models.Model):
+    """A shelf of documents; groups decide who may read it and who may add to it.
+
+    Staff with the ``documents.view_all_spaces`` permission and superusers see
+    every space. Everyone else sees a space when it is public or when one of
+    their groups is among its viewer or editor groups.
+    """
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    is_public = models.BooleanField(
+        default=False, help_text="Every signed-in user may read this space."
+    )
+    viewer_groups = models.ManyToManyField(
+        Group, blank=True, related_name="viewable_spaces"
+    )
+    editor_groups = models.ManyToManyField(
+        Group, blank=True, related_name="editable_spaces"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("view_all_spaces", "Can view documents in every space")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def document_upload_to(instance: Document, filename: str) -> str:
+    return f"documents/{instance.space_id}/{instance.content_sha256[:2]}/{filename}"
+
+
+class Document(models.Model):
+    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="documents")
+    title = models.CharField(max_length=300)
+    source_file = models.FileField(
+        upload_to=document_upload_to, max_length=500, blank=True
+    )
+    original_filename = models.CharField(max_length=255, blank=True)
+    # Identifies where an import took the document from (a relative path or a
+    # JSONL id), so re-running an import updates it rather than adding a copy.
+    source_key = models.CharField(max_length=500, blank=True)
+    mime_type = models.CharField(max_length=100)
+    text = models.TextField()
+    # Cleaned HTML rendition for reading (Markdown, HTML, DOCX); empty for
+    # formats that read best as plain text.
+    html = models.TextField(blank=True)
+    language = models.CharField(max_length=16, blank=True)
+    word_count = models.PositiveIntegerField(default=0)
+    # sha256 of the extracted text: two files with the same text are the same
+    # document, and the apps key what they derive from it by this hash.
+    content_sha256 = models.CharField(max_length=64)
+    # The hash that document_analyze last ran on; differs from content_sha256
+    # while analysis is due.
+    analyzed_sha256 = models.CharField(max_length=64, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    search_vector = models.GeneratedField(
+        # to_tsvector fails above 1 MB, so very long texts are indexed by their
+        # first 300,000 characters.
+        expression=SearchVector("title", weight="A", config="english")
+        + SearchVector(Left("text", 300_000), weight="B", config="english"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["space", "content_sha256"],
+                name="document_unique_content_per_space",
+            ),
+            models.UniqueConstraint(
+                fields=["space", "source_key"],
+                condition=~models.Q(source_key=""),
+                name="document_unique_source_key_per_space",
+            ),
+        ]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="document_search_gin"),
+            models.Index(fields=["space", "-updated_at"], name="document_space_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def analysis_due(self) -> bool:
+        return self.analyzed_sha256 != self.content_sha256

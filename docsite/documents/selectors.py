@@ -1,0 +1,113 @@
+"""Reads of spaces and documents. Every selector that takes a user filters by
+what that user may see; callers never filter permissions themselves."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import Count, F, Q, QuerySet
+from django.http import Http404
+
+from .models import Document, Space
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def _sees_every_space(user: User) -> bool:
+    return bool(
+        user.is_active
+        and (user.is_superuser or user.has_perm("documents.view_all_spaces"))
+    )
+
+
+def space_list_visible(*, user: User) -> QuerySet[Space]:
+    """Return the spaces ``user`` may read."""
+    if not user.is_authenticated or not user.is_active:
+        return Space.objects.none()
+    if _sees_every_space(user):
+        return Space.objects.all()
+    groups = user.groups.all()
+    return Space.objects.filter(
+        Q(is_public=True) | Q(viewer_groups__in=groups) | Q(editor_groups__in=groups)
+    ).distinct()
+
+
+def space_list_editable(*, user: User) -> QuerySet[Space]:
+    """Return the spaces ``user`` may add documents to."""
+    if not user.is_authenticated or not user.is_active:
+        return Space.objects.none()
+    if user.is_superuser:
+        return Space.objects.all()
+    return Space.objects.filter(editor_groups__in=user.groups.all()).distinct()
+
+
+def space_ids_visible(*, user: User) -> QuerySet:
+    """Return the ids of the spaces ``user`` may read, as a subquery."""
+    return space_list_visible(user=user).values("pk")
+
+
+def space_list_with_counts(*, user: User) -> QuerySet[Space]:
+    return space_list_visible(user=user).annotate(
+        document_count=Count("documents", distinct=True)
+    )
+
+
+def space_get_visible(*, user: User, slug: str) -> Space:
+    """Return the space, or raise Http404 when it is missing or hidden from ``user``."""
+    space = space_list_visible(user=user).filter(slug=slug).first()
+    if space is None:
+        raise Http404("No such space.")
+    return space
+
+
+def document_list_visible(
+    *, user: User, space: Space | None = None, query: str = ""
+) -> QuerySet[Document]:
+    """Return the documents ``user`` may read, newest first.
+
+    With ``query``, keep only full-text matches (web-search syntax: quoted
+    phrases, ``or``, ``-word``) and order them by rank.
+    """
+    documents = Document.objects.filter(
+        space__in=space_ids_visible(user=user)
+    ).select_related("space")
+    if space is not None:
+        documents = documents.filter(space=space)
+    query = query.strip()
+    if query:
+        search = SearchQuery(query, search_type="websearch", config="english")
+        documents = (
+            documents.filter(search_vector=search)
+            .annotate(rank=SearchRank(F("search_vector"), search))
+            .order_by("-rank", "-updated_at")
+        )
+    return documents.defer("text", "html")
+
+
+def document_get_visible(*, user: User, document_id: int) -> Document:
+    """Return the document, or raise Http404 when it is missing or hidden.
+
+    A hidden document answers exactly like a missing one, so its existence
+    does not leak.
+    """
+    document = (
+        Document.objects.filter(pk=document_id, space__in=space_ids_visible(user=user))
+        .select_related("space", "created_by", "updated_by")
+        .first()
+    )
+    if document is None:
+        raise Http404("No such document.")
+    return document
+
+
+def document_user_can_edit(*, user: User, document: Document) -> bool:
+    return space_list_editable(user=user).filter(pk=document.space_id).exists()
+
+
+def document_list_due_analysis(*, limit: int = 500) -> list[int]:
+    """Return ids of documents whose text has not been analyzed yet."""
+    return list(
+        Document.objects.exclude(analyzed_sha256=F("content_sha256"))
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -1,0 +1,382 @@
+"""Writes of documents: ingestion from uploads, paths and text, updates, deletion
+and text analysis.
+
+Parsing happens before any transaction opens, so a slow or failing parser never
+holds a lock, and a refused file leaves nothing behind: no row and no stored
+file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+
+from . import signals
+from .conf import documents_setting
+from .dispatch import task_enqueue_on_commit
+from .exceptions import DocumentRejectedError, FileTooLargeError
+from .models import Document, Space
+from .parsers import parse_document
+from .parsers.base import ParsedDocument
+
+logger = logging.getLogger(__name__)
+
+Outcome = Literal["created", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    document: Document
+    outcome: Outcome
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _title_from(*, given: str, parsed: ParsedDocument, filename: str) -> str:
+    title = (
+        given or parsed.title or Path(filename).stem.replace("_", " ").replace("-", " ")
+    )
+    title = " ".join(title.split())
+    return title[:300] or "Untitled"
+
+
+def _check_size(*, size: int, filename: str) -> None:
+    limit = documents_setting("MAX_UPLOAD_BYTES")
+    if size > limit:
+        raise FileTooLargeError(
+            f"{filename} is {size / 1_048_576:.1f} MB; the limit is "
+            f"{limit / 1_048_576:.1f} MB."
+        )
+
+
+def _parse(*, content: bytes, filename: str) -> tuple[str, ParsedDocument, str]:
+    _check_size(size=len(content), filename=filename)
+    mime_type, parsed = parse_document(content, filename=filename)
+    return mime_type, parsed, text_sha256(parsed.text)
+
+
+def _store_file(document: Document, *, content: bytes, filename: str) -> None:
+    """Save the source file and remember it, so a failed save can remove it.
+
+    Django has no on-rollback hook, so the callers catch the failure and call
+    ``_discard_stored_files``.
+    """
+    safe_name = Path(filename).name or "document"
+    document.source_file.save(safe_name, ContentFile(content), save=False)
+    document._stored_names = [
+        *getattr(document, "_stored_names", []),
+        (document.source_file.storage, document.source_file.name),
+    ]
+
+
+def _discard_stored_files(document: Document) -> None:
+    for storage, name in getattr(document, "_stored_names", []):
+        storage.delete(name)
+
+
+def _announce_text_change(document: Document) -> None:
+    document_id, sha = document.pk, document.content_sha256
+    transaction.on_commit(
+        lambda: signals.document_text_changed.send(
+            sender=Document, document_id=document_id, content_sha256=sha
+        ),
+        robust=True,
+    )
+    from .tasks import document_analyze
+
+    task_enqueue_on_commit(document_analyze, document_id=document_id)
+
+
+def document_ingest(
+    *,
+    space: Space,
+    content: bytes,
+    filename: str,
+    user: AbstractBaseUser | None = None,
+    title: str = "",
+    source_key: str = "",
+    metadata: dict[str, Any] | None = None,
+) -> IngestResult:
+    """Parse ``content`` and add it to ``space``, or recognise it as known.
+
+    A document with the same ``source_key`` in the space is updated when its
+    text changed and left alone otherwise. A document with the same text in
+    the space is returned unchanged instead of being stored twice.
+
+    Raises ``DocumentRejectedError`` with a readable reason when the file is
+    empty, too large, corrupt or of an unsupported format; nothing is saved.
+    """
+    mime_type, parsed, sha = _parse(content=content, filename=filename)
+    title = _title_from(given=title, parsed=parsed, filename=filename)
+
+    if source_key:
+        existing = Document.objects.filter(space=space, source_key=source_key).first()
+        if existing is not None:
+            if existing.content_sha256 == sha and existing.title == title:
+                return IngestResult(existing, "unchanged")
+            document = _document_replace(
+                document=existing,
+                content=content,
+                filename=filename,
+                mime_type=mime_type,
+                parsed=parsed,
+                sha=sha,
+                title=title,
+                user=user,
+                metadata=metadata,
+            )
+            return IngestResult(document, "updated")
+
+    duplicate = Document.objects.filter(space=space, content_sha256=sha).first()
+    if duplicate is not None:
+        return IngestResult(duplicate, "unchanged")
+
+    document = Document(
+        space=space,
+        title=title,
+        original_filename=Path(filename).name[:255],
+        source_key=source_key,
+        mime_type=mime_type,
+        text=parsed.text,
+        html=parsed.html,
+        content_sha256=sha,
+        word_count=_word_count(parsed.text),
+        metadata={**parsed.metadata, **(metadata or {})},
+        created_by=user,
+        updated_by=user,
+    )
+    try:
+        with transaction.atomic():
+            _store_file(document, content=content, filename=filename)
+            document.save()
+            document_id, space_id = document.pk, space.pk
+            transaction.on_commit(
+                lambda: signals.document_created.send(
+                    sender=Document, document_id=document_id, space_id=space_id
+                ),
+                robust=True,
+            )
+            _announce_text_change(document)
+    except IntegrityError:
+        _discard_stored_files(document)
+        # Another process stored the same text (or source) a moment earlier.
+        winner = Document.objects.filter(space=space, content_sha256=sha).first()
+        if winner is None and source_key:
+            winner = Document.objects.filter(space=space, source_key=source_key).first()
+        if winner is None:
+            raise
+        return IngestResult(winner, "unchanged")
+    except BaseException:
+        _discard_stored_files(document)
+        raise
+    logger.info(
+        "document %s created in space %s (%s)", document.pk, space.slug, mime_type
+    )
+    return IngestResult(document, "created")
+
+
+def _document_replace(
+    *,
+    document: Document,
+    content: bytes,
+    filename: str,
+    mime_type: str,
+    parsed: ParsedDocument,
+    sha: str,
+    title: str,
+    user: AbstractBaseUser | None,
+    metadata: dict[str, Any] | None = None,
+) -> Document:
+    clash = (
+        Document.objects.filter(space=document.space_id, content_sha256=sha)
+        .exclude(pk=document.pk)
+        .first()
+    )
+    if clash is not None:
+        raise DocumentRejectedError(
+            f"{filename} has the same content as “{clash.title}” in this space."
+        )
+    text_changed = sha != document.content_sha256
+    old_file = document.source_file.name if document.source_file else ""
+    document.title = title
+    document.original_filename = Path(filename).name[:255]
+    document.mime_type = mime_type
+    document.text = parsed.text
+    document.html = parsed.html
+    document.content_sha256 = sha
+    document.word_count = _word_count(parsed.text)
+    document.metadata = {**document.metadata, **parsed.metadata, **(metadata or {})}
+    document.updated_by = user
+    try:
+        with transaction.atomic():
+            _store_file(document, content=content, filename=filename)
+            document.save()
+            if text_changed:
+                _announce_text_change(document)
+    except BaseException:
+        _discard_stored_files(document)
+        raise
+    if old_file and old_file != document.source_file.name:
+        storage = document.source_file.storage
+        transaction.on_commit(lambda: storage.delete(old_file))
+    return document
+
+
+def document_create_from_upload(
+    *,
+    space: Space,
+    upload: UploadedFile,
+    user: AbstractBaseUser | None,
+    title: str = "",
+) -> IngestResult:
+    """Ingest a file sent through a form or the API."""
+    name = upload.name or "upload"
+    _check_size(size=upload.size or 0, filename=name)
+    return document_ingest(
+        space=space, content=upload.read(), filename=name, user=user, title=title
+    )
+
+
+def document_create_from_path(
+    *,
+    space: Space,
+    path: Path,
+    user: AbstractBaseUser | None = None,
+    title: str = "",
+    source_key: str = "",
+) -> IngestResult:
+    """Ingest a file on disk (import command)."""
+    _check_size(size=path.stat().st_size, filename=path.name)
+    return document_ingest(
+        space=space,
+        content=path.read_bytes(),
+        filename=path.name,
+        user=user,
+        title=title,
+        source_key=source_key,
+    )
+
+
+def document_create_from_text(
+    *,
+    space: Space,
+    title: str,
+    text: str,
+    user: AbstractBaseUser | None = None,
+    source_key: str = "",
+    metadata: dict[str, Any] | None = None,
+    filename: str = "",
+) -> IngestResult:
+    """Ingest text given directly (JSONL import, API); stored as a .txt file."""
+    slug = re.sub(r"[^\w.-]+", "-", title.lower()).strip("-")[:80] or "document"
+    return document_ingest(
+        space=space,
+        content=text.encode("utf-8"),
+        filename=filename or f"{slug}.txt",
+        user=user,
+        title=title,
+        source_key=source_key,
+        metadata=metadata,
+    )
+
+
+def document_update(
+    *,
+    document: Document,
+    user: AbstractBaseUser | None,
+    content: bytes | None = None,
+    filename: str = "",
+    title: str = "",
+) -> Document:
+    """Replace a document's file and/or title.
+
+    A new file is parsed like any upload; the text-changed signal fires only
+    when the extracted text differs.
+    """
+    if content is None:
+        if title and title != document.title:
+            document.title = " ".join(title.split())[:300]
+            document.updated_by = user
+            document.save(update_fields=["title", "updated_by", "updated_at"])
+        return document
+    filename = filename or document.original_filename or "document"
+    mime_type, parsed, sha = _parse(content=content, filename=filename)
+    return _document_replace(
+        document=document,
+        content=content,
+        filename=filename,
+        mime_type=mime_type,
+        parsed=parsed,
+        sha=sha,
+        title=_title_from(
+            given=title or document.title, parsed=parsed, filename=filename
+        ),
+        user=user,
+    )
+
+
+def document_delete(*, document: Document) -> None:
+    document_id, space_id = document.pk, document.space_id
+    stored = document.source_file.name if document.source_file else ""
+    storage = document.source_file.storage
+    with transaction.atomic():
+        document.delete()
+        if stored:
+            transaction.on_commit(lambda: storage.delete(stored))
+        transaction.on_commit(
+            lambda: signals.document_deleted.send(
+                sender=Document, document_id=document_id, space_id=space_id
+            ),
+            robust=True,
+        )
+
+
+_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W_]+(?:['’][^\W_]+)*")
+
+
+def _word_count(text: str) -> int:
+    """Count words; each CJK ideograph counts as one, as word processors do."""
+    return len(_WORD.findall(text))
+
+
+def _detect_language(text: str) -> str:
+    import py3langid
+
+    sample = unicodedata.normalize("NFC", text[:5000])
+    language, _score = py3langid.classify(sample)
+    return language
+
+
+def document_analyze(*, document_id: int) -> Document | None:
+    """Record the language and word count of a document's current text.
+
+    Idempotent: keyed by the content hash, and a text that changed meanwhile is
+    left for the run its own change enqueued.
+    """
+    document = (
+        Document.objects.filter(pk=document_id).only("text", "content_sha256").first()
+    )
+    if document is None:
+        logger.info("document %s is gone; nothing to analyze", document_id)
+        return None
+    language = _detect_language(document.text)
+    Document.objects.filter(
+        pk=document_id, content_sha256=document.content_sha256
+    ).update(
+        language=language,
+        word_count=_word_count(document.text),
+        analyzed_sha256=document.content_sha256,
+    )
+    return Document.objects.get(pk=document_id)

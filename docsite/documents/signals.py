@@ -1,0 +1,26 @@
+"""Events the core sends to the apps above it.
+
+Every signal is sent after the transaction that caused it commits, with IDs
+only, so receivers can enqueue tasks that will find the rows.
+"""
+
+from django.dispatch import Signal
+
+document_created = Signal()
+"""A document was added. kwargs: ``document_id: int``, ``space_id: int``."""
+
+document_text_changed = Signal()
+"""A document's extracted text is new or different: sent on create and on
+every update that changes ``content_sha256``.
+kwargs: ``document_id: int``, ``content_sha256: str``."""
+
+document_deleted = Signal()
+"""A document was removed. kwargs: ``document_id: int``, ``space_id: int``."""
+
+document_panels = Signal()
+"""Collecting signal: the detail page asks apps for panels to show.
+
+Sent while rendering with ``document`` and ``request``. A receiver returns
+``None`` or a ``docsite.documents.panels.Panel``; panels are shown in order
+of their ``order``. The receiver must only show what ``request.user`` may see.
+"""

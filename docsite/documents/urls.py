@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "documents"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("spaces/", views.space_list, name="spaces"),
+    path("spaces/<slug:space_slug>/", views.document_list, name="space"),
+    path("documents/", views.document_list, name="list"),
+    path("documents/upload/", views.document_upload, name="upload"),
+    path("documents/<int:document_id>/", views.document_detail, name="detail"),
+    path("documents/<int:document_id>/file/", views.document_download, name="download"),
+]

@@ -1,0 +1,113 @@
+"""Portal pages. Thin: selectors decide what a user sees, services do the writes."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from . import selectors, services
+from .exceptions import DocumentRejectedError
+from .forms import SearchForm, UploadForm
+from .panels import document_panels_collect
+
+PAGE_SIZE = 25
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    spaces = selectors.space_list_with_counts(user=request.user)
+    recent = selectors.document_list_visible(user=request.user)[:10]
+    return render(request, "documents/home.html", {"spaces": spaces, "recent": recent})
+
+
+@login_required
+def space_list(request: HttpRequest) -> HttpResponse:
+    spaces = selectors.space_list_with_counts(user=request.user)
+    return render(request, "documents/space_list.html", {"spaces": spaces})
+
+
+@login_required
+def document_list(request: HttpRequest, space_slug: str | None = None) -> HttpResponse:
+    space = (
+        selectors.space_get_visible(user=request.user, slug=space_slug)
+        if space_slug
+        else None
+    )
+    form = SearchForm(request.GET)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    documents = selectors.document_list_visible(
+        user=request.user, space=space, query=query
+    )
+    page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "documents/document_list.html",
+        {"space": space, "form": form, "query": query, "page": page},
+    )
+
+
+@login_required
+def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
+    document = selectors.document_get_visible(
+        user=request.user, document_id=document_id
+    )
+    return render(
+        request,
+        "documents/document_detail.html",
+        {
+            "document": document,
+            "panels": document_panels_collect(document=document, request=request),
+            "can_edit": selectors.document_user_can_edit(
+                user=request.user, document=document
+            ),
+        },
+    )
+
+
+@login_required
+def document_download(request: HttpRequest, document_id: int) -> FileResponse:
+    document = selectors.document_get_visible(
+        user=request.user, document_id=document_id
+    )
+    if not document.source_file:
+        raise Http404("This document has no stored file.")
+    # Served as an attachment, so an uploaded HTML file never runs in the
+    # portal's origin.
+    return FileResponse(
+        document.source_file.open("rb"),
+        as_attachment=True,
+        filename=document.original_filename or "document",
+        content_type=document.mime_type or "application/octet-stream",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_upload(request: HttpRequest) -> HttpResponse:
+    spaces = selectors.space_list_editable(user=request.user)
+    if not spaces.exists():
+        return render(request, "documents/upload.html", {"form": None}, status=403)
+    form = UploadForm(request.POST or None, request.FILES or None, spaces=spaces)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.document_create_from_upload(
+                space=form.cleaned_data["space"],
+                upload=form.cleaned_data["file"],
+                user=request.user,
+                title=form.cleaned_data["title"],
+            )
+        except DocumentRejectedError as exc:
+            form.add_error("file", str(exc))
+        else:
+            if result.outcome == "unchanged":
+                messages.info(
+                    request, "This space already holds a document with the same text."
+                )
+            else:
+                messages.success(request, f"“{result.document.title}” was added.")
+            return redirect("documents:detail", document_id=result.document.pk)
+    return render(request, "documents/upload.html", {"form": form})

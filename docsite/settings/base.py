@@ -1,0 +1,173 @@
+"""docsite settings: everything lives here; the environment is read only here.
+
+Development and the demo need no variables at all: the database is an
+embedded PostgreSQL with pgvector in ``DOCSITE_DATA_DIR`` and the broker is the
+local Redis. Production sets ``DATABASE_URL``, ``REDIS_URL`` and ``SECRET_KEY``
+and uses ``docsite.settings.production``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from .env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+DATA_DIR = Path(env_str("DOCSITE_DATA_DIR") or BASE_DIR / "var").resolve()
+
+# The fallback key only serves local development; production.py requires one.
+SECRET_KEY = env_str("SECRET_KEY") or "docsite-insecure-development-key-do-not-deploy"
+DEBUG = env_bool("DEBUG", True)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "docsite.documents",
+    "workers",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "docsite.urls"
+WSGI_APPLICATION = "docsite.wsgi.application"
+ASGI_APPLICATION = "docsite.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_database_url = env_str("DATABASE_URL")
+if _database_url:
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+else:
+    # The embedded server starts on the first connection of whichever process
+    # needs it (web, worker or manage.py) and is shared by all of them.
+    DATABASES = {
+        "default": {
+            "ENGINE": "docsite.db.embedded",
+            "NAME": env_str("DOCSITE_DB_NAME") or "docsite",
+            "USER": "postgres",
+            "EMBEDDED_PGDATA": str(DATA_DIR / "pgdata"),
+            "CONN_MAX_AGE": 60,
+        }
+    }
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "documents:home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_URL = "media/"
+MEDIA_ROOT = DATA_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Uploads: Django refuses request bodies above DATA_UPLOAD_MAX_MEMORY_SIZE only
+# for non-file fields; the file limit is DOCSITE_MAX_UPLOAD_BYTES, checked by
+# the ingestion service.
+DOCSITE_MAX_UPLOAD_BYTES = env_int("DOCSITE_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)
+DOCSITE_MAX_TEXT_CHARS = env_int("DOCSITE_MAX_TEXT_CHARS", 2_000_000)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Celery (namespace CELERY_). Tasks carry IDs only, as JSON.
+REDIS_URL = env_str("REDIS_URL") or "redis://localhost:6379/0"
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = (
+    [
+        ("summaries.tasks.*", {"queue": "ml"}),
+        ("interests.tasks.*", {"queue": "ml"}),
+        ("workers.tasks.*", {"queue": "bulk"}),
+        ("docsite.documents.tasks.*", {"queue": "default"}),
+    ],
+)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
+# A message is only acknowledged after the task ran for tasks marked
+# acks_late; a visibility timeout above the hard time limit stops Redis from
+# redelivering a task that is still running.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Saving a document must not hang when Redis is down: publish gives up fast,
+# and the sweeper enqueues the work once the broker is back.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Tasks take batches, and a GPU worker must not hoard messages it cannot run.
+CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 1)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_SEND_SENT_EVENT = False
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
+    "loggers": {"pgserver": {"level": "WARNING"}},
+}
+
+CELERY_BEAT_SCHEDULE = {
+    "sweep-due-work": {
+        "task": "workers.tasks.sweep_due_work",
+        "schedule": env_int("DOCSITE_SWEEP_SECONDS", 60),
+    },
+}

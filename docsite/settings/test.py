@@ -1,0 +1,26 @@
+"""Test settings: the same real services as development, kept apart from them."""
+
+from __future__ import annotations
+
+from .base import *  # noqa: F403
+from .base import DATA_DIR, DATABASES, MIDDLEWARE
+from .env import env_str
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# A Redis database of its own, so a demo worker on the same Redis never takes
+# the tests' tasks.
+CELERY_BROKER_URL = env_str("TEST_REDIS_URL") or "redis://localhost:6379/15"
+MEDIA_ROOT = DATA_DIR / "test-media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+DATABASES["default"]["TEST"] = {"NAME": "test_docsite"}
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# Static files are served by runserver/whitenoise only outside tests; without
+# collectstatic whitenoise would warn on every request.
+MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise.")]

@@ -1,0 +1,1 @@
+"""Celery infrastructure: the app, queues, reprocessing jobs and the sweeper."""
