@@ -2,7 +2,7 @@
 
 PYTHON_BIN="${PYTHON_BIN:-$(command -v python3.11 || command -v python3)}"
 VENV=".venv"
-EXTRAS="${DOCSITE_EXTRAS:-dev}"
+EXTRAS="${DOCSITE_EXTRAS:-dev,ml}"
 
 ensure_venv() {
     if [ ! -x "$VENV/bin/python" ]; then

@@ -18,3 +18,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "docsite.settings.base")
 app = Celery("docsite")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+from . import control  # noqa: E402, F401  (registers docsite_loaded_models)

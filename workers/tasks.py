@@ -1,4 +1,7 @@
-"""Periodic upkeep (queue ``bulk``). Thin: the apps' selectors say what is due."""
+"""Background upkeep and reprocessing (queue ``bulk``; chunks run on ``ml``).
+
+Thin: the work is in ``workers.services`` and the apps' own services.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +9,50 @@ import logging
 
 from celery import shared_task
 
+from django.db import InterfaceError, OperationalError
+
+from summaries.backends.base import SummarizerTransientError
+
 logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
 def sweep_due_work() -> int:
     """Enqueue work that is due but was never sent (e.g. Redis was down at save)."""
-    from docsite.documents.dispatch import task_enqueue
-    from docsite.documents.selectors import document_list_due_analysis
-    from docsite.documents.tasks import document_analyze
+    from .sweeper import due_work_enqueue
 
-    document_ids = document_list_due_analysis()
-    for document_id in document_ids:
-        task_enqueue(document_analyze, document_id=document_id)
-    if document_ids:
-        logger.info("sweeper re-enqueued analysis of %d documents", len(document_ids))
-    return len(document_ids)
+    return due_work_enqueue()
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def reprocess_job_pump(*, job_id: int) -> None:
+    from .services import reprocess_job_pump as pump
+
+    pump(job_id=job_id)
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError, SummarizerTransientError),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=1800,
+    time_limit=1900,
+)
+def reprocess_chunk(*, job_id: int, chunk: str) -> None:
+    """Process one chunk of a job, then let the pump send the next."""
+    from .services import reprocess_chunk_run
+
+    try:
+        reprocess_chunk_run(job_id=job_id, chunk=chunk)
+    finally:
+        from docsite.documents.dispatch import task_enqueue
+
+        task_enqueue(reprocess_job_pump, job_id=job_id)

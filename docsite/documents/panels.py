@@ -1,27 +1,60 @@
-"""Panels that apps add to the document page through ``signals.document_panels``."""
+"""Boxes and snippets that apps add to portal pages through collecting signals."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.http import HttpRequest
 
 from .models import Document
-from .signals import document_panels
+from .signals import document_panels, document_snippets
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Panel:
-    """One box on the document page. ``html`` must already be escaped."""
+    """One box on the document page. ``html`` must already be escaped.
 
+    ``slug`` names the box in the page (``#panel-<slug>``); ``after_text``
+    places it below the document's text instead of above it.
+    """
+
+    slug: str
     title: str
     html: str
     order: int = 100
+    after_text: bool = False
 
 
 def document_panels_collect(*, document: Document, request: HttpRequest) -> list[Panel]:
+    """Return the apps' panels for this page, in order; a failing app is logged and left out."""
     responses = document_panels.send_robust(
         sender=Document, document=document, request=request
     )
-    panels = [panel for _receiver, panel in responses if isinstance(panel, Panel)]
+    panels = []
+    for receiver, response in responses:
+        if isinstance(response, Exception):
+            logger.error("panel receiver %r failed", receiver, exc_info=response)
+        elif isinstance(response, Panel):
+            panels.append(response)
     return sorted(panels, key=lambda panel: panel.order)
+
+
+def document_snippets_collect(
+    *, document_ids: list[int], request: HttpRequest
+) -> dict[int, str]:
+    """Return a short plain text per document id, from whichever app offers one."""
+    snippets: dict[int, str] = {}
+    responses = document_snippets.send_robust(
+        sender=Document, document_ids=document_ids, request=request
+    )
+    for receiver, response in responses:
+        if isinstance(response, Exception):
+            logger.error("snippet receiver %r failed", receiver, exc_info=response)
+        elif isinstance(response, dict):
+            for document_id, text in response.items():
+                if text and document_id not in snippets:
+                    snippets[document_id] = text
+    return snippets

@@ -67,14 +67,26 @@ def _parse(*, content: bytes, filename: str) -> tuple[str, ParsedDocument, str]:
     return mime_type, parsed, text_sha256(parsed.text)
 
 
+# Filesystems refuse names over 255 bytes, and the storage may append a suffix
+# to make a name unique; longer names are shortened, keeping the extension.
+MAX_STORED_NAME_BYTES = 150
+
+
+def _stored_name(filename: str) -> str:
+    path = Path(Path(filename).name or "document")
+    suffix = path.suffix if len(path.suffix.encode()) <= 16 else ""
+    budget = MAX_STORED_NAME_BYTES - len(suffix.encode())
+    stem = path.stem.encode()[:budget].decode("utf-8", "ignore") or "document"
+    return stem + suffix
+
+
 def _store_file(document: Document, *, content: bytes, filename: str) -> None:
     """Save the source file and remember it, so a failed save can remove it.
 
     Django has no on-rollback hook, so the callers catch the failure and call
     ``_discard_stored_files``.
     """
-    safe_name = Path(filename).name or "document"
-    document.source_file.save(safe_name, ContentFile(content), save=False)
+    document.source_file.save(_stored_name(filename), ContentFile(content), save=False)
     document._stored_names = [
         *getattr(document, "_stored_names", []),
         (document.source_file.storage, document.source_file.name),

@@ -24,3 +24,11 @@ Sent while rendering with ``document`` and ``request``. A receiver returns
 ``None`` or a ``docsite.documents.panels.Panel``; panels are shown in order
 of their ``order``. The receiver must only show what ``request.user`` may see.
 """
+
+document_snippets = Signal()
+"""Collecting signal: lists ask apps for a short text to show under each title.
+
+Sent with ``document_ids`` (documents the reader may see) and ``request``. A
+receiver returns ``{document_id: plain text}``; the first non-empty text for a
+document is shown (escaped).
+"""

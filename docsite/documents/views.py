@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from . import selectors, services
 from .exceptions import DocumentRejectedError
 from .forms import SearchForm, UploadForm
-from .panels import document_panels_collect
+from .panels import document_panels_collect, document_snippets_collect
 
 PAGE_SIZE = 25
 
@@ -43,6 +43,11 @@ def document_list(request: HttpRequest, space_slug: str | None = None) -> HttpRe
         user=request.user, space=space, query=query
     )
     page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
+    snippets = document_snippets_collect(
+        document_ids=[document.pk for document in page.object_list], request=request
+    )
+    for document in page.object_list:
+        document.snippet = snippets.get(document.pk, "")
     return render(
         request,
         "documents/document_list.html",
@@ -55,12 +60,14 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
     document = selectors.document_get_visible(
         user=request.user, document_id=document_id
     )
+    panels = document_panels_collect(document=document, request=request)
     return render(
         request,
         "documents/document_detail.html",
         {
             "document": document,
-            "panels": document_panels_collect(document=document, request=request),
+            "panels_before_text": [panel for panel in panels if not panel.after_text],
+            "panels_after_text": [panel for panel in panels if panel.after_text],
             "can_edit": selectors.document_user_can_edit(
                 user=request.user, document=document
             ),

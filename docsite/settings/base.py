@@ -32,6 +32,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "docsite.documents",
+    "docsite.ml",
+    "summaries",
+    "interests",
     "workers",
 ]
 
@@ -119,6 +122,23 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Celery (namespace CELERY_). Tasks carry IDs only, as JSON.
 REDIS_URL = env_str("REDIS_URL") or "redis://localhost:6379/0"
 CELERY_BROKER_URL = REDIS_URL
+# Shared by every web process (rate limits, cached popularity); its own key
+# prefix keeps it apart from Celery's keys. Short socket timeouts: a Redis
+# outage must not hang requests (the rate limiter then fails open).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env_str("CACHE_URL") or REDIS_URL,
+        "KEY_PREFIX": "docsite-cache",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+}
+# Requests per window, per scope; see docsite/ratelimit.py.
+DOCSITE_RATELIMITS = {
+    "login": env_str("DOCSITE_RATELIMIT_LOGIN") or "10/m",
+    "login-ip": env_str("DOCSITE_RATELIMIT_LOGIN_IP") or "60/m",
+    "interactions": env_str("DOCSITE_RATELIMIT_INTERACTIONS") or "120/m",
+}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -129,6 +149,8 @@ CELERY_TASK_ROUTES = (
     [
         ("summaries.tasks.*", {"queue": "ml"}),
         ("interests.tasks.*", {"queue": "ml"}),
+        # Chunks run models, so they go where the models are.
+        ("workers.tasks.reprocess_chunk", {"queue": "ml"}),
         ("workers.tasks.*", {"queue": "bulk"}),
         ("docsite.documents.tasks.*", {"queue": "default"}),
     ],
@@ -164,6 +186,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
     "loggers": {"pgserver": {"level": "WARNING"}},
 }
+
+# Summaries: the CPU default is extractive (MiniLM sentence vectors); see
+# README for the transformers backend.
+SUMMARIES_REQUIRE_APPROVAL = env_bool("SUMMARIES_REQUIRE_APPROVAL", False)
+SUMMARIES_RUNNING_TIMEOUT_SECONDS = env_int("SUMMARIES_RUNNING_TIMEOUT_SECONDS", 1900)
+DOCSITE_TORCH_THREADS = env_int("DOCSITE_TORCH_THREADS", 0)
+# Reprocessing jobs: a chunk unfinished this long after dispatch was lost
+# (longer than the chunk task's hard time limit) and is sent again.
+REPROCESS_CHUNK_STALE_SECONDS = env_int("REPROCESS_CHUNK_STALE_SECONDS", 2000)
 
 CELERY_BEAT_SCHEDULE = {
     "sweep-due-work": {

@@ -24,3 +24,12 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Static files are served by runserver/whitenoise only outside tests; without
 # collectstatic whitenoise would warn on every request.
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise.")]
+
+# Deterministic and model-free; tests of the real backends configure them.
+# "candidate" is a second producer for blue/green tests; "slow" lets a test
+# kill a worker in the middle of a batch.
+SUMMARIES_BACKENDS = {
+    "default": {"BACKEND": "dummy", "OPTIONS": {}},
+    "candidate": {"BACKEND": "dummy", "OPTIONS": {"model_revision": "2"}},
+    "slow": {"BACKEND": "dummy", "OPTIONS": {"seconds_per_text": 0.3}},
+}

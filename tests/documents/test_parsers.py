@@ -133,8 +133,9 @@ def test_markdown_text_drops_markup_and_html_is_rendered():
 def test_html_text_keeps_blocks_on_their_own_lines_and_takes_the_title():
     page = b"""<!DOCTYPE html><html><head><title>Runbook  for
         orca</title></head><body>
+        <svg><title>icon</title></svg>
         <h1>Restarting orca</h1><p>Stop the   service,
-        then start it.</p><ul><li>check logs</li><li>page on-call</li></ul>
+        then start it.<br> Wait a minute.</p><ul><li>check logs</li><li>page on-call</li></ul>
         <table><tr><th>host</th><th>port</th></tr><tr><td>orca</td><td>5432</td></tr></table>
         </body></html>"""
 
@@ -143,7 +144,7 @@ def test_html_text_keeps_blocks_on_their_own_lines_and_takes_the_title():
     assert mime_type == MIME_HTML
     assert parsed.title == "Runbook for orca"
     assert parsed.text == (
-        "Restarting orca\n\nStop the service, then start it.\n\n"
+        "Restarting orca\n\nStop the service, then start it.\nWait a minute.\n\n"
         "check logs\npage on-call\n\nhost port\norca 5432"
     )
     assert "<h1>Restarting orca</h1>" in parsed.html
@@ -239,13 +240,14 @@ def test_clean_html_keeps_article_markup_and_drops_the_rest():
     )
 
 
-def test_deeply_nested_html_ends_cleanly():
+@pytest.mark.parametrize("filename", ["deep.html", "deep.md"])
+def test_deeply_nested_html_ends_cleanly(filename):
     """100,000 nested <div>s give text or a refusal, never a crash or a hang."""
     data = b"<html><body>" + b"<div>" * 100_000 + b"deep words" + b"</div>" * 100_000
 
     started = time.monotonic()
     try:
-        _, parsed = parse_document(data, filename="deep.html")
+        _, parsed = parse_document(data, filename=filename)
     except DocumentRejectedError as error:
         assert "nested" in str(error)
     else:
@@ -365,11 +367,13 @@ def test_password_protected_pdf_is_refused():
 def test_docx_zip_bomb_is_refused():
     """GIVEN a real DOCX with an extra 300 MB part of zeros (about 1 MB packed)."""
     buffer = io.BytesIO(make_docx())
-    with zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("word/media/zeros.bin", "w", force_zip64=True) as member:
-            chunk = bytes(1024 * 1024)
-            for _ in range(300):
-                member.write(chunk)
+    with (
+        zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open("word/media/zeros.bin", "w", force_zip64=True) as member,
+    ):
+        chunk = bytes(1024 * 1024)
+        for _ in range(300):
+            member.write(chunk)
 
     with pytest.raises(FileTooLargeError, match="unpacks to"):
         parse_document(buffer.getvalue(), filename="bomb.docx")
@@ -566,8 +570,16 @@ def test_parse_that_runs_too_long_is_given_up(monkeypatch, settings):
 
     started = time.monotonic()
     try:
-        with pytest.raises(FileTooLargeError, match="took longer than 0.2 seconds"):
+        with pytest.raises(FileTooLargeError, match=r"took longer than 0\.2 seconds"):
             parse_document(b"words", filename="slow.txt")
     finally:
         StuckParser.release.set()
     assert time.monotonic() - started < 1
+
+
+def test_markdown_with_long_blank_lines_is_not_mistaken_for_deep_nesting():
+    data = b"# Notes\n" + b" " * 300 + b"\nBody text.\n"
+
+    _, parsed = parse_document(data, filename="notes.md")
+
+    assert parsed.text == "Notes\n\nBody text."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.dispatch import Signal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -480,7 +481,17 @@ def test_detail_shows_analyzing_until_analysis_has_run(client, world, eng_doc):
     assert "<dd>en</dd>" in html
 
 
-def test_detail_shows_summary_placeholder_without_panels(client, world, eng_doc):
+@pytest.fixture
+def panels_signal(monkeypatch):
+    """A panel signal with no installed app listening, so the core is tested alone."""
+    signal = Signal()
+    monkeypatch.setattr("docsite.documents.panels.document_panels", signal)
+    return signal
+
+
+def test_detail_shows_summary_placeholder_without_panels(
+    client, world, eng_doc, panels_signal
+):
     client.force_login(world.alice)
 
     html = _html(
@@ -491,30 +502,38 @@ def test_detail_shows_summary_placeholder_without_panels(client, world, eng_doc)
     assert "No summary yet." in html
 
 
-def test_detail_renders_panels_from_apps_in_order(client, world, eng_doc):
+def test_detail_renders_panels_from_apps_in_order(client, world, eng_doc, panels_signal):
+    def related_panel(sender, document, request, **kwargs):
+        return Panel(
+            slug="related", title="Related", html="<p>See also</p>", order=200,
+            after_text=True,
+        )
+
     def late_panel(sender, document, request, **kwargs):
-        return Panel(title="Related", html="<p>See also</p>", order=200)
+        return Panel(slug="notes", title="Notes", html="<p>Late</p>", order=50)
 
     def early_panel(sender, document, request, **kwargs):
         return Panel(
-            title="Key points", html="<ul><li>Fish &amp; chips</li></ul>", order=10
+            slug="key-points",
+            title="Key points",
+            html="<ul><li>Fish &amp; chips</li></ul>",
+            order=10,
         )
 
-    document_panels.connect(late_panel, dispatch_uid="tests.late_panel")
-    document_panels.connect(early_panel, dispatch_uid="tests.early_panel")
-    try:
-        client.force_login(world.alice)
-        html = _html(
-            client.get(reverse("documents:detail", kwargs={"document_id": eng_doc.pk}))
-        )
-    finally:
-        document_panels.disconnect(dispatch_uid="tests.late_panel")
-        document_panels.disconnect(dispatch_uid="tests.early_panel")
+    def broken_panel(sender, document, request, **kwargs):
+        raise RuntimeError("a plugin bug must not break the page")
+
+    for receiver in (related_panel, late_panel, early_panel, broken_panel):
+        panels_signal.connect(receiver)
+    client.force_login(world.alice)
+    html = _html(
+        client.get(reverse("documents:detail", kwargs={"document_id": eng_doc.pk}))
+    )
 
     assert "No summary yet." not in html
     assert "<ul><li>Fish &amp; chips</li></ul>" in html
-    assert "<p>See also</p>" in html
-    assert html.index("Key points") < html.index("Related")
+    assert html.index("Key points") < html.index("Notes") < html.index(eng_doc.text[:20])
+    assert html.index(eng_doc.text[:20]) < html.index("<p>See also</p>")
 
 
 # --- Template filter ----------------------------------------------------------

@@ -37,3 +37,83 @@ def wait_for(condition: Callable[[], bool], *, timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.1)
     return condition()
+
+
+class WorkerProcess:
+    """A real ``celery worker`` process on the test database, that a test may kill."""
+
+    def __init__(
+        self, *, log_path, env_overrides: dict[str, str] | None = None
+    ) -> None:
+        import os
+        import subprocess
+        import sys
+
+        from django.db import connection
+
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "docsite.settings.test",
+            "DOCSITE_DB_NAME": connection.settings_dict["NAME"],
+            **(env_overrides or {}),
+        }
+        self._log = open(log_path, "ab")  # noqa: SIM115 (closed in stop())
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers",
+                "worker",
+                "-Q",
+                ",".join(ALL_QUEUES),
+                "-P",
+                "solo",
+                "-c",
+                "1",
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel",
+                "INFO",
+                "-n",
+                f"test-{os.getpid()}-{time.monotonic_ns()}@localhost",
+            ],
+            env=env,
+            stdout=self._log,
+            stderr=self._log,
+        )
+
+    def kill(self) -> None:
+        import signal
+
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except Exception:
+                self.process.kill()
+        self._log.close()
+
+
+@pytest.fixture
+def worker_processes(transactional_db, tmp_path):
+    """Start real worker processes with ``start(**env)``; all are stopped afterwards."""
+    celery_app.control.purge()
+    started: list[WorkerProcess] = []
+
+    def start(**env_overrides: str) -> WorkerProcess:
+        worker = WorkerProcess(
+            log_path=tmp_path / "worker.log", env_overrides=env_overrides
+        )
+        started.append(worker)
+        return worker
+
+    start.log_path = tmp_path / "worker.log"
+    yield start
+    for worker in started:
+        worker.stop()

@@ -143,14 +143,16 @@ class _TextCollector:
         for event, element in etree.iterwalk(tree, events=("start", "end")):
             tag = element.tag if isinstance(element.tag, str) else None
             if event == "start":
-                self.pre_depth += tag == "pre"
+                if tag == "pre":
+                    self.pre_depth += 1
                 self.add_break(_BREAK_AROUND.get(tag, 0))
                 if tag == "br":
                     self.pieces.append("\n")
                 elif tag is not None and element.text:
                     self.add_text(element.text)
                 continue
-            self.pre_depth -= tag == "pre"
+            if tag == "pre":
+                self.pre_depth -= 1
             self.add_break(_BREAK_AROUND.get(tag, 0))
             if tag in _CELL_TAGS:
                 self.add_text(" ")
@@ -173,8 +175,8 @@ class _TextCollector:
     def add_text(self, text: str) -> None:
         if not self.pre_depth:
             text = _WHITESPACE.sub(" ", text)
-            at_line_start = not self.pieces or isinstance(self.pieces[-1], int)
-            if at_line_start:
+            last = self.pieces[-1] if self.pieces else 0
+            if isinstance(last, int) or last.endswith("\n"):  # at a line start
                 text = text.lstrip()
         if text:
             self.pieces.append(text)
@@ -256,7 +258,7 @@ class HtmlParser(BaseParser):
         sanitized = sanitize_html(markup, filename=filename, max_depth=self.max_depth)
         if sanitized.clean_tree is None:
             return ParsedDocument(text="", html=sanitized.html)
-        title = element_text(sanitized.source_tree.find(".//title")) or element_text(
+        title = element_text(sanitized.source_tree.find("head/title")) or element_text(
             sanitized.clean_tree.find(".//h1")
         )
         return ParsedDocument(

@@ -1,0 +1,180 @@
+"""Feed latency at 10k and 100k documents beside a raw filtered pgvector query.
+
+Synthetic data, bulk-inserted: random unit vectors in DocumentVector rows,
+10 spaces of which the reader may see 3, 20k interactions for popularity.
+Both timings run on the same data in the same process.
+
+    .venv/bin/python bench/interests_feed.py [--sizes 10000 100000] [--runs 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import time
+
+import numpy as np
+from interests_common import django_setup, percentile
+
+DIM = 384
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--runs", type=int, default=60)
+    args = parser.parse_args()
+    django_setup()
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db import connection, transaction
+
+    from docsite.documents.models import Document, Space
+    from docsite.documents.selectors import space_ids_visible
+    from interests.models import DocumentVector, Interaction
+    from interests.selectors import embedding_producer_active, feed_for
+    from interests.services import interactions_import, user_interest_refresh
+
+    rng = np.random.default_rng(0)
+    producer = embedding_producer_active()
+    User = get_user_model()
+    # A fresh slate: these benches own this database.
+    Interaction.objects.all().delete()
+    DocumentVector.objects.all().delete()
+    Document.objects.all().delete()
+    Space.objects.all().delete()
+    User.objects.filter(username__startswith="bench-").delete()
+    group, _ = Group.objects.get_or_create(name="bench-readers")
+    spaces = [
+        Space.objects.create(slug=f"bench-{i}", name=f"Bench {i}") for i in range(10)
+    ]
+    for space in spaces[:3]:
+        space.viewer_groups.add(group)
+    reader = User.objects.create(username="bench-reader")
+    reader.groups.add(group)
+    others = User.objects.bulk_create(
+        [User(username=f"bench-u{i}") for i in range(200)]
+    )
+
+    # Topic centres make the data clustered like real embeddings, not uniform noise.
+    centres = rng.normal(size=(50, DIM)).astype(np.float32)
+
+    def add_documents(count: int, offset: int) -> None:
+        for start in range(0, count, 5000):
+            n = min(5000, count - start)
+            documents = Document.objects.bulk_create(
+                [
+                    Document(
+                        space=spaces[int(rng.integers(10))],
+                        title=f"Doc {offset + start + i}",
+                        text="synthetic",
+                        mime_type="text/plain",
+                        content_sha256=hashlib.sha256(
+                            str(offset + start + i).encode()
+                        ).hexdigest(),
+                    )
+                    for i in range(n)
+                ]
+            )
+            vectors = centres[rng.integers(50, size=n)] + rng.normal(
+                size=(n, DIM)
+            ).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            DocumentVector.objects.bulk_create(
+                [
+                    DocumentVector(
+                        document=d,
+                        content_sha256=d.content_sha256,
+                        producer=producer,
+                        embedding=v,
+                    )
+                    for d, v in zip(documents, vectors, strict=True)
+                ],
+                batch_size=2000,
+            )
+
+    # The raw query gets the reader's space ids resolved in advance (untimed).
+    visible_space_ids = list(
+        space_ids_visible(user=reader).values_list("pk", flat=True)
+    )
+
+    def raw_topk(vector: np.ndarray, k: int = 20) -> list:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            cursor.execute("SET LOCAL hnsw.ef_search = 100")
+            cursor.execute(
+                "SELECT v.document_id, v.embedding <=> %s::vector AS d "
+                "FROM interests_documentvector v "
+                "JOIN documents_document doc ON doc.id = v.document_id "
+                "WHERE v.producer = %s AND doc.space_id = ANY(%s) ORDER BY d LIMIT %s",
+                [str(vector.tolist()), producer, visible_space_ids, k],
+            )
+            return cursor.fetchall()
+
+    total = 0
+    for size in sorted(args.sizes):
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute("DROP INDEX IF EXISTS docvector_embedding_hnsw")
+        add_documents(size - total, total)
+        total = size
+        with connection.cursor() as cursor:
+            cursor.execute("SET maintenance_work_mem = '512MB'")
+            cursor.execute(
+                "CREATE INDEX docvector_embedding_hnsw ON interests_documentvector "
+                "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
+            )
+            cursor.execute("ANALYZE")
+        print(
+            f"{size} documents loaded and indexed in {time.perf_counter() - started:.0f}s"
+        )
+
+        document_ids = list(Document.objects.values_list("pk", flat=True))
+        Interaction.objects.all().delete()
+        interactions_import(
+            rows=[
+                Interaction(
+                    user=others[int(rng.integers(200))],
+                    document_id=int(document_ids[int(rng.integers(len(document_ids)))]),
+                    kind="view",
+                )
+                for _ in range(20_000)
+            ]
+        )
+        visible_ids = list(
+            Document.objects.filter(space__in=spaces[:3]).values_list("pk", flat=True)[
+                :2000
+            ]
+        )
+        interactions_import(
+            rows=[
+                Interaction(user=reader, document_id=int(pk), kind="like")
+                for pk in rng.choice(visible_ids, size=30, replace=False)
+            ]
+        )
+        interest = user_interest_refresh(user_id=reader.pk)
+        query = np.asarray(interest.long_term, dtype=np.float32)
+
+        for _ in range(5):  # warm caches
+            feed_for(user=reader)
+            raw_topk(query)
+        feed_times, raw_times = [], []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            page = feed_for(user=reader)
+            feed_times.append(1000 * (time.perf_counter() - started))
+            started = time.perf_counter()
+            rows = raw_topk(query)
+            raw_times.append(1000 * (time.perf_counter() - started))
+        assert len(page.items) == 20 and len(rows) == 20
+        feed95, raw95 = percentile(feed_times, 95), percentile(raw_times, 95)
+        print(
+            f"{size:>7} docs  feed p50 {percentile(feed_times, 50):6.1f} ms  p95 {feed95:6.1f} ms"
+            f"  | raw top-20 p50 {percentile(raw_times, 50):6.1f} ms  p95 {raw95:6.1f} ms"
+            f"  | p95 ratio {feed95 / raw95:.2f}x  (query vectors: {len(page.items) and 'multi'})"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class MlConfig(AppConfig):
+    name = "docsite.ml"
+    label = "ml"
+    verbose_name = "Models"

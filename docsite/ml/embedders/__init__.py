@@ -1,0 +1,53 @@
+"""Embedder registry: ``get_embedder(alias)`` builds the configured embedder
+once per process, on first use."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+
+from docsite.ml.conf import ml_setting
+from docsite.ml.runtime import torch_threads_apply
+from docsite.plugins import BackendCache, plugin_class_load
+
+from .base import BaseEmbedder
+
+ENTRY_POINT_GROUP = "docsite.embedders"
+SETTING = "DOCSITE_EMBEDDERS"
+
+
+def _build(alias: str) -> BaseEmbedder:
+    configured = ml_setting("EMBEDDERS")
+    if alias not in configured:
+        raise ImproperlyConfigured(f"{SETTING} has no alias '{alias}'.")
+    config = configured[alias]
+    cls = plugin_class_load(
+        group=ENTRY_POINT_GROUP, backend=config["BACKEND"], setting=SETTING
+    )
+    torch_threads_apply(ml_setting("TORCH_THREADS"))
+    return cls(**config.get("OPTIONS", {}))
+
+
+_embedders: BackendCache[BaseEmbedder] = BackendCache(_build)
+
+
+def get_embedder(alias: str = "default") -> BaseEmbedder:
+    return _embedders.get(alias)
+
+
+def loaded_embedders() -> dict[str, BaseEmbedder]:
+    return _embedders.loaded()
+
+
+def reset_embedders() -> None:
+    _embedders.reset()
+
+
+def _reset_on_setting_change(*, setting: str, **kwargs) -> None:
+    if setting in {SETTING, "DOCSITE_TORCH_THREADS"}:
+        reset_embedders()
+
+
+setting_changed.connect(
+    _reset_on_setting_change, dispatch_uid="docsite.ml.embedders.reset"
+)

@@ -1,0 +1,42 @@
+from django.contrib import admin
+
+from .models import DocumentVector, Interaction, UserInterest
+
+
+@admin.register(Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "kind", "document", "dwell_seconds")
+    list_filter = ("kind",)
+    search_fields = ("user__username", "document__title", "query")
+    raw_id_fields = ("user", "document")
+    date_hierarchy = "created_at"
+
+
+@admin.register(DocumentVector)
+class DocumentVectorAdmin(admin.ModelAdmin):
+    list_display = ("document", "producer", "chunks", "created_at")
+    list_filter = ("producer",)
+    raw_id_fields = ("document",)
+    exclude = ("embedding",)
+    readonly_fields = ("document", "content_sha256", "producer", "chunks")
+
+
+@admin.register(UserInterest)
+class UserInterestAdmin(admin.ModelAdmin):
+    list_display = (
+        "user",
+        "producer",
+        "interactions_used",
+        "computed_at",
+        "refresh_queued_at",
+    )
+    raw_id_fields = ("user",)
+    fields = (
+        "user",
+        "producer",
+        "interactions_used",
+        "last_interaction_id",
+        "computed_at",
+        "refresh_queued_at",
+    )
+    readonly_fields = fields

@@ -1,0 +1,83 @@
+"""Settings of the interests app (``INTERESTS_*``), with defaults; read at call time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    # Which DOCSITE_EMBEDDERS alias embeds documents, queries and interests.
+    "EMBEDDER": "default",
+    # What a document vector is made of:
+    # - "title_lead": the title and the leading text, truncated by the model;
+    # - "chunks": token chunks of title + text, embedded and mean-pooled;
+    # - "title_summary": the title and the current summary (title_lead when
+    #   the document has none yet).
+    # Measured with evaluate_interests; see README / the issue note.
+    "DOCUMENT_REPRESENTATION": "chunks",
+    # Chunking: tokens per chunk (MiniLM was trained on up to 128 word pieces
+    # and truncates at 256) and the most chunks pooled per document.
+    "CHUNK_TOKENS": 200,
+    "MAX_CHUNKS": 16,
+    # Documents per embedding task (one task claims due documents up to this).
+    "BATCH_SIZE": 64,
+    # Interest model.
+    "HISTORY_LIMIT": 200,
+    "KIND_WEIGHTS": {
+        "view": 1.0,
+        "search_click": 1.5,
+        "bookmark": 2.5,
+        "like": 3.0,
+        "dismiss": -3.0,
+    },
+    # A view's weight grows with dwell time up to this many seconds.
+    "DWELL_FULL_SECONDS": 60,
+    "HALF_LIFE_DAYS": 14.0,
+    "SHORT_TERM_EVENTS": 5,
+    "MAX_CENTROIDS": 3,
+    # Seconds a refresh waits after the first event, so a burst makes one refresh.
+    "REFRESH_DELAY_SECONDS": 1.0,
+    # A queued refresh older than this is presumed lost and may be sent again.
+    "REFRESH_STALE_SECONDS": 30,
+    # Feed.
+    "FEED": {
+        "CANDIDATES_PER_VECTOR": 60,
+        "FRESH_CANDIDATES": 40,
+        "POPULAR_CANDIDATES": 40,
+        "FRESH_DAYS": 14,
+        "POPULAR_DAYS": 30,
+        "EF_SEARCH": 100,
+        "MAX_SCAN_TUPLES": 20000,
+        "DROP_READ": True,
+        "DROP_DISMISSED": True,
+        "MMR_LAMBDA": 0.75,
+        "MAX_PAGES": 10,
+        # Score weights; similarity terms are cosines in [-1, 1].
+        "WEIGHTS": {
+            "long_term": 0.5,
+            "centroid": 0.35,
+            "short_term": 0.25,
+            "negative": 0.3,
+            "freshness": 0.1,
+            # Popularity carries no signal on the MIND evaluation (AUC 49.5)
+            # and cost 0.3 AUC at 0.25; it still orders the cold-start feed.
+            "popularity": 0.05,
+        },
+    },
+    # Hybrid search: reciprocal rank fusion constant and list depth.
+    "RRF_K": 60,
+    "SEARCH_DEPTH": 50,
+}
+
+
+def interests_setting(name: str) -> Any:
+    """Return ``INTERESTS_<name>`` or its default; dict defaults are merged."""
+    value = getattr(settings, f"INTERESTS_{name}", DEFAULTS[name])
+    if isinstance(DEFAULTS[name], dict) and isinstance(value, dict):
+        merged = {**DEFAULTS[name], **value}
+        for key, default in DEFAULTS[name].items():
+            if isinstance(default, dict) and isinstance(value.get(key), dict):
+                merged[key] = {**default, **value[key]}
+        return merged
+    return value

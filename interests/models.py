@@ -1,0 +1,120 @@
+"""Document vectors, reader interactions and the interest vectors made from them."""
+
+from __future__ import annotations
+
+from pgvector.django import HnswIndex, VectorField
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from docsite.documents.models import Document
+
+DIMENSIONS = 384
+
+
+class DocumentVector(models.Model):
+    """One embedding of one version of a document's text by one producer.
+
+    Rows are keyed by ``(document, content_sha256, producer)``; the producer
+    names the embedder and the document representation, so vectors from
+    different models never mix in one similarity query.
+    """
+
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="vectors"
+    )
+    content_sha256 = models.CharField(max_length=64)
+    producer = models.CharField(max_length=200)
+    embedding = VectorField(dimensions=DIMENSIONS)
+    chunks = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "content_sha256", "producer"],
+                name="docvector_unique_per_text_and_producer",
+            )
+        ]
+        indexes = [
+            HnswIndex(
+                name="docvector_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
+            models.Index(
+                fields=["producer", "document"], name="docvector_producer_doc"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"vector of document {self.document_id} ({self.producer})"
+
+
+class Interaction(models.Model):
+    """One thing a reader did with a document: one cheap insert each."""
+
+    class Kind(models.TextChoices):
+        VIEW = "view", "View"
+        LIKE = "like", "Like"
+        BOOKMARK = "bookmark", "Bookmark"
+        DISMISS = "dismiss", "Dismiss"
+        SEARCH_CLICK = "search_click", "Search click"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="interactions"
+    )
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="interactions"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    dwell_seconds = models.PositiveIntegerField(null=True, blank=True)
+    query = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["user", "-created_at"], name="interaction_user_recent"
+            ),
+            models.Index(fields=["document", "kind"], name="interaction_document_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.document_id}"
+
+
+class UserInterest(models.Model):
+    """A reader's interest vectors, recomputed from their recent interactions.
+
+    Never updated incrementally: every refresh rebuilds all vectors from the
+    bounded history, so a refresh is idempotent and cannot drift.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="interest"
+    )
+    producer = models.CharField(max_length=200, blank=True)
+    long_term = VectorField(dimensions=DIMENSIONS, null=True, blank=True)
+    short_term = VectorField(dimensions=DIMENSIONS, null=True, blank=True)
+    negative = VectorField(dimensions=DIMENSIONS, null=True, blank=True)
+    # Up to INTERESTS_MAX_CENTROIDS lists of floats, heaviest first.
+    centroids = models.JSONField(default=list, blank=True)
+    # Nearest neighbours of each interest vector, found at refresh time (in
+    # the worker) so a feed request runs no vector search: a list of
+    # [document_id, vector index, similarity]. Permissions are checked again
+    # when the feed reads them.
+    candidates = models.JSONField(default=list, blank=True)
+    interactions_used = models.PositiveIntegerField(default=0)
+    last_interaction_id = models.BigIntegerField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    # Set when a refresh is queued and cleared when it starts, so a burst of
+    # events sends one refresh and an event after the start sends another.
+    refresh_queued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"interests of user {self.user_id}"

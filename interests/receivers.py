@@ -1,0 +1,30 @@
+"""Reactions to core document events, and the interests panels of the document page."""
+
+from __future__ import annotations
+
+from django.dispatch import receiver
+
+from docsite.documents import signals
+
+
+@receiver(
+    signals.document_text_changed, dispatch_uid="interests.enqueue_document_vector"
+)
+def enqueue_document_vector(*, document_id: int, **kwargs) -> None:
+    from .services import document_vectors_enqueue
+
+    document_vectors_enqueue(document_ids=[document_id])
+
+
+@receiver(signals.document_panels, dispatch_uid="interests.reader_actions_panel")
+def reader_actions_panel(*, document, request, **kwargs):
+    from .views import reader_actions_panel_for
+
+    return reader_actions_panel_for(document=document, request=request)
+
+
+@receiver(signals.document_panels, dispatch_uid="interests.related_panel")
+def related_panel(*, document, request, **kwargs):
+    from .views import related_panel_for
+
+    return related_panel_for(document=document, request=request)

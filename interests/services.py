@@ -1,0 +1,358 @@
+"""Writes of the interests app: document vectors, interactions and interest refreshes.
+
+Model inference runs outside any transaction; results are written in short
+ones. Vector rows are keyed by ``(document, content_sha256, producer)`` and
+interest rows are rebuilt from history, so every task here is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from docsite.documents.dispatch import task_enqueue_on_commit
+from docsite.documents.models import Document
+from docsite.documents.selectors import document_get_visible, space_ids_visible
+from docsite.ml.embedders import get_embedder
+from docsite.ml.embedders.base import BaseEmbedder
+
+from .conf import interests_setting
+from .models import DocumentVector, Interaction, UserInterest
+from .ranking import HistoryEvent, interest_vectors_build, unit
+from .selectors import embedding_producer_for
+
+logger = logging.getLogger(__name__)
+
+# Characters of text tokenized for chunking; beyond MAX_CHUNKS × CHUNK_TOKENS
+# nothing is embedded, so tokenizing a 2 MB text whole would be wasted work.
+CHARS_PER_TOKEN_BOUND = 8
+
+
+@dataclass(frozen=True)
+class VectorReport:
+    computed: int = 0
+    skipped: int = 0
+    chunks: int = 0
+
+
+def _chunks_by_tokens(
+    *, text: str, embedder: BaseEmbedder, chunk_tokens: int, max_chunks: int
+) -> list[str]:
+    """Split ``text`` into pieces of at most ``chunk_tokens`` model tokens."""
+    text = text[: chunk_tokens * max_chunks * CHARS_PER_TOKEN_BOUND]
+    tokenizer = getattr(embedder, "tokenizer", None)
+    if tokenizer is None:
+        # Embedders without a tokenizer: about three words per four tokens.
+        words = text.split()
+        step = max(1, chunk_tokens * 3 // 4)
+        return [" ".join(words[i : i + step]) for i in range(0, len(words), step)][
+            :max_chunks
+        ]
+    offsets = tokenizer(
+        text, add_special_tokens=False, return_offsets_mapping=True, truncation=False
+    )["offset_mapping"]
+    chunks = []
+    for start in range(0, len(offsets), chunk_tokens):
+        window = offsets[start : start + chunk_tokens]
+        chunks.append(text[window[0][0] : window[-1][1]])
+        if len(chunks) == max_chunks:
+            break
+    return chunks
+
+
+def document_embedding_texts(
+    *, documents: Sequence[Document], embedder: BaseEmbedder, representation: str
+) -> list[list[str]]:
+    """Return, per document, the texts whose pooled embedding is its vector."""
+    summaries: dict[int, object] = {}
+    if representation == "title_summary":
+        from summaries.selectors import summaries_current_for
+
+        summaries = summaries_current_for(document_ids=[d.pk for d in documents])
+    texts = []
+    for document in documents:
+        title = document.title.strip()
+        body = re.sub(r"\s+", " ", document.text).strip()
+        if representation == "title_summary" and document.pk in summaries:
+            texts.append([f"{title}. {summaries[document.pk].text}"])
+        elif representation == "chunks":
+            chunks = _chunks_by_tokens(
+                text=body,
+                embedder=embedder,
+                chunk_tokens=interests_setting("CHUNK_TOKENS"),
+                max_chunks=interests_setting("MAX_CHUNKS"),
+            )
+            # The title goes with every chunk: it says what each piece is about.
+            texts.append([f"{title}. {chunk}" for chunk in chunks] or [title])
+        else:
+            texts.append([f"{title}. {body[:4000]}"])
+    return texts
+
+
+def document_vectors_compute(
+    *, document_ids: Sequence[int], force: bool = False
+) -> VectorReport:
+    """Embed the current text of these documents in one batched model call.
+
+    Documents that already have a vector for their current text from the
+    active embedder and representation are skipped, unless ``force``. A
+    document's older vectors from the same producer are removed.
+    """
+    embedder = get_embedder(interests_setting("EMBEDDER"))
+    representation = interests_setting("DOCUMENT_REPRESENTATION")
+    producer = embedding_producer_for(embedder=embedder, representation=representation)
+    documents = Document.objects.filter(pk__in=list(document_ids)).only(
+        "pk", "title", "text", "content_sha256"
+    )
+    if not force:
+        documents = documents.exclude(
+            pk__in=DocumentVector.objects.filter(
+                producer=producer, document_id__in=list(document_ids)
+            )
+            .filter(content_sha256=F("document__content_sha256"))
+            .values("document_id")
+        )
+    documents = list(documents)
+    skipped = len(set(document_ids)) - len(documents)
+    if not documents:
+        return VectorReport(skipped=skipped)
+
+    per_document = document_embedding_texts(
+        documents=documents, embedder=embedder, representation=representation
+    )
+    flat = [text for texts in per_document for text in texts]
+    chunk_vectors = embedder.embed_batch(flat)
+    rows, start = [], 0
+    for document, texts in zip(documents, per_document, strict=True):
+        pooled = unit(chunk_vectors[start : start + len(texts)].mean(axis=0))
+        start += len(texts)
+        if pooled is None:
+            continue
+        rows.append(
+            DocumentVector(
+                document_id=document.pk,
+                content_sha256=document.content_sha256,
+                producer=producer,
+                embedding=pooled,
+                chunks=len(texts),
+            )
+        )
+    with transaction.atomic():
+        if force:
+            DocumentVector.objects.filter(
+                producer=producer, document_id__in=[r.document_id for r in rows]
+            ).delete()
+        DocumentVector.objects.bulk_create(rows, ignore_conflicts=True)
+        stale = Q()
+        for row in rows:
+            stale |= Q(document_id=row.document_id) & ~Q(
+                content_sha256=row.content_sha256
+            )
+        if rows:
+            DocumentVector.objects.filter(stale, producer=producer).delete()
+    logger.info(
+        "embedded %d documents (%d chunks) with %s", len(rows), len(flat), producer
+    )
+    return VectorReport(computed=len(rows), skipped=skipped, chunks=len(flat))
+
+
+def document_vectors_enqueue(*, document_ids: Sequence[int]) -> None:
+    """Send the documents to the ``ml`` queue once the transaction commits."""
+    from .tasks import document_vectors_compute as document_vectors_compute_task
+
+    task_enqueue_on_commit(
+        document_vectors_compute_task, document_ids=list(document_ids)
+    )
+
+
+# Interactions -------------------------------------------------------------
+
+
+class InvalidInteraction(ValueError):
+    """The interaction's kind or values are not acceptable."""
+
+
+def interaction_record(
+    *,
+    user: AbstractBaseUser,
+    document_id: int,
+    kind: str,
+    dwell_seconds: int | None = None,
+    query: str = "",
+) -> Interaction:
+    """Record one interaction and queue a refresh of the reader's interests.
+
+    Raise ``Http404`` when the document is missing or hidden from ``user``,
+    and ``InvalidInteraction`` for an unknown kind or a negative dwell.
+    """
+    if kind not in Interaction.Kind.values:
+        raise InvalidInteraction(f"Unknown kind '{kind}'.")
+    if dwell_seconds is not None:
+        if dwell_seconds < 0:
+            raise InvalidInteraction("dwell_seconds cannot be negative.")
+        # A tab left open overnight is not a day of reading.
+        dwell_seconds = min(int(dwell_seconds), 3600)
+    document = document_get_visible(user=user, document_id=document_id)
+    interaction = Interaction.objects.create(
+        user=user,
+        document=document,
+        kind=kind,
+        dwell_seconds=dwell_seconds if kind == Interaction.Kind.VIEW else None,
+        query=query[:500] if kind == Interaction.Kind.SEARCH_CLICK else "",
+    )
+    user_id = user.pk
+    transaction.on_commit(lambda: user_interest_refresh_request(user_id=user_id))
+    return interaction
+
+
+def interactions_import(*, rows: Iterable[Interaction]) -> int:
+    """Insert many interactions at once (evaluation, benches, imports); no refresh is queued."""
+    return len(Interaction.objects.bulk_create(list(rows), batch_size=2000))
+
+
+def user_interest_refresh_request(*, user_id: int) -> bool:
+    """Queue one refresh of the user's interests unless one is already waiting.
+
+    Coalescing: the first event of a burst marks the interest row and sends a
+    refresh delayed by ``INTERESTS_REFRESH_DELAY_SECONDS``; later events see
+    the mark and send nothing. The refresh clears the mark before it reads
+    the history, so an event that arrives after it started sends a new one
+    and no event is ever left out. Return True when a task was sent.
+    """
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=interests_setting("REFRESH_STALE_SECONDS"))
+    marked = UserInterest.objects.filter(
+        Q(refresh_queued_at__isnull=True) | Q(refresh_queued_at__lt=stale_before),
+        user_id=user_id,
+    ).update(refresh_queued_at=now)
+    if not marked:
+        try:
+            with transaction.atomic():
+                UserInterest.objects.create(user_id=user_id, refresh_queued_at=now)
+        except IntegrityError:
+            return False  # the row exists and a refresh is already queued
+    from .tasks import user_interest_refresh as user_interest_refresh_task
+
+    sent = _task_send_delayed(
+        user_interest_refresh_task,
+        countdown=interests_setting("REFRESH_DELAY_SECONDS"),
+        user_id=user_id,
+    )
+    if not sent:
+        # Let the next event try again instead of waiting for the stale mark.
+        UserInterest.objects.filter(user_id=user_id).update(refresh_queued_at=None)
+    return sent
+
+
+def _task_send_delayed(task, *, countdown: float, **kwargs) -> bool:
+    """Send ``task`` with a countdown; False when the broker is unreachable."""
+    from kombu.exceptions import OperationalError
+
+    try:
+        task.apply_async(kwargs=kwargs, countdown=countdown)
+    except (OperationalError, ConnectionError, OSError) as exc:
+        logger.warning(
+            "broker unreachable, interest refresh of %s not sent: %s", kwargs, exc
+        )
+        return False
+    return True
+
+
+def _history_events(
+    *, user: AbstractBaseUser, producer: str
+) -> tuple[list[HistoryEvent], int | None]:
+    """Return the user's recent interactions on documents they may still see, with vectors."""
+    interactions = list(
+        Interaction.objects.filter(
+            user=user, document__space__in=space_ids_visible(user=user)
+        )
+        .order_by("-created_at", "-id")
+        .values("id", "document_id", "kind", "dwell_seconds", "created_at")[
+            : interests_setting("HISTORY_LIMIT")
+        ]
+    )
+    vectors = dict(
+        DocumentVector.objects.filter(
+            producer=producer,
+            document_id__in={row["document_id"] for row in interactions},
+        )
+        .order_by("document_id", "-created_at")
+        .values_list("document_id", "embedding")
+    )
+    events = [
+        HistoryEvent(
+            document_id=row["document_id"],
+            kind=row["kind"],
+            created_at=row["created_at"],
+            vector=np.asarray(vectors[row["document_id"]], dtype=np.float32),
+            dwell_seconds=row["dwell_seconds"],
+        )
+        for row in interactions
+        if row["document_id"] in vectors
+    ]
+    return events, (interactions[0]["id"] if interactions else None)
+
+
+def user_interest_refresh(
+    *, user_id: int, now: datetime | None = None
+) -> UserInterest | None:
+    """Rebuild the user's interest vectors from their recent interactions.
+
+    Idempotent: the vectors depend only on the bounded history, never on the
+    previous vectors. Interactions on documents the user may no longer see
+    are left out.
+    """
+    from django.contrib.auth import get_user_model
+
+    # Cleared first: an event committed from here on queues its own refresh.
+    UserInterest.objects.filter(user_id=user_id).update(refresh_queued_at=None)
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return None
+    from .selectors import embedding_producer_active
+
+    producer = embedding_producer_active()
+    events, last_id = _history_events(user=user, producer=producer)
+    interest = interest_vectors_build(
+        events,
+        now=now or timezone.now(),
+        kind_weights=interests_setting("KIND_WEIGHTS"),
+        half_life_days=interests_setting("HALF_LIFE_DAYS"),
+        dwell_full_seconds=interests_setting("DWELL_FULL_SECONDS"),
+        short_term_events=interests_setting("SHORT_TERM_EVENTS"),
+        max_centroids=interests_setting("MAX_CENTROIDS"),
+    )
+    from .selectors import documents_nearest, user_excluded_ids
+
+    nearest = documents_nearest(
+        user=user,
+        query_vectors=interest.query_vectors(),
+        producer=producer,
+        limit=interests_setting("FEED")["CANDIDATES_PER_VECTOR"],
+        exclude_ids=user_excluded_ids(user=user),
+    )
+    row, _ = UserInterest.objects.update_or_create(
+        user_id=user_id,
+        defaults={
+            "producer": producer,
+            "long_term": interest.long_term,
+            "short_term": interest.short_term,
+            "negative": interest.negative,
+            "centroids": [c.round(6).tolist() for c in interest.centroids],
+            "candidates": [[pk, source, round(sim, 5)] for pk, source, sim in nearest],
+            "interactions_used": len(events),
+            "last_interaction_id": last_id,
+            "computed_at": timezone.now(),
+        },
+    )
+    return row

@@ -1,0 +1,75 @@
+// Records what a reader does: dwell time when the page is hidden (a beacon,
+// which survives the page closing), like/bookmark/dismiss clicks, and clicks
+// on search results. Every request carries the CSRF token.
+(function () {
+  "use strict";
+
+  function send(api, token, fields, useBeacon) {
+    var form = new FormData();
+    form.append("csrfmiddlewaretoken", token);
+    Object.keys(fields).forEach(function (key) { form.append(key, fields[key]); });
+    if (useBeacon && navigator.sendBeacon) {
+      return Promise.resolve(navigator.sendBeacon(api, form));
+    }
+    return fetch(api, {
+      method: "POST", body: form, credentials: "same-origin",
+      headers: { "X-CSRFToken": token }, keepalive: true
+    }).then(function (response) { return response.status === 201; });
+  }
+
+  function watchDwell(box) {
+    var api = box.dataset.interestsApi, token = box.dataset.csrfToken;
+    var documentId = box.dataset.interestsDocument;
+    var shownAt = document.visibilityState === "visible" ? Date.now() : null;
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden" && shownAt !== null) {
+        var seconds = Math.round((Date.now() - shownAt) / 1000);
+        shownAt = null;
+        send(api, token, { document: documentId, kind: "view", dwell_seconds: seconds }, true);
+      } else if (document.visibilityState === "visible") {
+        shownAt = Date.now();
+      }
+    });
+  }
+
+  function wireButtons(box) {
+    var status = box.querySelector(".reader-actions__status");
+    box.querySelectorAll("button[data-interests-kind]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        button.disabled = true;
+        send(box.dataset.interestsApi, box.dataset.csrfToken,
+             { document: box.dataset.interestsDocument, kind: button.dataset.interestsKind }, false)
+          .then(function (ok) {
+            button.disabled = false;
+            if (ok) button.setAttribute("aria-pressed", "true");
+            if (status) status.textContent = ok ? "Noted — your feed will follow." : "Could not save that.";
+          })
+          .catch(function () { button.disabled = false; });
+      });
+    });
+  }
+
+  function wireSearchClicks(list) {
+    list.addEventListener("click", function (event) {
+      var link = event.target.closest("a[data-interests-search-click]");
+      if (!link) return;
+      send(list.dataset.interestsApi, list.dataset.csrfToken, {
+        document: link.dataset.interestsSearchClick, kind: "search_click",
+        query: list.dataset.interestsQuery
+      }, true);
+    });
+  }
+
+  function start() {
+    document.querySelectorAll(".reader-actions[data-interests-document]").forEach(function (box) {
+      if (box.dataset.wired) return;
+      box.dataset.wired = "1";
+      watchDwell(box);
+      wireButtons(box);
+    });
+    document.querySelectorAll(".search-results[data-interests-api]").forEach(wireSearchClicks);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,1 @@
+"""Summaries: pluggable summarizers, versioned reviewable Summary rows, and their tasks."""

@@ -1,0 +1,80 @@
+"""Summarizer registry: ``get_summarizer(alias)`` builds the backend configured
+in ``SUMMARIES_BACKENDS[alias]`` once per process, on first use.
+
+The option ``embedder`` (an alias of ``DOCSITE_EMBEDDERS``) is resolved here to
+the shared embedder instance, so the extractive summarizer and the interests
+app use one loaded encoder.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+
+from docsite.ml.conf import ml_setting
+from docsite.ml.runtime import torch_threads_apply
+from docsite.plugins import BackendCache, plugin_class_load
+from summaries.conf import summaries_setting
+
+from .base import BaseSummarizer, SummaryBudget, SummaryResult
+
+__all__ = [
+    "BaseSummarizer",
+    "SummaryBudget",
+    "SummaryResult",
+    "get_summarizer",
+    "loaded_summarizers",
+    "reset_summarizers",
+]
+
+ENTRY_POINT_GROUP = "docsite.summarizers"
+SETTING = "SUMMARIES_BACKENDS"
+
+
+def summarizer_options(alias: str) -> tuple[type[BaseSummarizer], dict[str, Any]]:
+    """Return the backend class and constructor options for ``alias``."""
+    configured = summaries_setting("BACKENDS")
+    if alias not in configured:
+        raise ImproperlyConfigured(f"{SETTING} has no alias '{alias}'.")
+    config = configured[alias]
+    cls = plugin_class_load(
+        group=ENTRY_POINT_GROUP, backend=config["BACKEND"], setting=SETTING
+    )
+    return cls, dict(config.get("OPTIONS", {}))
+
+
+def _build(alias: str) -> BaseSummarizer:
+    cls, options = summarizer_options(alias)
+    if "embedder" in options:
+        from docsite.ml.embedders import get_embedder
+
+        options["embedder"] = get_embedder(options["embedder"])
+    torch_threads_apply(ml_setting("TORCH_THREADS"))
+    return cls(**options)
+
+
+_summarizers: BackendCache[BaseSummarizer] = BackendCache(_build)
+
+
+def get_summarizer(alias: str = "default") -> BaseSummarizer:
+    return _summarizers.get(alias)
+
+
+def loaded_summarizers() -> dict[str, BaseSummarizer]:
+    return _summarizers.loaded()
+
+
+def reset_summarizers() -> None:
+    _summarizers.reset()
+
+
+def _reset_on_setting_change(*, setting: str, **kwargs) -> None:
+    if setting in {SETTING, "DOCSITE_EMBEDDERS", "DOCSITE_TORCH_THREADS"}:
+        reset_summarizers()
+
+
+setting_changed.connect(
+    _reset_on_setting_change, dispatch_uid="summaries.backends.reset"
+)

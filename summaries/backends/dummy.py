@@ -1,0 +1,47 @@
+"""A deterministic summarizer for tests and development, like Django's locmem cache.
+
+It returns the first ``budget`` words of each text, so a test can predict the
+summary exactly without loading any model.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from .base import BaseSummarizer, SummaryBudget, SummaryResult
+
+
+class DummySummarizer(BaseSummarizer):
+    """Options: ``seconds_per_text`` makes it slow on purpose (for tests of
+    workers being killed mid-batch); any other option only changes the producer."""
+
+    name = "dummy"
+    version = "1"
+
+    def summarize_batch(
+        self,
+        texts: Sequence[str],
+        *,
+        budget: SummaryBudget,
+        language: str | None = None,
+    ) -> list[SummaryResult]:
+        results = []
+        for text in texts:
+            started = time.perf_counter()
+            time.sleep(float(self.options.get("seconds_per_text", 0)))
+            words = text.split()
+            summary = (
+                " ".join(words[: budget.size])
+                if budget.unit == "words"
+                else text[: budget.size]
+            )
+            results.append(
+                SummaryResult(
+                    text=summary,
+                    tokens_in=len(words),
+                    tokens_out=len(summary.split()),
+                    seconds=time.perf_counter() - started,
+                )
+            )
+        return results

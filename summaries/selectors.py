@@ -1,0 +1,180 @@
+"""Reads of summaries. Callers pass documents the reader may already see; these
+selectors never widen access."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from docsite.documents.models import Document
+from docsite.ml.producers import SUMMARIES, LiveProducer, producer_active
+
+from .conf import summaries_setting
+from .models import Summary
+
+
+def summary_producer_live() -> LiveProducer:
+    """Return the backend alias and producer whose summaries readers see.
+
+    Blue/green: a reprocessing job switches this in one step once the new
+    producer's summaries are complete. Building the backend object loads no
+    model, so the web process can call this cheaply.
+    """
+    return producer_active(
+        kind=SUMMARIES, default=lambda: summary_producer_for(backend_alias="default")
+    )
+
+
+def summary_producer_for(*, backend_alias: str) -> str:
+    """Return the producer key that ``backend_alias`` writes now."""
+    from .backends import get_summarizer
+    from .services import summary_budget
+
+    return get_summarizer(backend_alias).producer_for(summary_budget())
+
+
+def _current_candidates_all() -> QuerySet[Summary]:
+    return Summary.objects.filter(content_sha256=F("document__content_sha256"))
+
+
+def _current_candidates(document_ids: Iterable[int]) -> QuerySet[Summary]:
+    return _current_candidates_all().filter(document_id__in=list(document_ids))
+
+
+def summaries_current_for(
+    *, document_ids: Iterable[int], require_approval: bool | None = None
+) -> dict[int, Summary]:
+    """Return the summary each document shows now, keyed by document id.
+
+    The newest approved summary of the current text wins; without one, the
+    newest generated summary of the live producer, then of any producer,
+    unless ``SUMMARIES_REQUIRE_APPROVAL`` is on.
+    """
+    if require_approval is None:
+        require_approval = summaries_setting("REQUIRE_APPROVAL")
+    statuses = [Summary.Status.APPROVED]
+    if not require_approval:
+        statuses.append(Summary.Status.GENERATED)
+    live = summary_producer_live().producer
+    # Approved first; then the live producer's; then any other generated one,
+    # so a document saved during a reprocessing job still shows a summary.
+    priority = Case(
+        When(status=Summary.Status.APPROVED, then=Value(0)),
+        When(producer=live, then=Value(1)),
+        default=Value(2),
+    )
+    rows = (
+        _current_candidates(document_ids)
+        .filter(status__in=statuses)
+        .order_by(
+            "document_id",
+            priority,
+            F("reviewed_at").desc(nulls_last=True),
+            F("generated_at").desc(nulls_last=True),
+            "-id",
+        )
+        .distinct("document_id")
+    )
+    return {row.document_id: row for row in rows}
+
+
+def summary_current(
+    *, document: Document, require_approval: bool | None = None
+) -> Summary | None:
+    return summaries_current_for(
+        document_ids=[document.pk], require_approval=require_approval
+    ).get(document.pk)
+
+
+@dataclass(frozen=True)
+class SummaryState:
+    """What the document page says about its summary."""
+
+    summary: Summary | None
+    status: str  # "ready", "pending", "awaiting_review", "failed", "none"
+    error: str = ""
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == "pending"
+
+
+def summary_state_for(*, document: Document) -> SummaryState:
+    current = summary_current(document=document)
+    if current is not None:
+        return SummaryState(current, "ready")
+    latest = (
+        _current_candidates([document.pk])
+        .exclude(backend="human")
+        .order_by("-updated_at")
+        .first()
+    )
+    if latest is None or latest.status in Summary.PENDING:
+        return SummaryState(None, "pending")
+    if latest.status == Summary.Status.FAILED:
+        return SummaryState(None, "failed", latest.error)
+    if latest.status == Summary.Status.GENERATED:
+        return SummaryState(None, "awaiting_review")
+    return SummaryState(None, "none")
+
+
+def summary_history(*, document: Document) -> QuerySet[Summary]:
+    return document.summaries.select_related("author", "reviewed_by").order_by(
+        "-created_at"
+    )
+
+
+def documents_without_summary(*, producer: str) -> QuerySet[Document]:
+    """Return documents whose current text has no summary row from ``producer``."""
+    has_row = Summary.objects.filter(
+        document=OuterRef("pk"),
+        content_sha256=OuterRef("content_sha256"),
+        producer=producer,
+    )
+    return Document.objects.filter(~Exists(has_row))
+
+
+def document_ids_missing_summary(*, producer: str, limit: int) -> list[int]:
+    return list(
+        documents_without_summary(producer=producer)
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def document_ids_due_summary(
+    *, producer: str, limit: int, stuck_after: timedelta
+) -> list[int]:
+    """Return documents that need generation but are not being generated.
+
+    That is: no row from ``producer`` for the current text, or a row left
+    queued or running for longer than ``stuck_after`` (lost message, killed
+    worker).
+    """
+    missing = document_ids_missing_summary(producer=producer, limit=limit)
+    stuck_before = timezone.now() - stuck_after
+    stuck = (
+        _current_candidates_all()
+        .filter(producer=producer)
+        .filter(
+            Q(status=Summary.Status.QUEUED, updated_at__lt=stuck_before)
+            | Q(status=Summary.Status.RUNNING, started_at__lt=stuck_before)
+        )
+        .values_list("document_id", flat=True)[: max(0, limit - len(missing))]
+    )
+    return [*missing, *stuck]
+
+
+def summary_outcomes(
+    *, document_ids: list[int], producer: str
+) -> dict[int, tuple[str, str]]:
+    """Return ``{document_id: (status, error)}`` of ``producer``'s rows for the current texts."""
+    rows = _current_candidates(document_ids).filter(producer=producer)
+    return {
+        row.document_id: (row.status, row.error)
+        for row in rows.only("document_id", "status", "error")
+    }

@@ -1,0 +1,343 @@
+"""Writes of summaries: generation in batches, and the editors' review actions.
+
+Generation claims rows in a short transaction, runs the model outside any
+transaction, and writes the results in another short one. Rows are keyed by
+``(document, content_sha256, producer)``, so running the same work twice
+writes nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from docsite.documents.dispatch import task_enqueue_on_commit
+from docsite.documents.models import Document
+
+from .backends import BaseSummarizer, SummaryBudget, get_summarizer
+from .backends.base import SummarizerError
+from .conf import summaries_setting
+from .models import Summary, SummaryEvent
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GenerationReport:
+    generated: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+def summary_budget() -> SummaryBudget:
+    return SummaryBudget(**summaries_setting("BUDGET"))
+
+
+def _claim(
+    *, document_ids: Sequence[int], summarizer: BaseSummarizer, force: bool
+) -> list[Summary]:
+    """Create missing rows and mark the claimable ones running; return those."""
+    producer = summarizer.producer_for(summary_budget())
+    documents = Document.objects.filter(pk__in=document_ids).only(
+        "pk", "content_sha256"
+    )
+    Summary.objects.bulk_create(
+        [
+            Summary(
+                document_id=document.pk,
+                content_sha256=document.content_sha256,
+                producer=producer,
+                backend=summarizer.name,
+                model_id=summarizer.model_id[:300],
+                params={**summarizer.params, "budget": summary_budget().as_dict()},
+            )
+            for document in documents
+        ],
+        ignore_conflicts=True,
+    )
+    claimable = Q(status=Summary.Status.QUEUED) | Q(
+        status=Summary.Status.RUNNING,
+        started_at__lt=timezone.now()
+        - timedelta(seconds=summaries_setting("RUNNING_TIMEOUT_SECONDS")),
+    )
+    if force:
+        claimable |= Q(status=Summary.Status.FAILED)
+    with transaction.atomic():
+        rows = list(
+            Summary.objects.select_for_update(skip_locked=True)
+            .filter(
+                claimable,
+                producer=producer,
+                document_id__in=document_ids,
+                document__content_sha256=F("content_sha256"),
+            )
+            .select_related("document")
+        )
+        now = timezone.now()
+        for row in rows:
+            row.status = Summary.Status.RUNNING
+            row.started_at = now
+            row.attempts += 1
+            row.error = ""
+        Summary.objects.bulk_update(rows, ["status", "started_at", "attempts", "error"])
+    return rows
+
+
+def summaries_generate(
+    *, document_ids: Sequence[int], backend_alias: str = "default", force: bool = False
+) -> GenerationReport:
+    """Summarize the current text of these documents with one batched call.
+
+    Documents that already have a summary from this producer for their
+    current text are skipped. ``force`` also retries rows that failed.
+    Permanent errors are stored on the rows, readably; transient ones put the
+    rows back in the queue and are raised so the task retries.
+    """
+    summarizer = get_summarizer(backend_alias)
+    rows = _claim(document_ids=document_ids, summarizer=summarizer, force=force)
+    skipped = len(set(document_ids)) - len(rows)
+    if not rows:
+        return GenerationReport(skipped=skipped)
+
+    texts = [row.document.text for row in rows]
+    languages = {row.document.language for row in rows}
+    language = languages.pop() if len(languages) == 1 else None
+    try:
+        results = summarizer.summarize_batch(
+            texts, budget=summary_budget(), language=language or None
+        )
+    except SummarizerError as exc:
+        if exc.transient:
+            Summary.objects.filter(pk__in=[r.pk for r in rows]).update(
+                status=Summary.Status.QUEUED
+            )
+            raise
+        _mark_failed(rows, f"The summarizer could not run: {exc}")
+        return GenerationReport(skipped=skipped, failed=len(rows))
+    except Exception as exc:
+        _mark_failed(
+            rows, f"Unexpected error in the summarizer ({type(exc).__name__}): {exc}"
+        )
+        raise
+
+    now = timezone.now()
+    with transaction.atomic():
+        for row, result in zip(rows, results, strict=True):
+            row.text = result.text
+            row.tokens_in = result.tokens_in
+            row.tokens_out = result.tokens_out
+            row.duration_ms = round(result.seconds * 1000)
+            row.status = (
+                Summary.Status.GENERATED if result.text else Summary.Status.FAILED
+            )
+            row.error = (
+                "" if result.text else "The summarizer returned an empty summary."
+            )
+            row.generated_at = now
+        Summary.objects.bulk_update(
+            rows,
+            [
+                "text",
+                "tokens_in",
+                "tokens_out",
+                "duration_ms",
+                "status",
+                "error",
+                "generated_at",
+            ],
+        )
+    failed = sum(1 for row in rows if row.status == Summary.Status.FAILED)
+    logger.info(
+        "summarized %d documents with %s (%d skipped)",
+        len(rows),
+        rows[0].producer,
+        skipped,
+    )
+    return GenerationReport(
+        generated=len(rows) - failed, skipped=skipped, failed=failed
+    )
+
+
+def _mark_failed(rows: list[Summary], message: str) -> None:
+    logger.error("summaries %s failed: %s", [r.pk for r in rows], message)
+    Summary.objects.filter(pk__in=[r.pk for r in rows]).update(
+        status=Summary.Status.FAILED, error=message[:2000], updated_at=timezone.now()
+    )
+
+
+def summaries_enqueue(
+    *, document_ids: Sequence[int], backend_alias: str = "default", force: bool = False
+) -> None:
+    """Send the documents to the ``ml`` queue once the transaction commits."""
+    from .tasks import summaries_generate as summaries_generate_task
+
+    task_enqueue_on_commit(
+        summaries_generate_task,
+        document_ids=list(document_ids),
+        backend_alias=backend_alias,
+        force=force,
+    )
+
+
+def _audit(
+    *,
+    summary: Summary,
+    actor: AbstractBaseUser | None,
+    action: str,
+    changes: dict | None = None,
+) -> None:
+    SummaryEvent.objects.create(
+        summary=summary, actor=actor, action=action, changes=changes or {}
+    )
+
+
+@transaction.atomic
+def summary_approve(*, summary: Summary, actor: AbstractBaseUser) -> Summary:
+    if summary.status not in (
+        Summary.Status.GENERATED,
+        Summary.Status.REJECTED,
+        Summary.Status.APPROVED,
+    ):
+        raise ValueError(
+            f"A {summary.get_status_display().lower()} summary cannot be approved."
+        )
+    previous = summary.status
+    summary.status = Summary.Status.APPROVED
+    summary.reviewed_by = actor
+    summary.reviewed_at = timezone.now()
+    summary.save(update_fields=["status", "reviewed_by", "reviewed_at", "updated_at"])
+    _audit(
+        summary=summary,
+        actor=actor,
+        action=SummaryEvent.Action.APPROVED,
+        changes={"status": [previous, summary.status]},
+    )
+    return summary
+
+
+@transaction.atomic
+def summary_reject(
+    *, summary: Summary, actor: AbstractBaseUser, reason: str = ""
+) -> Summary:
+    previous = summary.status
+    summary.status = Summary.Status.REJECTED
+    summary.reviewed_by = actor
+    summary.reviewed_at = timezone.now()
+    summary.save(update_fields=["status", "reviewed_by", "reviewed_at", "updated_at"])
+    _audit(
+        summary=summary,
+        actor=actor,
+        action=SummaryEvent.Action.REJECTED,
+        changes={"status": [previous, summary.status], "reason": reason},
+    )
+    return summary
+
+
+@transaction.atomic
+def summary_edit(*, summary: Summary, text: str, actor: AbstractBaseUser) -> Summary:
+    """Save an editor's text as a new, approved version; the original stays."""
+    text = text.strip()
+    if not text:
+        raise ValueError("A summary cannot be empty.")
+    # Locking the document row gives two editors saving at once distinct versions.
+    Document.objects.select_for_update().filter(pk=summary.document_id).first()
+    version = (
+        Summary.objects.filter(document=summary.document_id, backend="human").count()
+        + 1
+    )
+    now = timezone.now()
+    edited = Summary.objects.create(
+        document_id=summary.document_id,
+        content_sha256=summary.content_sha256,
+        producer=f"human:v{version}",
+        backend="human",
+        model_id=actor.get_username(),
+        params={"version": version},
+        text=text,
+        status=Summary.Status.APPROVED,
+        author=actor,
+        edited_from=summary,
+        reviewed_by=actor,
+        reviewed_at=now,
+        generated_at=now,
+    )
+    _audit(
+        summary=edited,
+        actor=actor,
+        action=SummaryEvent.Action.EDITED,
+        changes={"edited_from": summary.pk, "before": summary.text, "after": text},
+    )
+    return edited
+
+
+def summary_regenerate(
+    *,
+    summary: Summary,
+    actor: AbstractBaseUser | None,
+    backend_alias: str | None = None,
+) -> Summary:
+    """Ask for a fresh machine summary of the document's current text.
+
+    The row of the live backend (or ``backend_alias``) is put back in the
+    queue, its previous text kept in the audit trail, and generation is
+    enqueued.
+    """
+    if backend_alias is None:
+        from .selectors import summary_producer_live
+
+        backend_alias = summary_producer_live().backend_alias
+    summarizer = get_summarizer(backend_alias)
+    document = summary.document
+    with transaction.atomic():
+        row, _ = Summary.objects.select_for_update().get_or_create(
+            document=document,
+            content_sha256=document.content_sha256,
+            producer=summarizer.producer_for(summary_budget()),
+            defaults={
+                "backend": summarizer.name,
+                "model_id": summarizer.model_id[:300],
+                "params": {**summarizer.params, "budget": summary_budget().as_dict()},
+            },
+        )
+        previous = {"status": row.status, "text": row.text}
+        row.status = Summary.Status.QUEUED
+        row.error = ""
+        row.save(update_fields=["status", "error", "updated_at"])
+        _audit(
+            summary=row,
+            actor=actor,
+            action=SummaryEvent.Action.REGENERATED,
+            changes={"requested_from": summary.pk, "previous": previous},
+        )
+        summaries_enqueue(document_ids=[document.pk], backend_alias=backend_alias)
+    return row
+
+
+def summaries_prune(
+    *, keep_producers: set[str], dry_run: bool = False
+) -> dict[str, int]:
+    """Delete machine summaries of producers not in ``keep_producers``.
+
+    Approved summaries and editors' versions are never deleted: they carry
+    human judgement. Return the rows (to be) deleted per producer.
+    """
+    doomed = (
+        Summary.objects.exclude(producer__in=keep_producers)
+        .exclude(backend="human")
+        .exclude(status=Summary.Status.APPROVED)
+    )
+    counts = dict(
+        doomed.values_list("producer")
+        .annotate(n=Count("pk"))
+        .values_list("producer", "n")
+    )
+    if not dry_run:
+        doomed.delete()
+    return counts

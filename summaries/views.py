@@ -1,0 +1,45 @@
+"""The summary panel of the document page, and the fragment it polls while a
+summary is being generated."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+
+from docsite.documents.models import Document
+from docsite.documents.panels import Panel
+from docsite.documents.selectors import document_get_visible
+
+from .selectors import summary_state_for
+
+
+def _panel_html(*, document: Document, request: HttpRequest) -> str:
+    state = summary_state_for(document=document)
+    return render_to_string(
+        "summaries/panel.html",
+        {
+            "document": document,
+            "state": state,
+            "can_review": request.user.has_perm("summaries.review_summary"),
+        },
+        request=request,
+    )
+
+
+def summary_panel_for(*, document: Document, request: HttpRequest) -> Panel:
+    return Panel(
+        slug="summary",
+        title="Summary",
+        html=_panel_html(document=document, request=request),
+        order=10,
+    )
+
+
+@login_required
+def summary_panel_fragment(request: HttpRequest, document_id: int) -> HttpResponse:
+    """The panel's inner HTML, for the page's poll while a summary is pending."""
+    document = document_get_visible(user=request.user, document_id=document_id)
+    response = HttpResponse(_panel_html(document=document, request=request))
+    response["Cache-Control"] = "no-store"
+    return response

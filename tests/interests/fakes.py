@@ -1,0 +1,56 @@
+"""A deterministic, model-free embedder for fast tests.
+
+Each word is hashed to a few dimensions; texts sharing words get similar
+vectors, so interest and permission tests can reason about neighbours
+without loading MiniLM.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from docsite.ml.embedders.base import BaseEmbedder
+
+WORD = re.compile(r"[a-z0-9]+")
+
+
+class HashingEmbedder(BaseEmbedder):
+    name = "hashing"
+    version = "1"
+
+    def __init__(self, *, dimension: int = 384) -> None:
+        super().__init__(dimension=dimension)
+        self._dimension = dimension
+        self.calls = 0
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def _word_vector(self, word: str) -> np.ndarray:
+        digest = hashlib.sha256(word.encode()).digest()
+        vector = np.zeros(self._dimension, dtype=np.float32)
+        for i in range(4):
+            index = int.from_bytes(digest[2 * i : 2 * i + 2], "big") % self._dimension
+            vector[index] += 1.0 if digest[8 + i] % 2 else -1.0
+        return vector
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in WORD.findall(text.lower()):
+                out[row] += self._word_vector(word)
+            norm = np.linalg.norm(out[row])
+            if norm == 0:
+                out[row, 0] = 1.0
+            else:
+                out[row] /= norm
+        return out
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(WORD.findall(text.lower())) for text in texts]

@@ -1,0 +1,202 @@
+"""What readers and editors see of summaries, and that access rules hold."""
+
+from __future__ import annotations
+
+import pytest
+
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from summaries import services
+from summaries.models import Summary, SummaryEvent
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _reviewer(username, groups):
+    user = UserFactory(username=username, is_staff=True, groups=groups)
+    user.user_permissions.add(Permission.objects.get(codename="review_summary"))
+    return user
+
+
+@pytest.fixture
+def eng_group(world):
+    return world.engineering.viewer_groups.get()
+
+
+def test_detail_page_shows_current_summary(client, world, make_document):
+    document = make_document(
+        "Nightly backups keep thirty days. Restores are rehearsed monthly."
+    )
+    services.summaries_generate(document_ids=[document.pk])
+    client.force_login(world.alice)
+
+    html = client.get(
+        reverse("documents:detail", kwargs={"document_id": document.pk})
+    ).content.decode()
+
+    assert 'data-summary-status="ready"' in html
+    assert "Nightly backups keep thirty days." in html
+    assert "data-poll-url" not in html
+
+
+def test_pending_summary_shows_processing_and_polls(client, world, make_document):
+    document = make_document()
+    client.force_login(world.alice)
+
+    html = client.get(
+        reverse("documents:detail", kwargs={"document_id": document.pk})
+    ).content.decode()
+
+    assert 'data-summary-status="pending"' in html
+    assert "Processing" in html
+    poll_url = reverse("summaries:panel", kwargs={"document_id": document.pk})
+    assert f'data-poll-url="{poll_url}"' in html
+
+    services.summaries_generate(document_ids=[document.pk])
+    fragment = client.get(poll_url).content.decode()
+    assert 'data-summary-status="ready"' in fragment
+    assert "Backups run nightly." in fragment
+
+
+def test_summary_fragment_is_404_for_a_reader_without_access(
+    client, world, make_document
+):
+    document = make_document()
+    services.summaries_generate(document_ids=[document.pk])
+    client.force_login(world.bob)
+
+    response = client.get(
+        reverse("summaries:panel", kwargs={"document_id": document.pk})
+    )
+
+    assert response.status_code == 404
+    assert b"Backups" not in response.content
+
+
+def test_summary_text_is_escaped(client, world, make_document):
+    document = make_document("<script>alert('x')</script> Payload in the first words.")
+    services.summaries_generate(document_ids=[document.pk])
+    client.force_login(world.alice)
+
+    html = client.get(
+        reverse("documents:detail", kwargs={"document_id": document.pk})
+    ).content.decode()
+
+    assert "<script>alert" not in html
+
+
+def test_document_list_shows_summary_snippets(client, world, make_document):
+    document = make_document("Snippet words come from the summary of this document.")
+    services.summaries_generate(document_ids=[document.pk])
+    client.force_login(world.alice)
+
+    html = client.get(reverse("documents:list")).content.decode()
+
+    assert "Snippet words come from the summary" in html
+
+
+def test_admin_queue_lists_only_summaries_the_editor_may_read(
+    client, world, make_document, eng_group
+):
+    visible = make_document("Engineering text here.", title="Eng doc")
+    hidden = make_document(
+        "Personnel file text.", space=world.hr, title="HR secret doc"
+    )
+    services.summaries_generate(document_ids=[visible.pk, hidden.pk])
+    editor = _reviewer("edna", [eng_group])
+    client.force_login(editor)
+
+    html = client.get(reverse("admin:summaries_summary_changelist")).content.decode()
+
+    assert "Eng doc" in html
+    assert "HR secret doc" not in html
+    hidden_summary = Summary.objects.get(document=hidden)
+    response = client.get(
+        reverse("admin:summaries_summary_change", args=[hidden_summary.pk])
+    )
+    assert response.status_code in (302, 404)
+
+
+def test_admin_change_page_shows_document_text_beside_summary(
+    client, world, make_document, eng_group
+):
+    document = make_document("The document body that the editor compares against.")
+    services.summaries_generate(document_ids=[document.pk])
+    summary = Summary.objects.get()
+    client.force_login(_reviewer("edna", [eng_group]))
+
+    html = client.get(
+        reverse("admin:summaries_summary_change", args=[summary.pk])
+    ).content.decode()
+
+    assert "The document body that the editor compares against." in html
+    assert reverse("admin:summaries_summary_approve", args=[summary.pk]) in html
+
+
+def test_admin_approve_button_and_bulk_reject(client, world, make_document, eng_group):
+    first = make_document("First document text.", title="First")
+    second = make_document("Second document text.", title="Second")
+    services.summaries_generate(document_ids=[first.pk, second.pk])
+    editor = _reviewer("edna", [eng_group])
+    client.force_login(editor)
+    summary = Summary.objects.get(document=first)
+
+    client.post(reverse("admin:summaries_summary_approve", args=[summary.pk]))
+    summary.refresh_from_db()
+    assert summary.status == "approved" and summary.reviewed_by == editor
+
+    client.post(
+        reverse("admin:summaries_summary_changelist"),
+        {
+            "action": "reject_selected",
+            "_selected_action": [s.pk for s in Summary.objects.all()],
+        },
+    )
+    assert set(Summary.objects.values_list("status", flat=True)) == {"rejected"}
+    assert SummaryEvent.objects.filter(action="rejected", actor=editor).count() == 2
+
+
+def test_admin_edit_creates_new_version(client, world, make_document, eng_group):
+    document = make_document("Original document text for editing.")
+    services.summaries_generate(document_ids=[document.pk])
+    summary = Summary.objects.get()
+    client.force_login(_reviewer("edna", [eng_group]))
+
+    response = client.post(
+        reverse("admin:summaries_summary_change", args=[summary.pk]),
+        {
+            "text": "An editor's better summary.",
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+            "events-MIN_NUM_FORMS": "0",
+            "events-MAX_NUM_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 302
+    summary.refresh_from_db()
+    assert summary.text == "Original document text for editing."
+    edited = Summary.objects.get(backend="human")
+    assert (
+        edited.text == "An editor's better summary." and edited.edited_from == summary
+    )
+
+
+def test_staff_without_review_permission_cannot_act(
+    client, world, make_document, eng_group
+):
+    document = make_document()
+    services.summaries_generate(document_ids=[document.pk])
+    summary = Summary.objects.get()
+    staff = UserFactory(username="sam", is_staff=True, groups=[eng_group])
+    client.force_login(staff)
+
+    response = client.post(
+        reverse("admin:summaries_summary_approve", args=[summary.pk])
+    )
+
+    assert response.status_code == 403
+    summary.refresh_from_db()
+    assert summary.status == "generated"

@@ -1,0 +1,204 @@
+"""Operators start, watch, pause, resume, cancel and retry reprocessing jobs here,
+and see queue and worker health."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.html import format_html
+
+from . import services
+from .forms import ReprocessJobStartForm
+from .models import ReprocessItem, ReprocessJob
+from .selectors import queue_depths, reprocess_job_progress, workers_status
+
+
+class FailedItemInline(admin.TabularInline):
+    model = ReprocessItem
+    verbose_name_plural = "Failed documents"
+    fields = ["document_id", "error", "attempts"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    max_num = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(state=ReprocessItem.State.FAILED)
+
+
+def _job_action(modeladmin, request, queryset, service, verb: str) -> None:
+    changed = 0
+    for job in queryset:
+        try:
+            service(job=job, actor=request.user)
+            changed += 1
+        except ValueError as exc:
+            modeladmin.message_user(request, f"Job #{job.pk}: {exc}", messages.WARNING)
+    if changed:
+        modeladmin.message_user(request, f"{verb} {changed} job(s).")
+
+
+@admin.action(description="Pause selected jobs")
+def pause_jobs(modeladmin, request, queryset):
+    _job_action(modeladmin, request, queryset, services.reprocess_job_pause, "Paused")
+
+
+@admin.action(description="Resume selected jobs")
+def resume_jobs(modeladmin, request, queryset):
+    _job_action(modeladmin, request, queryset, services.reprocess_job_resume, "Resumed")
+
+
+@admin.action(description="Cancel selected jobs")
+def cancel_jobs(modeladmin, request, queryset):
+    _job_action(
+        modeladmin, request, queryset, services.reprocess_job_cancel, "Cancelled"
+    )
+
+
+@admin.action(description="Retry failed documents of selected jobs")
+def retry_failed(modeladmin, request, queryset):
+    _job_action(
+        modeladmin, request, queryset, services.reprocess_job_retry_failed, "Retried"
+    )
+
+
+@admin.register(ReprocessJob)
+class ReprocessJobAdmin(admin.ModelAdmin):
+    change_list_template = "admin/workers/reprocessjob/change_list.html"
+    list_display = [
+        "__str__",
+        "kind",
+        "progress_bar",
+        "throughput",
+        "eta",
+        "backend_alias",
+        "started_by",
+        "started_at",
+    ]
+    list_filter = ["state", "kind"]
+    actions = [pause_jobs, resume_jobs, cancel_jobs, retry_failed]
+    inlines = [FailedItemInline]
+    readonly_fields = [
+        "kind",
+        "selection",
+        "space",
+        "backend_alias",
+        "producer",
+        "state",
+        "progress_bar",
+        "throughput",
+        "eta",
+        "error",
+        "total",
+        "done_count",
+        "failed_count",
+        "skipped_count",
+        "started_by",
+        "started_at",
+        "finished_at",
+        "activate_on_success",
+    ]
+
+    class Media:
+        js = ["workers/job_progress.js"]
+
+    def get_inlines(self, request, obj=None):
+        return self.inlines if obj is not None else []
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ReprocessJobStartForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return list(ReprocessJobStartForm.Meta.fields)
+        return self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        data = form.cleaned_data
+        job = services.reprocess_job_start(
+            kind=data["kind"],
+            selection=data["selection"],
+            space=data.get("space"),
+            document_ids=data.get("document_ids"),
+            backend_alias=data["backend_alias"],
+            actor=request.user,
+            activate_on_success=data["activate_on_success"],
+        )
+        # The admin redirects to the saved object: point it at the job just made.
+        obj.pk = job.pk
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        return
+
+    @admin.display(description="Progress")
+    def progress_bar(self, job: ReprocessJob) -> str:
+        progress = reprocess_job_progress(job=job)
+        return format_html(
+            '<span class="job-progress" data-job-id="{}" data-state="{}">'
+            '<progress max="{}" value="{}"></progress> '
+            '<span class="job-progress__text">{} / {} ({}%), {} failed</span></span>',
+            job.pk,
+            job.state,
+            max(progress.total, 1),
+            progress.processed,
+            progress.processed,
+            progress.total,
+            progress.percent,
+            progress.failed,
+        )
+
+    @admin.display(description="Docs/s")
+    def throughput(self, job: ReprocessJob) -> str:
+        return f"{reprocess_job_progress(job=job).docs_per_second:.1f}"
+
+    @admin.display(description="ETA")
+    def eta(self, job: ReprocessJob) -> str:
+        seconds = reprocess_job_progress(job=job).eta_seconds
+        return "-" if seconds is None else f"{int(seconds) // 60}m {int(seconds) % 60}s"
+
+    def get_urls(self):
+        return [
+            path(
+                "progress/",
+                self.admin_site.admin_view(self.progress_view),
+                name="workers_reprocessjob_progress",
+            ),
+            path(
+                "health/",
+                self.admin_site.admin_view(self.health_view),
+                name="workers_reprocessjob_health",
+            ),
+            *super().get_urls(),
+        ]
+
+    def progress_view(self, request: HttpRequest) -> JsonResponse:
+        """Progress of the jobs whose ids are given, for the list's live bars."""
+        if not self.has_view_permission(request):
+            return JsonResponse({}, status=403)
+        ids = [int(i) for i in request.GET.getlist("id") if i.isdigit()][:100]
+        jobs = ReprocessJob.objects.filter(pk__in=ids)
+        return JsonResponse(
+            {str(job.pk): reprocess_job_progress(job=job).as_dict() for job in jobs}
+        )
+
+    def health_view(self, request: HttpRequest):
+        if not self.has_view_permission(request):
+            return JsonResponse({}, status=403)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Queues and workers",
+            "queues": queue_depths(),
+            "workers": workers_status(timeout=1.0),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/workers/health.html", context)

@@ -1,0 +1,38 @@
+"""Removing old producers' outputs: explicit, never automatic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from docsite.ml.models import ActiveProducer
+
+from .kinds import output_kind
+from .models import ReprocessJob
+
+
+@dataclass
+class PruneReport:
+    kept: list[str] = field(default_factory=list)
+    producers: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def deleted(self) -> int:
+        return sum(self.producers.values())
+
+
+def producers_prune(
+    *, kind: str, include_previous: bool = False, dry_run: bool = False
+) -> PruneReport:
+    """Delete ``kind`` outputs of every producer that is not live, previous or being built."""
+    output = output_kind(kind)
+    keep = {output.live().producer}
+    row = ActiveProducer.objects.filter(kind=kind).first()
+    if row is not None and row.previous_producer and not include_previous:
+        keep.add(row.previous_producer)
+    keep |= set(
+        ReprocessJob.objects.filter(
+            kind=kind, state__in=ReprocessJob.ACTIVE_STATES
+        ).values_list("producer", flat=True)
+    )
+    counts = output.prune(keep_producers=keep, dry_run=dry_run)
+    return PruneReport(kept=sorted(keep), producers=counts)
