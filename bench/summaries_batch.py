@@ -348,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         print(f"ratio batch/loop: {figures['ratio']:.2f}x")
         print(
-            f"generated tokens/s (prefill included): batch "
+            f"output tokens/s (wall time, input processing included): batch "
             f"{figures['batch_generated_tokens_per_s']:.1f}, loop "
             f"{figures['loop_generated_tokens_per_s']:.1f}"
         )

@@ -11,9 +11,12 @@ from docsite.documents import signals
     signals.document_text_changed, dispatch_uid="interests.enqueue_document_vector"
 )
 def enqueue_document_vector(*, document_id: int, **kwargs) -> None:
+    from .selectors import embedding_producer_live
     from .services import document_vectors_enqueue
 
-    document_vectors_enqueue(document_ids=[document_id])
+    document_vectors_enqueue(
+        document_ids=[document_id], embedder_alias=embedding_producer_live().backend_alias
+    )
 
 
 @receiver(signals.document_panels, dispatch_uid="interests.reader_actions_panel")

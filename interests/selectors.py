@@ -25,6 +25,7 @@ from docsite.documents.models import Document
 from docsite.documents.selectors import document_list_visible, space_ids_visible
 from docsite.ml.embedders import get_embedder
 from docsite.ml.embedders.base import BaseEmbedder
+from docsite.ml.producers import EMBEDDINGS, LiveProducer, producer_active
 
 from .conf import interests_setting
 from .models import DocumentVector, Interaction, UserInterest
@@ -42,28 +43,63 @@ def embedding_producer_for(*, embedder: BaseEmbedder, representation: str) -> st
     return f"{embedder.producer}|{representation}"[:200]
 
 
-def embedding_producer_active() -> str:
-    """Return the producer whose vectors every read uses.
-
-    The single point of truth for reads: a blue/green switch of embedders
-    changes what this returns, and nothing else. Building the embedder
-    object loads no model.
-    """
+def embedding_producer_for_alias(*, embedder_alias: str) -> str:
+    """Return the producer key that the ``DOCSITE_EMBEDDERS`` alias writes now."""
     return embedding_producer_for(
-        embedder=get_embedder(interests_setting("EMBEDDER")),
+        embedder=get_embedder(embedder_alias),
         representation=interests_setting("DOCUMENT_REPRESENTATION"),
     )
 
 
-def document_ids_missing_vector(*, producer: str, limit: int) -> list[int]:
+def embedding_producer_live() -> LiveProducer:
+    """Return the embedder alias and producer that reads use (blue/green).
+
+    A reprocessing job switches this in one step once the new producer's
+    vectors are complete; without a switch it is ``INTERESTS_EMBEDDER``.
+    Building the embedder object loads no model.
+    """
+    return producer_active(
+        kind=EMBEDDINGS,
+        default=lambda: embedding_producer_for_alias(
+            embedder_alias=interests_setting("EMBEDDER")
+        ),
+    )
+
+
+def embedding_producer_active() -> str:
+    """Return the producer whose vectors every read uses: the one point of truth."""
+    return embedding_producer_live().producer
+
+
+def embedder_live() -> BaseEmbedder:
+    """Return the embedder whose vectors are live, for queries and interests."""
+    return get_embedder(embedding_producer_live().backend_alias)
+
+
+def documents_without_vector(*, producer: str) -> QuerySet[Document]:
     """Return documents whose current text has no vector from ``producer``."""
     has_vector = DocumentVector.objects.filter(
         producer=producer, content_sha256=F("document__content_sha256")
     ).values("document_id")
+    return Document.objects.exclude(pk__in=has_vector)
+
+
+def document_ids_missing_vector(*, producer: str, limit: int) -> list[int]:
     return list(
-        Document.objects.exclude(pk__in=has_vector)
+        documents_without_vector(producer=producer)
         .order_by("updated_at")
         .values_list("pk", flat=True)[:limit]
+    )
+
+
+def document_ids_with_vector(*, document_ids: Sequence[int], producer: str) -> set[int]:
+    """Return which of these documents have a vector of their current text from ``producer``."""
+    return set(
+        DocumentVector.objects.filter(
+            document_id__in=list(document_ids),
+            producer=producer,
+            content_sha256=F("document__content_sha256"),
+        ).values_list("document_id", flat=True)
     )
 
 
@@ -586,7 +622,7 @@ class SearchHit:
 
 def query_embed(*, query: str) -> np.ndarray:
     """Embed a search query with the active embedder."""
-    return get_embedder(interests_setting("EMBEDDER")).embed_batch([query])[0]
+    return embedder_live().embed_batch([query])[0]
 
 
 def documents_search_semantic(

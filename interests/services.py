@@ -17,7 +17,7 @@ import numpy as np
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from docsite.documents.dispatch import task_enqueue_on_commit
@@ -100,15 +100,23 @@ def document_embedding_texts(
 
 
 def document_vectors_compute(
-    *, document_ids: Sequence[int], force: bool = False
+    *,
+    document_ids: Sequence[int],
+    force: bool = False,
+    embedder_alias: str | None = None,
 ) -> VectorReport:
     """Embed the current text of these documents in one batched model call.
 
-    Documents that already have a vector for their current text from the
-    active embedder and representation are skipped, unless ``force``. A
-    document's older vectors from the same producer are removed.
+    ``embedder_alias`` (default: the live one) names the ``DOCSITE_EMBEDDERS``
+    entry to use. Documents that already have a vector for their current text
+    from that producer are skipped, unless ``force``. A document's older
+    vectors from the same producer are removed.
     """
-    embedder = get_embedder(interests_setting("EMBEDDER"))
+    if embedder_alias is None:
+        from .selectors import embedding_producer_live
+
+        embedder_alias = embedding_producer_live().backend_alias
+    embedder = get_embedder(embedder_alias)
     representation = interests_setting("DOCUMENT_REPRESENTATION")
     producer = embedding_producer_for(embedder=embedder, representation=representation)
     documents = Document.objects.filter(pk__in=list(document_ids)).only(
@@ -166,13 +174,32 @@ def document_vectors_compute(
     return VectorReport(computed=len(rows), skipped=skipped, chunks=len(flat))
 
 
-def document_vectors_enqueue(*, document_ids: Sequence[int]) -> None:
+def document_vectors_enqueue(
+    *, document_ids: Sequence[int], embedder_alias: str | None = None
+) -> None:
     """Send the documents to the ``ml`` queue once the transaction commits."""
     from .tasks import document_vectors_compute as document_vectors_compute_task
 
     task_enqueue_on_commit(
-        document_vectors_compute_task, document_ids=list(document_ids)
+        document_vectors_compute_task,
+        document_ids=list(document_ids),
+        embedder_alias=embedder_alias,
     )
+
+
+def document_vectors_prune(
+    *, keep_producers: set[str], dry_run: bool = False
+) -> dict[str, int]:
+    """Delete vectors of producers not in ``keep_producers``; return counts per producer."""
+    doomed = DocumentVector.objects.exclude(producer__in=keep_producers)
+    counts = dict(
+        doomed.values_list("producer")
+        .annotate(n=Count("pk"))
+        .values_list("producer", "n")
+    )
+    if not dry_run:
+        doomed.delete()
+    return counts
 
 
 # Interactions -------------------------------------------------------------

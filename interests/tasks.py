@@ -18,24 +18,32 @@ from django.db import InterfaceError, OperationalError
     soft_time_limit=1800,
     time_limit=1900,
 )
-def document_vectors_compute(*, document_ids: list[int], force: bool = False) -> None:
+def document_vectors_compute(
+    *, document_ids: list[int], force: bool = False, embedder_alias: str | None = None
+) -> None:
     """Embed these documents, plus other due ones up to the batch size."""
     from .conf import interests_setting
-    from .selectors import document_ids_missing_vector, embedding_producer_active
+    from .selectors import (
+        document_ids_missing_vector,
+        embedding_producer_for_alias,
+        embedding_producer_live,
+    )
     from .services import document_vectors_compute as compute
 
+    embedder_alias = embedder_alias or embedding_producer_live().backend_alias
     batch_size = interests_setting("BATCH_SIZE")
     document_ids = list(dict.fromkeys(document_ids))
     if len(document_ids) < batch_size:
         # Saves arrive one document per message; taking other due documents
         # along turns a burst of saves into a few batched model calls.
         extra = document_ids_missing_vector(
-            producer=embedding_producer_active(), limit=batch_size
+            producer=embedding_producer_for_alias(embedder_alias=embedder_alias),
+            limit=batch_size,
         )
         document_ids += [pk for pk in extra if pk not in document_ids][
             : batch_size - len(document_ids)
         ]
-    compute(document_ids=document_ids, force=force)
+    compute(document_ids=document_ids, force=force, embedder_alias=embedder_alias)
 
 
 @shared_task(

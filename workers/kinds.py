@@ -101,7 +101,75 @@ class SummariesKind:
         return summaries_prune(keep_producers=keep_producers, dry_run=dry_run)
 
 
-KINDS: dict[str, OutputKind] = {"summaries": SummariesKind()}
+class EmbeddingsKind:
+    name = "embeddings"
+
+    def producer_for(self, *, backend_alias: str) -> str:
+        from interests.selectors import embedding_producer_for_alias
+
+        return embedding_producer_for_alias(embedder_alias=backend_alias)
+
+    def live(self) -> LiveProducer:
+        from interests.selectors import embedding_producer_live
+
+        return embedding_producer_live()
+
+    def documents_stale(self, *, producer: str) -> QuerySet[Document]:
+        from interests.selectors import documents_without_vector
+
+        return documents_without_vector(producer=producer)
+
+    def process(
+        self, *, document_ids: Sequence[int], backend_alias: str
+    ) -> dict[int, ItemOutcome]:
+        from interests.selectors import document_ids_with_vector
+        from interests.services import document_vectors_compute
+
+        producer = self.producer_for(backend_alias=backend_alias)
+        done_before = document_ids_with_vector(
+            document_ids=document_ids, producer=producer
+        )
+        existing = set(
+            Document.objects.filter(pk__in=list(document_ids)).values_list(
+                "pk", flat=True
+            )
+        )
+        try:
+            document_vectors_compute(
+                document_ids=document_ids, embedder_alias=backend_alias
+            )
+        except Exception as exc:
+            # A model that cannot load or a bad batch fails every document of
+            # the chunk, readably; the job decides what happens next.
+            message = f"Embedding failed ({type(exc).__name__}): {exc}"
+            return {pk: ItemOutcome("failed", message) for pk in document_ids}
+        done_after = document_ids_with_vector(
+            document_ids=document_ids, producer=producer
+        )
+        outcomes = {}
+        for pk in document_ids:
+            if pk not in existing:
+                outcomes[pk] = ItemOutcome("skipped", "The document no longer exists.")
+            elif pk in done_before:
+                outcomes[pk] = ItemOutcome("skipped")
+            elif pk in done_after:
+                outcomes[pk] = ItemOutcome("done")
+            else:
+                outcomes[pk] = ItemOutcome(
+                    "failed", "No vector could be computed (empty text?)."
+                )
+        return outcomes
+
+    def prune(self, *, keep_producers: set[str], dry_run: bool) -> dict[str, int]:
+        from interests.services import document_vectors_prune
+
+        return document_vectors_prune(keep_producers=keep_producers, dry_run=dry_run)
+
+
+KINDS: dict[str, OutputKind] = {
+    "summaries": SummariesKind(),
+    "embeddings": EmbeddingsKind(),
+}
 
 
 def output_kind(name: str) -> OutputKind:

@@ -45,20 +45,19 @@ def _embeddings_due_enqueue() -> int:
     # Vectors have no queued state to tell "in flight" from "lost", so every
     # missing one is sent again; the task skips documents embedded meanwhile.
     from interests.conf import interests_setting
-    from interests.selectors import (
-        document_ids_missing_vector,
-        embedding_producer_active,
-    )
+    from interests.selectors import document_ids_missing_vector, embedding_producer_live
     from interests.tasks import document_vectors_compute
 
+    live = embedding_producer_live()
     document_ids = document_ids_missing_vector(
-        producer=embedding_producer_active(), limit=SWEEP_LIMIT
+        producer=live.producer, limit=SWEEP_LIMIT
     )
     batch_size = interests_setting("BATCH_SIZE")
     for start in range(0, len(document_ids), batch_size):
         task_enqueue(
             document_vectors_compute,
             document_ids=document_ids[start : start + batch_size],
+            embedder_alias=live.backend_alias,
         )
     return len(document_ids)
 

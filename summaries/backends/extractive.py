@@ -21,7 +21,9 @@ For a batch of texts:
      ``edge_threshold`` of the way from the document's lowest to its highest
      count zero, and units only link within their section, so a long
      document with headings is scored section by section and its summary
-     draws from sections across the whole document.
+     draws from sections across the whole document. A long text without
+     headings is cut into sections at paragraph starts (``section_units``),
+     so a 20-page report is summarized from all of its pages.
    - ``centroid``: cosine similarity to the mean of the document's units.
    - ``textrank``: LexRank, PageRank by power iteration on the graph of
      positive cosine similarities.
@@ -105,8 +107,9 @@ class ExtractiveSummarizer(BaseSummarizer):
     ("directed"), ``length_ratio`` (0.2), ``mmr_lambda`` (0.7),
     ``position_weight`` (0.0), ``backward_weight`` (-2.0), ``edge_threshold``
     (0.1), ``min_sentence_words`` (3: shorter units are not picked unless
-    nothing else is there) and ``max_sentences`` (200 units embedded per
-    text).
+    nothing else is there), ``max_sentences`` (200 units embedded per
+    text) and ``section_units`` (40: a longer text without headings is cut
+    into sections of about this many units at paragraph starts).
     """
 
     name = "extractive"
@@ -124,6 +127,7 @@ class ExtractiveSummarizer(BaseSummarizer):
         edge_threshold: float = 0.1,
         min_sentence_words: int = 3,
         max_sentences: int = 200,
+        section_units: int = 40,
     ) -> None:
         if embedder is None or not hasattr(embedder, "embed_batch"):
             raise ValueError(
@@ -153,8 +157,10 @@ class ExtractiveSummarizer(BaseSummarizer):
             edge_threshold=edge_threshold,
             min_sentence_words=min_sentence_words,
             max_sentences=max_sentences,
+            section_units=section_units,
         )
         self.embedder = embedder
+        self.section_units = max(1, int(section_units))
         self.method = method
         self.length_ratio = float(length_ratio)
         self.mmr_lambda = float(mmr_lambda)
@@ -247,6 +253,8 @@ class ExtractiveSummarizer(BaseSummarizer):
         if not body:
             # Only headings (a title, a table of contents): better than nothing.
             body = units
+        if section == 0 and len(body) > self.section_units:
+            section_of.update(_sections_by_paragraphs(body, size=self.section_units))
         if len(body) > self.max_sentences:
             kept = np.unique(
                 np.linspace(0, len(body) - 1, self.max_sentences).round().astype(int)
@@ -329,6 +337,29 @@ class ExtractiveSummarizer(BaseSummarizer):
             prior = 1 / np.sqrt(1 + _position_in_section(sections))
             scores = (1 - self.position_weight) * scores + self.position_weight * prior
         return scores
+
+
+def _sections_by_paragraphs(units: list, *, size: int) -> dict[int, int]:
+    """Cut a long text without headings into sections of about ``size`` units.
+
+    Each cut falls on the next paragraph start (a PDF page, say), so the
+    sections are the text's own parts. Scored section by section, a long
+    report's summary draws from all of it instead of only its opening,
+    which "directed" scoring favours within a section.
+    """
+    sections: dict[int, int] = {}
+    section, in_section, previous_paragraph = 0, 0, None
+    for unit in units:
+        starts_paragraph = unit.paragraph != previous_paragraph
+        if in_section >= size and starts_paragraph:
+            section, in_section = section + 1, 0
+        # A text with no paragraph breaks at all is cut hard at twice the size.
+        elif in_section >= 2 * size:
+            section, in_section = section + 1, 0
+        sections[unit.index] = section
+        in_section += 1
+        previous_paragraph = unit.paragraph
+    return sections
 
 
 def _check_range(option: str, value: float, *, low: float, high: float) -> None:

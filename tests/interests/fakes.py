@@ -22,10 +22,16 @@ class HashingEmbedder(BaseEmbedder):
     name = "hashing"
     version = "1"
 
-    def __init__(self, *, dimension: int = 384) -> None:
-        super().__init__(dimension=dimension)
+    def __init__(self, *, dimension: int = 384, revision: str = "") -> None:
+        super().__init__(dimension=dimension, revision=revision)
         self._dimension = dimension
+        self._revision = revision
         self.calls = 0
+
+    @property
+    def model_id(self) -> str:
+        # A revision stands for a retrained model: a different producer.
+        return f"hashing-{self._revision}" if self._revision else "hashing"
 
     @property
     def dimension(self) -> int:

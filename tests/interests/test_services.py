@@ -71,7 +71,8 @@ def test_text_changed_signal_enqueues_the_embedding_task(
             space=world.handbook, title="T", text="x"
         ).document
     assert any(
-        call.kwargs["kwargs"] == {"document_ids": [document.pk]}
+        call.kwargs["kwargs"]
+        == {"document_ids": [document.pk], "embedder_alias": "default"}
         for call in sent.call_args_list
     )
 

@@ -376,3 +376,30 @@ def test_lead_of_empty_text_is_empty():
         .text
         == ""
     )
+
+
+@pytest.mark.slow
+def test_a_20_page_pdf_without_headings_is_summarized_from_all_of_it(summarizer):
+    """GIVEN a real 20-page PDF, one topic per page and no headings, WHEN parsed
+    and summarized THEN the summary is not only its first pages."""
+    from fpdf import FPDF
+
+    from docsite.documents.parsers import parse_document
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    for _title, body in PAGES:
+        pdf.add_page()
+        # Each page's four sentences, twice: a page is long enough to be a page.
+        pdf.multi_cell(0, 6, f"{body} {body}")
+    mime_type, parsed = parse_document(bytes(pdf.output()), filename="report.pdf")
+    assert mime_type == "application/pdf"
+
+    pages = [
+        page_of(sentence)
+        for sentence in summary_sentences(summarize(summarizer, parsed.text))
+        if any(sentence in body for _, body in PAGES)
+    ]
+
+    assert len(pages) >= 2
+    assert max(pages) >= len(PAGES) // 2, pages

@@ -271,3 +271,37 @@ def test_prune_keeps_live_previous_and_approved(documents, world):
         third.producer,
         old_producer,
     }
+
+
+def test_embeddings_job_builds_vectors_beside_the_old_and_switches(world, settings):
+    """Blue/green for vectors: the feed reads the old producer until the switch."""
+    from docsite.ml.embedders import reset_embedders
+    from interests.models import DocumentVector
+    from interests.selectors import embedding_producer_active
+    from interests.services import document_vectors_compute
+
+    fake = "tests.interests.fakes.HashingEmbedder"
+    settings.DOCSITE_EMBEDDERS = {
+        "default": {"BACKEND": fake, "OPTIONS": {}},
+        "retrained": {"BACKEND": fake, "OPTIONS": {"revision": "2"}},
+    }
+    reset_embedders()
+    docs = [
+        document_create_from_text(space=world.handbook, title=f"V{i}", text=f"Vector text {i}.").document
+        for i in range(5)
+    ]
+    document_vectors_compute(document_ids=[d.pk for d in docs])
+    old = embedding_producer_active()
+
+    job = services.reprocess_job_start(kind="embeddings", backend_alias="retrained", chunk_size=2)
+    chunks = services.reprocess_job_pump(job_id=job.pk)
+    services.reprocess_chunk_run(job_id=job.pk, chunk=chunks[0])
+    assert embedding_producer_active() == old  # half built: readers still on the old vectors
+    for chunk in chunks[1:]:
+        services.reprocess_chunk_run(job_id=job.pk, chunk=chunk)
+
+    job = drive(job)
+    assert (job.state, job.done_count) == ("done", 5)
+    assert embedding_producer_active() == job.producer != old
+    assert DocumentVector.objects.filter(producer=job.producer).count() == 5
+    assert DocumentVector.objects.filter(producer=old).count() == 5
