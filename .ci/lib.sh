@@ -63,3 +63,14 @@ ensure_redis() {
     echo "redis-server did not answer on $(redis_url)" >&2
     return 1
 }
+
+ensure_chromium() {
+    # The browser tests (tests/browser) drive Debian's chromium; Playwright's
+    # own browser download is never used.
+    if [ -x /usr/bin/chromium ]; then
+        return 0
+    fi
+    echo "== installing chromium (Debian package) for the browser tests"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
+        || echo "chromium could not be installed; the browser tests will be skipped" >&2
+}

@@ -8,6 +8,7 @@ from docsite.ratelimit import login_ratelimited
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("docsite.api_urls")),
     path(
         "accounts/login/",
         login_ratelimited(auth_views.LoginView.as_view()),

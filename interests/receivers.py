@@ -15,7 +15,8 @@ def enqueue_document_vector(*, document_id: int, **kwargs) -> None:
     from .services import document_vectors_enqueue
 
     document_vectors_enqueue(
-        document_ids=[document_id], embedder_alias=embedding_producer_live().backend_alias
+        document_ids=[document_id],
+        embedder_alias=embedding_producer_live().backend_alias,
     )
 
 
@@ -31,3 +32,10 @@ def related_panel(*, document, request, **kwargs):
     from .views import related_panel_for
 
     return related_panel_for(document=document, request=request)
+
+
+@receiver(signals.portal_home_sections, dispatch_uid="interests.home_sections")
+def home_sections(*, request, **kwargs):
+    from .views import home_sections_for
+
+    return home_sections_for(request=request)

@@ -687,3 +687,202 @@ def documents_search_hybrid(
     return [
         SearchHit(document=documents[pk], score=fused[pk], **ranks[pk]) for pk in best
     ]
+
+
+# Portal pages: activity, interest clusters, search snippets ------------------
+
+
+def user_activity(
+    *, user: User, kinds: Sequence[str] | None = None
+) -> QuerySet[Interaction]:
+    """Return the user's interactions on documents they may still see, newest first."""
+    if not user.is_authenticated:
+        return Interaction.objects.none()
+    interactions = Interaction.objects.filter(
+        user=user, document__space__in=space_ids_visible(user=user)
+    )
+    if kinds:
+        interactions = interactions.filter(kind__in=list(kinds))
+    return (
+        interactions.select_related("document", "document__space")
+        .defer("document__text", "document__html")
+        .order_by("-created_at", "-id")
+    )
+
+
+def user_activity_counts(*, user: User) -> dict[str, int]:
+    """Return ``{kind: count}`` of the user's visible interactions."""
+    rows = (
+        user_activity(user=user)
+        .order_by()
+        .values("kind")
+        .annotate(count=Count("id"))
+        .values_list("kind", "count")
+    )
+    return dict(rows)
+
+
+@dataclass(frozen=True)
+class InterestCluster:
+    """One thing the system believes the reader likes."""
+
+    index: int
+    share: float
+    history_count: int
+    examples: list[Document]
+
+    @property
+    def percent(self) -> int:
+        return round(self.share * 100)
+
+    @property
+    def label(self) -> str:
+        return self.examples[0].title if self.examples else f"Interest {self.index + 1}"
+
+
+@dataclass(frozen=True)
+class InterestProfile:
+    clusters: list[InterestCluster]
+    interactions_used: int
+    computed_at: object
+    refresh_pending: bool
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.clusters
+
+
+def user_interest_profile(*, user: User, examples: int = 3) -> InterestProfile:
+    """Return the reader's interest clusters, each with its nearest visible documents.
+
+    The clusters are the stored centroids (or the long-term vector when there
+    are none). A cluster's share is the part of the reader's recent history
+    nearest to it; its examples come from one permission-filtered vector
+    search.
+    """
+    empty = InterestProfile([], 0, None, False)
+    if not user.is_authenticated:
+        return empty
+    row = UserInterest.objects.filter(user=user).first()
+    if row is None:
+        return empty
+    pending = row.refresh_queued_at is not None
+    producer = embedding_producer_active()
+    stored = user_interest_vectors(user=user, producer=producer)
+    if stored is None or stored.is_empty:
+        return InterestProfile([], row.interactions_used, row.computed_at, pending)
+    centroids = (
+        list(stored.centroids)
+        or [v for v in (stored.long_term, stored.short_term) if v is not None][:1]
+    )
+    visible = list(space_ids_visible(user=user).values_list("pk", flat=True))
+    anchors, anchor_vectors = _history_anchors(
+        user=user, producer=producer, space_ids=visible
+    )
+    matrix = np.stack([np.asarray(c, dtype=np.float32) for c in centroids])
+    if anchors:
+        nearest_cluster = np.argmax(anchor_vectors @ matrix.T, axis=1)
+        counts = np.bincount(nearest_cluster, minlength=len(centroids))
+    else:
+        counts = np.ones(len(centroids), dtype=int)
+    total = max(int(counts.sum()), 1)
+    nearest = documents_nearest(
+        user=user,
+        query_vectors=centroids,
+        producer=producer,
+        limit=examples,
+        space_ids=visible,
+    )
+    documents = {
+        document.pk: document
+        for document in _documents_in_order(
+            user=user, ids=list(dict.fromkeys(pk for pk, _, _ in nearest))
+        )
+    }
+    by_cluster: dict[int, list[Document]] = {}
+    for pk, source, _ in nearest:
+        if pk in documents:
+            by_cluster.setdefault(source, []).append(documents[pk])
+    clusters = [
+        InterestCluster(
+            index=index,
+            share=int(counts[index]) / total,
+            history_count=int(counts[index]),
+            examples=by_cluster.get(index, [])[:examples],
+        )
+        for index in range(len(centroids))
+    ]
+    clusters.sort(key=lambda cluster: (-cluster.share, cluster.index))
+    return InterestProfile(clusters, row.interactions_used, row.computed_at, pending)
+
+
+def search_snippets(
+    *, user: User, hits: Sequence[SearchHit], query: str
+) -> dict[int, str]:
+    """Return ``{document_id: safe HTML}``: a passage of each hit with the query marked.
+
+    Full-text hits get Postgres's ``ts_headline``; the others (found by
+    meaning) get the passage around the first query word. Both are escaped
+    before ``<mark>`` tags are added.
+    """
+    from django.contrib.postgres.search import SearchHeadline, SearchQuery
+
+    from .highlighting import (
+        START_SEL,
+        STOP_SEL,
+        headline_to_html,
+        highlight_terms,
+        passage_around,
+    )
+
+    query = query.strip()
+    if not query or not hits:
+        return {}
+    ids = [hit.document.pk for hit in hits]
+    keyword_ids = [hit.document.pk for hit in hits if hit.keyword_rank is not None]
+    documents = Document.objects.filter(
+        pk__in=ids, space__in=space_ids_visible(user=user)
+    )
+    snippets: dict[int, str] = {}
+    if keyword_ids:
+        search = SearchQuery(query, search_type="websearch", config="english")
+        rows = (
+            documents.filter(pk__in=keyword_ids)
+            .annotate(
+                headline=SearchHeadline(
+                    "text",
+                    search,
+                    config="english",
+                    start_sel=START_SEL,
+                    stop_sel=STOP_SEL,
+                    max_words=40,
+                    min_words=20,
+                    max_fragments=2,
+                    fragment_delimiter=" … ",
+                )
+            )
+            .values_list("pk", "headline")
+        )
+        snippets.update({pk: headline_to_html(headline) for pk, headline in rows})
+    rest = [pk for pk in ids if pk not in snippets]
+    if rest:
+        for pk, text in documents.filter(pk__in=rest).values_list("pk", "text"):
+            snippets[pk] = highlight_terms(passage_around(text or "", query), query)
+    return snippets
+
+
+def documents_popular_for(*, user: User, limit: int = 6) -> list[tuple[Document, int]]:
+    """Return the most used documents of the user's spaces with their use counts."""
+    if not user.is_authenticated:
+        return []
+    visible = list(space_ids_visible(user=user).values_list("pk", flat=True))
+    popular = documents_popular_ids(
+        space_ids=visible,
+        days=interests_setting("FEED")["POPULAR_DAYS"],
+        limit=POPULARITY_DEPTH,
+    )
+    ids = list(popular)[:limit]
+    return [
+        (document, popular[document.pk])
+        for document in _documents_in_order(user=user, ids=ids)
+    ]

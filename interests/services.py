@@ -383,3 +383,15 @@ def user_interest_refresh(
         },
     )
     return row
+
+
+def user_interest_reset(*, user: AbstractBaseUser) -> dict[str, int]:
+    """Forget what the system learned about ``user``: interactions and interest vectors.
+
+    Return the number of rows deleted per model. The feed falls back to fresh
+    and popular documents until the reader acts again.
+    """
+    with transaction.atomic():
+        interactions, _ = Interaction.objects.filter(user=user).delete()
+        interests, _ = UserInterest.objects.filter(user=user).delete()
+    return {"interactions": interactions, "interests": interests}

@@ -1,12 +1,15 @@
-"""Portal pages (For you, search), the interactions API and the document-page panels."""
+"""Portal pages (For you, search) and the document-page panels.
+
+Interactions are recorded by the API (``interests.apis.InteractionCreateApi``).
+"""
 
 from __future__ import annotations
 
-import json
-
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
@@ -15,61 +18,9 @@ from docsite.documents.panels import Panel
 
 from . import selectors
 from .models import Interaction
-from .services import InvalidInteraction, interaction_record
+from .services import user_interest_reset
 
 SEARCH_MODES = ("hybrid", "semantic", "keyword")
-
-
-def _payload(request: HttpRequest) -> dict:
-    if request.content_type == "application/json":
-        try:
-            data = json.loads(request.body or b"{}")
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
-    return request.POST.dict()
-
-
-def _optional_int(value) -> int | None:
-    if value in (None, ""):
-        return None
-    return int(float(value))
-
-
-@require_POST
-def interaction_create_api(request: HttpRequest) -> JsonResponse:
-    """Record one interaction: ``{"document": id, "kind": ..., "dwell_seconds"?, "query"?}``.
-
-    Session authentication and CSRF (header ``X-CSRFToken`` or the form field
-    ``csrfmiddlewaretoken``, which the page beacon uses). Answers 201, 400 for
-    bad input, 401 when signed out, and 404 for documents the reader may not see.
-    """
-    if not request.user.is_authenticated:
-        return JsonResponse({"error": "Authentication required."}, status=401)
-    data = _payload(request)
-    try:
-        document_id = int(data.get("document", ""))
-        dwell_seconds = _optional_int(data.get("dwell_seconds"))
-    except (TypeError, ValueError):
-        return JsonResponse(
-            {"error": "document and dwell_seconds must be numbers."}, status=400
-        )
-    try:
-        interaction = interaction_record(
-            user=request.user,
-            document_id=document_id,
-            kind=str(data.get("kind", "")),
-            dwell_seconds=dwell_seconds,
-            query=str(data.get("query", "")),
-        )
-    except InvalidInteraction as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
-    except Http404:
-        return JsonResponse({"error": "No such document."}, status=404)
-    return JsonResponse(
-        {"id": interaction.pk, "kind": interaction.kind, "document": document_id},
-        status=201,
-    )
 
 
 @login_required
@@ -96,11 +47,91 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "keyword": selectors.documents_search_keyword,
     }[mode]
     hits = search(user=request.user, query=query, limit=20) if query else []
+    snippets = selectors.search_snippets(user=request.user, hits=hits, query=query)
+    results = [(hit, snippets.get(hit.document.pk, "")) for hit in hits]
     return render(
         request,
         "interests/search.html",
-        {"query": query, "mode": mode, "modes": SEARCH_MODES, "hits": hits},
+        {"query": query, "mode": mode, "modes": SEARCH_MODES, "results": results},
     )
+
+
+ACTIVITY_TABS = {
+    "": ("Everything", None),
+    "read": ("Read", [Interaction.Kind.VIEW, Interaction.Kind.SEARCH_CLICK]),
+    "liked": ("Liked", [Interaction.Kind.LIKE]),
+    "bookmarked": ("Bookmarked", [Interaction.Kind.BOOKMARK]),
+}
+
+
+@login_required
+@require_GET
+def activity_page(request: HttpRequest) -> HttpResponse:
+    """What the reader read, liked and bookmarked, on documents they may still see."""
+    tab = request.GET.get("show", "")
+    if tab not in ACTIVITY_TABS:
+        tab = ""
+    interactions = selectors.user_activity(
+        user=request.user, kinds=ACTIVITY_TABS[tab][1]
+    )
+    page = Paginator(interactions, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "interests/activity.html",
+        {
+            "page": page,
+            "tab": tab,
+            "tabs": [(key, label) for key, (label, _) in ACTIVITY_TABS.items()],
+            "counts": selectors.user_activity_counts(user=request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def interests_page(request: HttpRequest) -> HttpResponse:
+    """What the system believes the reader likes, with a way to reset it."""
+    profile = selectors.user_interest_profile(user=request.user)
+    return render(request, "interests/interests.html", {"profile": profile})
+
+
+@login_required
+@require_POST
+def interests_reset(request: HttpRequest) -> HttpResponse:
+    deleted = user_interest_reset(user=request.user)
+    messages.success(
+        request,
+        f"Your reading history was cleared ({deleted['interactions']} "
+        f"interaction{'s' if deleted['interactions'] != 1 else ''} removed). "
+        "The For you page starts fresh.",
+    )
+    return redirect("interests:interests")
+
+
+def home_sections_for(*, request: HttpRequest) -> list[Panel]:
+    """The home page's "For you" and "Popular" boxes."""
+    if not request.user.is_authenticated:
+        return []
+    feed = selectors.feed_for(user=request.user, page=1, page_size=6)
+    popular = selectors.documents_popular_for(user=request.user, limit=6)
+    return [
+        Panel(
+            slug="for-you",
+            title="For you",
+            html=render_to_string(
+                "interests/_home_feed.html", {"feed": feed}, request=request
+            ),
+            order=10,
+        ),
+        Panel(
+            slug="popular",
+            title="Popular",
+            html=render_to_string(
+                "interests/_home_popular.html", {"popular": popular}, request=request
+            ),
+            order=30,
+        ),
+    ]
 
 
 def reader_actions_panel_for(

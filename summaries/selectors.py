@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.http import Http404
 from django.utils import timezone
 
 from docsite.documents.models import Document
+from docsite.documents.selectors import User, space_ids_visible
 from docsite.ml.producers import SUMMARIES, LiveProducer, producer_active
 
 from .conf import summaries_setting
@@ -128,6 +130,20 @@ def summary_history(*, document: Document) -> QuerySet[Summary]:
     )
 
 
+def summary_get_visible(*, user: User, summary_id: int) -> Summary:
+    """Return the summary, or raise Http404 when its document is hidden from ``user``."""
+    summary = (
+        Summary.objects.filter(
+            pk=summary_id, document__space__in=space_ids_visible(user=user)
+        )
+        .select_related("document", "author", "reviewed_by")
+        .first()
+    )
+    if summary is None:
+        raise Http404("No such summary.")
+    return summary
+
+
 def documents_without_summary(*, producer: str) -> QuerySet[Document]:
     """Return documents whose current text has no summary row from ``producer``."""
     has_row = Summary.objects.filter(
@@ -178,3 +194,54 @@ def summary_outcomes(
         row.document_id: (row.status, row.error)
         for row in rows.only("document_id", "status", "error")
     }
+
+
+# Operator dashboard ----------------------------------------------------------
+
+
+def summary_status_counts() -> dict[str, int]:
+    """Return ``{status: count}`` over every summary, each status present (0 if none)."""
+    from django.db.models import Count
+
+    counts = dict(
+        Summary.objects.order_by()
+        .values("status")
+        .annotate(count=Count("id"))
+        .values_list("status", "count")
+    )
+    return {status: counts.get(status, 0) for status in Summary.Status.values}
+
+
+def summary_throughput_hourly(*, hours: int = 24, now=None) -> list[tuple[object, int]]:
+    """Return ``[(hour start, summaries generated in that hour)]``, oldest first.
+
+    Counts rows by ``generated_at``; hours without any are 0, so the list
+    always has ``hours`` entries ending with the current hour.
+    """
+    from django.db.models import Count
+    from django.db.models.functions import TruncHour
+
+    now = now or timezone.now()
+    last = now.replace(minute=0, second=0, microsecond=0)
+    first = last - timedelta(hours=hours - 1)
+    rows = (
+        Summary.objects.filter(generated_at__gte=first)
+        .annotate(hour=TruncHour("generated_at"))
+        .order_by()
+        .values("hour")
+        .annotate(count=Count("id"))
+        .values_list("hour", "count")
+    )
+    by_hour = {hour: count for hour, count in rows}
+    slots = [first + timedelta(hours=i) for i in range(hours)]
+    return [(slot, by_hour.get(slot, 0)) for slot in slots]
+
+
+def summaries_failed_recent(*, limit: int = 10) -> QuerySet[Summary]:
+    """Return the most recently failed summaries with their documents."""
+    return (
+        Summary.objects.filter(status=Summary.Status.FAILED)
+        .select_related("document", "document__space")
+        .defer("document__text", "document__html")
+        .order_by("-updated_at")[:limit]
+    )

@@ -300,7 +300,12 @@ def _production_env(**overrides: str | None) -> dict[str, str]:
         "DATABASE_URL": "postgres://u:p@127.0.0.1:5432/x",
     }
     # Variables that would weaken the settings under test.
-    for name in ("DEBUG", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"):
+    for name in (
+        "DEBUG",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    ):
         env.pop(name, None)
     for name, value in overrides.items():
         if value is None:

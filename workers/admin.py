@@ -10,9 +10,18 @@ from django.urls import path
 from django.utils.html import format_html
 
 from . import services
+from .dashboard import throughput_svg
 from .forms import ReprocessJobStartForm
 from .models import ReprocessItem, ReprocessJob
-from .selectors import queue_depths, reprocess_job_progress, workers_status
+from .selectors import (
+    queue_depths,
+    reprocess_items_failed_recent,
+    reprocess_job_progress,
+    workers_status,
+)
+
+# The admin's home page links to the operator dashboard.
+admin.site.index_template = "admin/workers/index.html"
 
 
 class FailedItemInline(admin.TabularInline):
@@ -174,6 +183,11 @@ class ReprocessJobAdmin(admin.ModelAdmin):
                 name="workers_reprocessjob_progress",
             ),
             path(
+                "dashboard/",
+                self.admin_site.admin_view(self.dashboard_view),
+                name="workers_dashboard",
+            ),
+            path(
                 "health/",
                 self.admin_site.admin_view(self.health_view),
                 name="workers_reprocessjob_health",
@@ -202,3 +216,38 @@ class ReprocessJobAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/workers/health.html", context)
+
+    def dashboard_view(self, request: HttpRequest):
+        """Summaries by status, throughput per hour, recent failures and active jobs."""
+        if not self.has_view_permission(request):
+            return JsonResponse({}, status=403)
+        from summaries.models import Summary
+        from summaries.selectors import (
+            summaries_failed_recent,
+            summary_status_counts,
+            summary_throughput_hourly,
+        )
+
+        counts = summary_status_counts()
+        labels = dict(Summary.Status.choices)
+        throughput = summary_throughput_hourly(hours=24)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Dashboard",
+            "opts": self.model._meta,
+            "status_counts": [
+                (status, labels[status], count) for status, count in counts.items()
+            ],
+            "summary_total": sum(counts.values()),
+            "throughput_svg": throughput_svg(throughput),
+            "throughput_total": sum(count for _, count in throughput),
+            "failed_summaries": summaries_failed_recent(limit=10),
+            "failed_items": reprocess_items_failed_recent(limit=10),
+            "active_jobs": [
+                (job, reprocess_job_progress(job=job))
+                for job in ReprocessJob.objects.filter(
+                    state__in=ReprocessJob.ACTIVE_STATES
+                ).order_by("-created_at")[:10]
+            ],
+        }
+        return TemplateResponse(request, "admin/workers/dashboard.html", context)

@@ -98,3 +98,12 @@ def workers_status(*, timeout: float = 1.0) -> dict[str, dict]:
         }
         for name, info in stats.items()
     }
+
+
+def reprocess_items_failed_recent(*, limit: int = 10):
+    """Return the most recent failed job items, with their jobs."""
+    return (
+        ReprocessItem.objects.filter(state=ReprocessItem.State.FAILED)
+        .select_related("job")
+        .order_by("-dispatched_at", "-id")[:limit]
+    )

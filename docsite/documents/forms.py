@@ -21,3 +21,35 @@ class UploadForm(forms.Form):
 
 class SearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=500, label="Search")
+
+
+class DocumentFilterForm(forms.Form):
+    """The document list's search box and facets (space, type, date range)."""
+
+    q = forms.CharField(required=False, max_length=500, label="Search")
+    space = forms.ChoiceField(required=False, label="Space")
+    type = forms.ChoiceField(required=False, label="Type")
+    updated_after = forms.DateField(
+        required=False,
+        label="Updated from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    updated_before = forms.DateField(
+        required=False,
+        label="Updated until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, spaces, type_choices, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["space"].choices = [("", "All spaces")] + [
+            (space.slug, space.name) for space in spaces
+        ]
+        self.fields["type"].choices = [("", "All types"), *type_choices]
+
+    def clean(self):
+        cleaned = super().clean()
+        after, before = cleaned.get("updated_after"), cleaned.get("updated_before")
+        if after and before and after > before:
+            self.add_error("updated_before", "Pick a date on or after the start date.")
+        return cleaned

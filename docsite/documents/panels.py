@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 
 from .models import Document
-from .signals import document_panels, document_snippets
+from .signals import document_panels, document_snippets, portal_home_sections
 
 logger = logging.getLogger(__name__)
 
@@ -58,3 +58,18 @@ def document_snippets_collect(
                 if text and document_id not in snippets:
                     snippets[document_id] = text
     return snippets
+
+
+def home_sections_collect(*, request: HttpRequest) -> list[Panel]:
+    """Return the apps' home-page sections, in order; a failing app is logged and left out."""
+    sections: list[Panel] = []
+    for receiver, response in portal_home_sections.send_robust(
+        sender=Document, request=request
+    ):
+        if isinstance(response, Exception):
+            logger.error("home receiver %r failed", receiver, exc_info=response)
+            continue
+        for item in response if isinstance(response, list | tuple) else [response]:
+            if isinstance(item, Panel):
+                sections.append(item)
+    return sorted(sections, key=lambda section: section.order)

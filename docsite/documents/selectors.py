@@ -3,6 +3,9 @@ what that user may see; callers never filter permissions themselves."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date, datetime
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import Count, F, Q, QuerySet
@@ -61,18 +64,38 @@ def space_get_visible(*, user: User, slug: str) -> Space:
 
 
 def document_list_visible(
-    *, user: User, space: Space | None = None, query: str = ""
+    *,
+    user: User,
+    space: Space | None = None,
+    query: str = "",
+    mime_types: Sequence[str] | None = None,
+    updated_after: date | datetime | None = None,
+    updated_before: date | datetime | None = None,
 ) -> QuerySet[Document]:
     """Return the documents ``user`` may read, newest first.
 
     With ``query``, keep only full-text matches (web-search syntax: quoted
-    phrases, ``or``, ``-word``) and order them by rank.
+    phrases, ``or``, ``-word``) and order them by rank. The facets narrow
+    further: ``mime_types`` keeps those types (parameters such as
+    ``; charset=`` are ignored), and ``updated_after`` / ``updated_before``
+    bound the last update (a ``date`` includes that whole day).
     """
     documents = Document.objects.filter(
         space__in=space_ids_visible(user=user)
     ).select_related("space")
     if space is not None:
         documents = documents.filter(space=space)
+    if mime_types:
+        type_filter = Q()
+        for mime_type in mime_types:
+            type_filter |= Q(mime_type__iexact=mime_type) | Q(
+                mime_type__istartswith=f"{mime_type};"
+            )
+        documents = documents.filter(type_filter)
+    if updated_after is not None:
+        documents = documents.filter(**_date_bound("gte", updated_after))
+    if updated_before is not None:
+        documents = documents.filter(**_date_bound("lte", updated_before))
     query = query.strip()
     if query:
         search = SearchQuery(query, search_type="websearch", config="english")
@@ -82,6 +105,25 @@ def document_list_visible(
             .order_by("-rank", "-updated_at")
         )
     return documents.defer("text", "html")
+
+
+def _date_bound(lookup: str, value: date | datetime) -> dict:
+    """Return an ``updated_at`` filter; a plain date compares by (local) day."""
+    if isinstance(value, datetime):
+        return {f"updated_at__{lookup}": value}
+    return {f"updated_at__date__{lookup}": value}
+
+
+def document_type_facets(*, user: User, space: Space | None = None) -> list[dict]:
+    """Return ``[{"mime_type": ..., "count": n}]`` of the documents ``user`` may read."""
+    documents = Document.objects.filter(space__in=space_ids_visible(user=user))
+    if space is not None:
+        documents = documents.filter(space=space)
+    return list(
+        documents.values("mime_type")
+        .annotate(count=Count("id"))
+        .order_by("-count", "mime_type")
+    )
 
 
 def document_get_visible(*, user: User, document_id: int) -> Document:

@@ -339,6 +339,23 @@ def document_update(
     )
 
 
+def document_update_from_upload(
+    *,
+    document: Document,
+    user: AbstractBaseUser | None,
+    upload: UploadedFile | None = None,
+    title: str = "",
+) -> Document:
+    """Replace a document's file (sent through a form or the API) and/or title."""
+    if upload is None:
+        return document_update(document=document, user=user, title=title)
+    name = upload.name or document.original_filename or "upload"
+    _check_size(size=upload.size or 0, filename=name)
+    return document_update(
+        document=document, user=user, content=upload.read(), filename=name, title=title
+    )
+
+
 def document_delete(*, document: Document) -> None:
     document_id, space_id = document.pk, document.space_id
     stored = document.source_file.name if document.source_file else ""

@@ -32,3 +32,12 @@ Sent with ``document_ids`` (documents the reader may see) and ``request``. A
 receiver returns ``{document_id: plain text}``; the first non-empty text for a
 document is shown (escaped).
 """
+
+portal_home_sections = Signal()
+"""Collecting signal: the home page asks apps for sections to show.
+
+Sent while rendering with ``request``. A receiver returns ``None``, a
+``docsite.documents.panels.Panel`` or a list of them; sections are shown in
+order of their ``order``. The receiver must only show what ``request.user``
+may see, and escape what it renders.
+"""

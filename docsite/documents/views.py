@@ -11,8 +11,13 @@ from django.views.decorators.http import require_http_methods
 
 from . import selectors, services
 from .exceptions import DocumentRejectedError
-from .forms import SearchForm, UploadForm
-from .panels import document_panels_collect, document_snippets_collect
+from .forms import DocumentFilterForm, UploadForm
+from .panels import (
+    document_panels_collect,
+    document_snippets_collect,
+    home_sections_collect,
+)
+from .templatetags.documents_extras import doctype_label
 
 PAGE_SIZE = 25
 
@@ -20,8 +25,21 @@ PAGE_SIZE = 25
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     spaces = selectors.space_list_with_counts(user=request.user)
-    recent = selectors.document_list_visible(user=request.user)[:10]
-    return render(request, "documents/home.html", {"spaces": spaces, "recent": recent})
+    recent = list(selectors.document_list_visible(user=request.user)[:8])
+    snippets = document_snippets_collect(
+        document_ids=[document.pk for document in recent], request=request
+    )
+    for document in recent:
+        document.snippet = snippets.get(document.pk, "")
+    return render(
+        request,
+        "documents/home.html",
+        {
+            "spaces": spaces,
+            "recent": recent,
+            "sections": home_sections_collect(request=request),
+        },
+    )
 
 
 @login_required
@@ -30,17 +48,48 @@ def space_list(request: HttpRequest) -> HttpResponse:
     return render(request, "documents/space_list.html", {"spaces": spaces})
 
 
+def _type_choices(facets: list[dict]) -> dict[str, dict]:
+    """Group mime types under their label: ``{label: {"types": [...], "count": n}}``."""
+    grouped: dict[str, dict] = {}
+    for facet in facets:
+        label = doctype_label(facet["mime_type"])
+        entry = grouped.setdefault(label, {"types": [], "count": 0})
+        entry["types"].append(facet["mime_type"])
+        entry["count"] += facet["count"]
+    return grouped
+
+
 @login_required
 def document_list(request: HttpRequest, space_slug: str | None = None) -> HttpResponse:
+    visible_spaces = selectors.space_list_visible(user=request.user).order_by("name")
     space = (
         selectors.space_get_visible(user=request.user, slug=space_slug)
         if space_slug
         else None
     )
-    form = SearchForm(request.GET)
-    query = form.cleaned_data["q"] if form.is_valid() else ""
+    types = _type_choices(
+        selectors.document_type_facets(user=request.user, space=space)
+    )
+    form = DocumentFilterForm(
+        request.GET,
+        spaces=visible_spaces,
+        type_choices=[
+            (label, f"{label} ({entry['count']})") for label, entry in types.items()
+        ],
+    )
+    form.is_valid()  # an invalid facet is reported and ignored; the others apply
+    filters = form.cleaned_data
+    if space is None and filters.get("space"):
+        space = selectors.space_get_visible(user=request.user, slug=filters["space"])
+    query = filters.get("q", "")
+    chosen_type = filters.get("type", "")
     documents = selectors.document_list_visible(
-        user=request.user, space=space, query=query
+        user=request.user,
+        space=space,
+        query=query,
+        mime_types=types[chosen_type]["types"] if chosen_type in types else None,
+        updated_after=filters.get("updated_after"),
+        updated_before=filters.get("updated_before"),
     )
     page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
     snippets = document_snippets_collect(
@@ -48,10 +97,23 @@ def document_list(request: HttpRequest, space_slug: str | None = None) -> HttpRe
     )
     for document in page.object_list:
         document.snippet = snippets.get(document.pk, "")
+    params = request.GET.copy()
+    params.pop("page", None)
+    filtered = any(
+        filters.get(name) for name in ("type", "updated_after", "updated_before")
+    ) or bool(filters.get("space") and not space_slug)
     return render(
         request,
         "documents/document_list.html",
-        {"space": space, "form": form, "query": query, "page": page},
+        {
+            "space": space,
+            "space_fixed": bool(space_slug),
+            "form": form,
+            "query": query,
+            "filtered": filtered,
+            "page": page,
+            "querystring": params.urlencode(),
+        },
     )
 
 

@@ -215,6 +215,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "InteractionKindEnum": "interests.models.Interaction.Kind",
+        "JobKindEnum": "workers.models.ReprocessJob.Kind",
+    },
 }
 
 # Summaries: the CPU default is extractive (MiniLM sentence vectors). The

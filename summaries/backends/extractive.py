@@ -351,10 +351,7 @@ def _sections_by_paragraphs(units: list, *, size: int) -> dict[int, int]:
     section, in_section, previous_paragraph = 0, 0, None
     for unit in units:
         starts_paragraph = unit.paragraph != previous_paragraph
-        if in_section >= size and starts_paragraph:
-            section, in_section = section + 1, 0
-        # A text with no paragraph breaks at all is cut hard at twice the size.
-        elif in_section >= 2 * size:
+        if (in_section >= size and starts_paragraph) or in_section >= 2 * size:
             section, in_section = section + 1, 0
         sections[unit.index] = section
         in_section += 1

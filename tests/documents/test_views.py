@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.dispatch import Signal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.dispatch import Signal
 from django.urls import reverse
 
 from docsite.documents import services, views
 from docsite.documents.models import Document
 from docsite.documents.panels import Panel
-from docsite.documents.signals import document_panels
 from docsite.documents.templatetags.documents_extras import doctype_label
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +104,7 @@ def test_alice_sees_her_spaces_but_not_hr_on_home_and_spaces_pages(client, world
 
     home = _html(client.get(reverse("documents:home")))
     assert "Your spaces" in home
-    assert "Recently updated" in home
+    assert "New in your spaces" in home
     assert "Deploy guide" in home
 
 
@@ -502,10 +501,15 @@ def test_detail_shows_summary_placeholder_without_panels(
     assert "No summary yet." in html
 
 
-def test_detail_renders_panels_from_apps_in_order(client, world, eng_doc, panels_signal):
+def test_detail_renders_panels_from_apps_in_order(
+    client, world, eng_doc, panels_signal
+):
     def related_panel(sender, document, request, **kwargs):
         return Panel(
-            slug="related", title="Related", html="<p>See also</p>", order=200,
+            slug="related",
+            title="Related",
+            html="<p>See also</p>",
+            order=200,
             after_text=True,
         )
 
@@ -532,7 +536,9 @@ def test_detail_renders_panels_from_apps_in_order(client, world, eng_doc, panels
 
     assert "No summary yet." not in html
     assert "<ul><li>Fish &amp; chips</li></ul>" in html
-    assert html.index("Key points") < html.index("Notes") < html.index(eng_doc.text[:20])
+    assert (
+        html.index("Key points") < html.index("Notes") < html.index(eng_doc.text[:20])
+    )
     assert html.index(eng_doc.text[:20]) < html.index("<p>See also</p>")
 
 

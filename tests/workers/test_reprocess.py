@@ -287,16 +287,22 @@ def test_embeddings_job_builds_vectors_beside_the_old_and_switches(world, settin
     }
     reset_embedders()
     docs = [
-        document_create_from_text(space=world.handbook, title=f"V{i}", text=f"Vector text {i}.").document
+        document_create_from_text(
+            space=world.handbook, title=f"V{i}", text=f"Vector text {i}."
+        ).document
         for i in range(5)
     ]
     document_vectors_compute(document_ids=[d.pk for d in docs])
     old = embedding_producer_active()
 
-    job = services.reprocess_job_start(kind="embeddings", backend_alias="retrained", chunk_size=2)
+    job = services.reprocess_job_start(
+        kind="embeddings", backend_alias="retrained", chunk_size=2
+    )
     chunks = services.reprocess_job_pump(job_id=job.pk)
     services.reprocess_chunk_run(job_id=job.pk, chunk=chunks[0])
-    assert embedding_producer_active() == old  # half built: readers still on the old vectors
+    assert (
+        embedding_producer_active() == old
+    )  # half built: readers still on the old vectors
     for chunk in chunks[1:]:
         services.reprocess_chunk_run(job_id=job.pk, chunk=chunk)
 

@@ -1,0 +1,83 @@
+"""Shapes of the feed, search hits and interactions in the REST API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from docsite.documents.serializers import DocumentSerializer
+
+from .models import Interaction
+
+MAX_ID = 2**63 - 1
+
+
+class FeedQuerySerializer(serializers.Serializer):
+    page = serializers.IntegerField(required=False, default=1, min_value=1)
+
+
+class FeedItemSerializer(serializers.Serializer):
+    document = DocumentSerializer()
+    score = serializers.FloatField()
+    reason = serializers.CharField(help_text="Why the item is in the feed.")
+
+
+class FeedSerializer(serializers.Serializer):
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    has_next = serializers.BooleanField()
+    personalized = serializers.BooleanField(
+        help_text="False while the feed knows nothing of the reader yet."
+    )
+    results = FeedItemSerializer(many=True, source="items")
+
+
+class RelatedQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(
+        required=False, default=5, min_value=1, max_value=20
+    )
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=500
+    )
+    mode = serializers.ChoiceField(
+        choices=["hybrid", "semantic", "keyword"], required=False, default="hybrid"
+    )
+    limit = serializers.IntegerField(
+        required=False, default=20, min_value=1, max_value=50
+    )
+
+
+class SearchHitSerializer(serializers.Serializer):
+    document = DocumentSerializer()
+    score = serializers.FloatField()
+    keyword_rank = serializers.IntegerField(allow_null=True)
+    semantic_rank = serializers.IntegerField(allow_null=True)
+
+
+class InteractionCreateSerializer(serializers.Serializer):
+    document = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    kind = serializers.ChoiceField(choices=Interaction.Kind.choices)
+    dwell_seconds = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=0,
+        max_value=MAX_ID,
+        help_text="Seconds spent reading (kind view); capped at an hour.",
+    )
+    query = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=500,
+        help_text="The search that led here (kind search_click).",
+    )
+
+
+class InteractionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Interaction
+        fields = ["id", "document", "kind", "dwell_seconds", "query", "created_at"]
+        read_only_fields = fields

@@ -1,0 +1,104 @@
+"""The document list's facets (space, type, date range) and the home page sections."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from django.urls import reverse
+from django.utils import timezone
+
+from docsite.documents import selectors, services
+from docsite.documents.models import Document
+from docsite.documents.panels import Panel
+from docsite.documents.signals import portal_home_sections
+
+pytestmark = pytest.mark.django_db
+
+
+def _create(space, title: str, **kwargs) -> Document:
+    return services.document_create_from_text(
+        space=space, title=title, text=f"{title} text", **kwargs
+    ).document
+
+
+def _age(document: Document, days: int) -> None:
+    Document.objects.filter(pk=document.pk).update(
+        updated_at=timezone.now() - timedelta(days=days)
+    )
+
+
+def test_document_list_visible_filters_by_type_and_date(world):
+    """Facets narrow the visible documents; hidden spaces stay hidden."""
+    old = _create(world.engineering, "Old notes")
+    new = _create(world.engineering, "New notes")
+    secret = _create(world.hr, "Salaries")
+    _age(old, 30)
+    Document.objects.filter(pk=new.pk).update(mime_type="text/markdown; charset=utf-8")
+
+    def titles(**kwargs):
+        return {
+            d.title for d in selectors.document_list_visible(user=world.alice, **kwargs)
+        }
+
+    assert titles(mime_types=["text/markdown"]) == {"New notes"}
+    assert titles(updated_after=date.today() - timedelta(days=7)) == {"New notes"}
+    assert titles(updated_before=date.today() - timedelta(days=7)) == {"Old notes"}
+    assert titles(updated_after=timezone.now() - timedelta(days=40)) == {
+        "Old notes",
+        "New notes",
+    }
+    assert secret.title not in titles()
+    facets = selectors.document_type_facets(user=world.alice)
+    assert sum(facet["count"] for facet in facets) == 2
+
+
+def test_list_page_applies_facets_and_keeps_them_in_pagination(client, world):
+    deploy = _create(world.engineering, "Deploy guide")
+    _create(world.handbook, "Holiday calendar")
+    Document.objects.filter(pk=deploy.pk).update(mime_type="text/markdown")
+    client.force_login(world.alice)
+    response = client.get(reverse("documents:list"), {"space": "handbook"})
+    assert [d.title for d in response.context["page"].object_list] == [
+        "Holiday calendar"
+    ]
+    assert "Clear search and filters" in response.content.decode()
+    response = client.get(reverse("documents:list"), {"type": "Markdown", "page": 1})
+    assert [d.title for d in response.context["page"].object_list] == ["Deploy guide"]
+    assert response.context["querystring"] == "type=Markdown"
+    response = client.get(reverse("documents:list"), {"updated_after": "2999-01-01"})
+    assert "No documents match these filters" in response.content.decode()
+
+
+def test_list_page_rejects_a_reversed_date_range_with_a_message(client, world):
+    client.force_login(world.alice)
+    response = client.get(
+        reverse("documents:list"),
+        {"updated_after": "2030-01-02", "updated_before": "2030-01-01"},
+    )
+    assert response.status_code == 200
+    assert "Pick a date on or after the start date." in response.content.decode()
+
+
+def test_list_page_ignores_a_hidden_space_facet(client, world):
+    _create(world.hr, "Salaries")
+    client.force_login(world.carol)
+    response = client.get(reverse("documents:list"), {"space": "hr"})
+    assert response.status_code == 200
+    assert "Salaries" not in response.content.decode()
+
+
+def test_home_shows_sections_from_apps_escaped_by_them(client, world):
+    def section(*, request, **kwargs):
+        return Panel(slug="test", title="From a plugin", html="<p>hello</p>", order=1)
+
+    portal_home_sections.connect(section, dispatch_uid="tests.section")
+    try:
+        _create(world.handbook, "Holiday calendar")
+        client.force_login(world.carol)
+        html = client.get(reverse("documents:home")).content.decode()
+    finally:
+        portal_home_sections.disconnect(dispatch_uid="tests.section")
+    assert 'id="home-test"' in html and "<p>hello</p>" in html
+    assert "New in your spaces" in html and "Holiday calendar" in html
