@@ -63,7 +63,12 @@ DEFAULTS: dict[str, Any] = {
             # Popularity carries no signal on the MIND evaluation (AUC 49.5)
             # and cost 0.3 AUC at 0.25; it still orders the cold-start feed.
             "popularity": 0.05,
+            # Mean cosine to the EXEMPLAR_K nearest documents the reader used.
+            "exemplar": 1.0,
+            # Share of the reader's history in the candidate's space.
+            "space": 0.2,
         },
+        "EXEMPLAR_K": 3,
     },
     # Hybrid search: reciprocal rank fusion constant and list depth.
     "RRF_K": 60,

@@ -109,6 +109,10 @@ class UserInterest(models.Model):
     # [document_id, vector index, similarity]. Permissions are checked again
     # when the feed reads them.
     candidates = models.JSONField(default=list, blank=True)
+    # The vectors of recently used documents (float32 bytes, newest first) and
+    # the share of the positive history per space; see ranking.InterestVectors.
+    exemplars = models.BinaryField(null=True, blank=True)
+    space_shares = models.JSONField(default=dict, blank=True)
     interactions_used = models.PositiveIntegerField(default=0)
     last_interaction_id = models.BigIntegerField(null=True, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)

@@ -34,6 +34,7 @@ class HistoryEvent:
     created_at: datetime
     vector: np.ndarray
     dwell_seconds: int | None = None
+    space_id: int | None = None
 
 
 @dataclass
@@ -42,6 +43,12 @@ class InterestVectors:
     short_term: np.ndarray | None = None
     negative: np.ndarray | None = None
     centroids: list[np.ndarray] = field(default_factory=list)
+    # The vectors of the documents the reader used, newest first: candidates
+    # are also scored by their nearest few of these (item-based, like k-NN),
+    # which keeps a narrow interest from being averaged away.
+    exemplars: np.ndarray | None = None
+    # Share of the reader's positive history in each space.
+    space_shares: dict[int, float] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:
@@ -135,6 +142,7 @@ def interest_vectors_build(
     dwell_full_seconds: float,
     short_term_events: int,
     max_centroids: int,
+    max_exemplars: int = 50,
     seed: int = 0,
 ) -> InterestVectors:
     """Build a reader's interest vectors from their recent events.
@@ -166,6 +174,15 @@ def interest_vectors_build(
     positive = [pk for pk, w in per_document.items() if w > 0]
     negative = [pk for pk, w in per_document.items() if w < 0]
     interest = InterestVectors()
+    space_of = {event.document_id: event.space_id for event in events}
+    total_positive = sum(per_document[pk] for pk in positive)
+    for pk in positive:
+        if space_of.get(pk) is not None:
+            space = int(space_of[pk])
+            interest.space_shares[space] = (
+                interest.space_shares.get(space, 0.0)
+                + per_document[pk] / total_positive
+            )
     if negative:
         interest.negative = unit(
             sum(vectors[pk] * -per_document[pk] for pk in negative)  # type: ignore[arg-type]
@@ -175,9 +192,11 @@ def interest_vectors_build(
     matrix = np.stack([vectors[pk] for pk in positive]).astype(np.float32)
     weights = np.array([per_document[pk] for pk in positive], dtype=np.float32)
     interest.long_term = unit((matrix * weights[:, None]).sum(axis=0))
-    recent = sorted(positive, key=lambda pk: newest[pk], reverse=True)[
-        :short_term_events
-    ]
+    by_recency = sorted(positive, key=lambda pk: newest[pk], reverse=True)
+    interest.exemplars = np.stack(
+        [vectors[pk] for pk in by_recency[:max_exemplars]]
+    ).astype(np.float32)
+    recent = by_recency[:short_term_events]
     interest.short_term = unit(
         np.stack([vectors[pk] * per_document[pk] for pk in recent]).sum(axis=0)
     )
@@ -210,6 +229,8 @@ def candidates_score(
     popularity_counts: np.ndarray,
     weights: Mapping[str, float],
     fresh_days: float,
+    space_ids: np.ndarray | None = None,
+    exemplar_k: int = 3,
 ) -> ScoreParts:
     """Score candidates for a reader: similarity to their interests, freshness, popularity.
 
@@ -233,6 +254,15 @@ def candidates_score(
             similarity -= weights["negative"] * np.clip(
                 vectors @ interest.negative, 0, None
             )
+        if interest.exemplars is not None and len(interest.exemplars):
+            similarity += weights.get("exemplar", 0.0) * nearest_exemplars_mean(
+                vectors, interest.exemplars, k=exemplar_k
+            )
+        if space_ids is not None and interest.space_shares:
+            similarity += weights.get("space", 0.0) * np.array(
+                [interest.space_shares.get(int(space), 0.0) for space in space_ids],
+                dtype=np.float32,
+            )
     freshness = np.exp(-np.asarray(age_days, dtype=np.float32) / max(fresh_days, 1e-6))
     counts = np.asarray(popularity_counts, dtype=np.float32)
     popularity = np.log1p(counts) / math.log1p(max(float(counts.max(initial=0.0)), 1.0))
@@ -244,6 +274,16 @@ def candidates_score(
     return ScoreParts(
         total=total, similarity=similarity, freshness=freshness, popularity=popularity
     )
+
+
+def nearest_exemplars_mean(
+    vectors: np.ndarray, exemplars: np.ndarray, *, k: int
+) -> np.ndarray:
+    """Return each candidate's mean cosine to its ``k`` nearest exemplars, shape ``(n,)``."""
+    similarities = vectors @ exemplars.T
+    k = max(1, min(k, similarities.shape[1]))
+    nearest = np.partition(similarities, similarities.shape[1] - k, axis=1)[:, -k:]
+    return nearest.mean(axis=1).astype(np.float32)
 
 
 def mmr_order(

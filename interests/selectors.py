@@ -8,6 +8,8 @@ filtered after the fact in Python. Vectors are always read for one producer,
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,10 +30,11 @@ from docsite.ml.embedders.base import BaseEmbedder
 from docsite.ml.producers import EMBEDDINGS, LiveProducer, producer_active
 
 from .conf import interests_setting
-from .models import DocumentVector, Interaction, UserInterest
+from .models import DIMENSIONS, DocumentVector, Interaction, UserInterest
 from .ranking import InterestVectors, ScoreParts, candidates_score, mmr_order
 
 User = AbstractBaseUser | AnonymousUser
+logger = logging.getLogger(__name__)
 
 POSITIVE_KINDS = ("view", "like", "bookmark", "search_click")
 # How many of the most used documents the feed knows the popularity of.
@@ -145,7 +148,18 @@ def user_interest_vectors(*, user: User, producer: str) -> StoredInterest | None
         short_term=_vector(row.short_term),
         negative=_vector(row.negative),
         centroids=[np.asarray(c, dtype=np.float32) for c in row.centroids],
+        exemplars=_exemplars(row.exemplars),
+        space_shares={
+            int(space): float(share) for space, share in row.space_shares.items()
+        },
     )
+
+
+def _exemplars(raw) -> np.ndarray | None:
+    if not raw:
+        return None
+    flat = np.frombuffer(bytes(raw), dtype=np.float32)
+    return flat.reshape(-1, DIMENSIONS)
 
 
 def _ann_settings_apply(*, ef_search: int, max_scan_tuples: int) -> None:
@@ -275,6 +289,7 @@ class Candidates:
     vectors: np.ndarray
     age_days: np.ndarray
     popularity: np.ndarray
+    space_ids: np.ndarray
 
 
 def candidates_load(
@@ -294,7 +309,9 @@ def candidates_load(
     documents = Document.objects.filter(pk__in=document_ids)
     if space_ids is not None:
         documents = documents.filter(space__in=list(space_ids))
-    updated = dict(documents.values_list("pk", "updated_at"))
+    rows = list(documents.values_list("pk", "updated_at", "space_id"))
+    updated = {pk: updated_at for pk, updated_at, _ in rows}
+    space_of = {pk: space_id for pk, _, space_id in rows}
     if space_ids is not None:
         document_ids = [pk for pk in document_ids if pk in updated]
     vectors = _vectors_by_document(
@@ -324,6 +341,9 @@ def candidates_load(
         ),
         popularity=np.array(
             [popularity.get(pk, 0) for pk in document_ids], dtype=np.float32
+        ),
+        space_ids=np.array(
+            [space_of.get(pk, -1) for pk in document_ids], dtype=np.int64
         ),
     )
 
@@ -363,11 +383,20 @@ def documents_popular_ids(
     expensive query.
     """
     spaces = ",".join(map(str, sorted(space_ids)))
-    key = f"interests:popular:{spaces}:{days}:{limit}"
-    cached = cache.get(key)
+    key = f"interests:popular:{hashlib.sha256(spaces.encode()).hexdigest()[:32]}:{days}:{limit}"
+    try:
+        cached = cache.get(key)
+    except Exception:  # the cache (Redis) being down must not break the feed
+        logger.warning(
+            "cache unavailable; computing popularity without it", exc_info=True
+        )
+        return document_popularity(space_ids=space_ids, days=days, limit=limit)
     if cached is None:
         cached = document_popularity(space_ids=space_ids, days=days, limit=limit)
-        cache.set(key, cached, 60)
+        try:
+            cache.set(key, cached, 60)
+        except Exception:
+            logger.warning("cache unavailable; popularity not cached", exc_info=True)
     return cached
 
 
@@ -383,6 +412,8 @@ def feed_score_candidates(
         popularity_counts=candidates.popularity,
         weights=feed["WEIGHTS"],
         fresh_days=feed["FRESH_DAYS"],
+        space_ids=candidates.space_ids,
+        exemplar_k=feed["EXEMPLAR_K"],
     )
 
 

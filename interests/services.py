@@ -304,9 +304,14 @@ def _history_events(
             user=user, document__space__in=space_ids_visible(user=user)
         )
         .order_by("-created_at", "-id")
-        .values("id", "document_id", "kind", "dwell_seconds", "created_at")[
-            : interests_setting("HISTORY_LIMIT")
-        ]
+        .values(
+            "id",
+            "document_id",
+            "kind",
+            "dwell_seconds",
+            "created_at",
+            "document__space_id",
+        )[: interests_setting("HISTORY_LIMIT")]
     )
     vectors = dict(
         DocumentVector.objects.filter(
@@ -323,6 +328,7 @@ def _history_events(
             created_at=row["created_at"],
             vector=np.asarray(vectors[row["document_id"]], dtype=np.float32),
             dwell_seconds=row["dwell_seconds"],
+            space_id=row["document__space_id"],
         )
         for row in interactions
         if row["document_id"] in vectors
@@ -376,6 +382,15 @@ def user_interest_refresh(
             "short_term": interest.short_term,
             "negative": interest.negative,
             "centroids": [c.round(6).tolist() for c in interest.centroids],
+            "exemplars": (
+                interest.exemplars.astype(np.float32).tobytes()
+                if interest.exemplars is not None
+                else None
+            ),
+            "space_shares": {
+                str(space): round(share, 5)
+                for space, share in interest.space_shares.items()
+            },
             "candidates": [[pk, source, round(sim, 5)] for pk, source, sim in nearest],
             "interactions_used": len(events),
             "last_interaction_id": last_id,

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import Document, Space
+from .selectors import space_ids_visible
 
 
 @admin.register(Space)
@@ -9,6 +10,13 @@ class SpaceAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["viewer_groups", "editor_groups"]
     search_fields = ["name", "slug"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(pk__in=space_ids_visible(user=request.user))
+        )
 
 
 @admin.register(Document)
@@ -39,3 +47,11 @@ class DocumentAdmin(admin.ModelAdmin):
     exclude = ["search_vector", "html"]
     list_select_related = ["space"]
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        # Staff see in the admin only what the portal would show them.
+        return (
+            super()
+            .get_queryset(request)
+            .filter(space__in=space_ids_visible(user=request.user))
+        )

@@ -565,3 +565,29 @@ def test_detail_renders_panels_from_apps_in_order(
 )
 def test_doctype_label(mime_type, label):
     assert doctype_label(mime_type) == label
+
+
+def test_document_admin_shows_staff_only_documents_of_spaces_they_can_read(
+    client, world
+):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    _create(world.engineering, "Engineering secret plan", "Only engineers read this.")
+    _create(world.hr, "Salary bands", "Only HR reads this.")
+    staff = UserFactory(
+        username="stan", is_staff=True, groups=[world.engineering.viewer_groups.get()]
+    )
+    staff.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_document", "view_space"])
+    )
+    client.force_login(staff)
+
+    documents = client.get(
+        reverse("admin:documents_document_changelist")
+    ).content.decode()
+    spaces = client.get(reverse("admin:documents_space_changelist")).content.decode()
+
+    assert "Engineering secret plan" in documents and "Salary bands" not in documents
+    assert "People &amp; HR" not in spaces and "Engineering" in spaces

@@ -55,9 +55,19 @@ VARIANTS = {
         "negative": 0,
         "freshness": 0,
         "popularity": 0,
+        "exemplar": 0,
+        "space": 0,
     },
-    "+centroids": {"centroid": None, "short_term": 0, "popularity": 0},
-    "+short_term": {"popularity": 0},
+    "+centroids": {
+        "centroid": None,
+        "short_term": 0,
+        "popularity": 0,
+        "exemplar": 0,
+        "space": 0,
+    },
+    "+short_term": {"popularity": 0, "exemplar": 0, "space": 0},
+    "+exemplars": {"popularity": 0, "space": 0},
+    "+spaces": {"popularity": 0},
     "full": {},
 }
 
@@ -148,7 +158,7 @@ class Command(BaseCommand):
         news = {}
         with options["news"].open(newline="") as handle:
             for row in csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
-                news[row[0]] = (row[3].strip(), row[4].strip())
+                news[row[0]] = (row[3].strip(), row[4].strip(), row[1].strip())
         needed = {
             n for imp in impressions for n in (*imp["history"], *imp["candidates"])
         }
@@ -156,19 +166,25 @@ class Command(BaseCommand):
 
         tag = secrets.token_hex(3)
         group = Group.objects.create(name=f"eval-news-{tag}")
-        space = Space.objects.create(
-            slug=f"eval-news-{tag}", name=f"Evaluation news {tag}"
-        )
-        space.viewer_groups.add(group)
+        # One space per news category, as a knowledge base keeps topics on
+        # their own shelves; the feed's space affinity sees them like any space.
+        spaces: dict[str, Space] = {}
+        for category in sorted({news[n][2] or "news" for n in needed}):
+            space = Space.objects.create(
+                slug=f"eval-news-{tag}-{category}"[:50],
+                name=f"Evaluation news {tag}: {category}",
+            )
+            space.viewer_groups.add(group)
+            spaces[category] = space
         users = []
         try:
             started = time.perf_counter()
             document_of: dict[str, int] = {}
             with broker_muted():
                 for news_id in sorted(needed):
-                    title, abstract = news[news_id]
+                    title, abstract, category = news[news_id]
                     result = document_create_from_text(
-                        space=space,
+                        space=spaces[category or "news"],
                         title=title or news_id,
                         text=abstract or title or news_id,
                         source_key=news_id,
@@ -212,7 +228,7 @@ class Command(BaseCommand):
             )
         finally:
             if not options["keep"]:
-                self._cleanup(space=space, group=group, users=users)
+                self._cleanup(spaces=list(spaces.values()), group=group, users=users)
         if options["json"]:
             extras = {k: report.pop(k) for k in ("ablations", "representation")}
             self.stdout.write(json.dumps(report))
@@ -289,14 +305,15 @@ class Command(BaseCommand):
             "representation": interests_setting("DOCUMENT_REPRESENTATION"),
         }
 
-    def _cleanup(self, *, space: Space, group: Group, users: list) -> None:
+    def _cleanup(self, *, spaces: list[Space], group: Group, users: list) -> None:
         with broker_muted():
-            for document in Document.objects.filter(space=space).only(
+            for document in Document.objects.filter(space__in=spaces).only(
                 "pk", "source_file", "space_id"
             ):
                 document_delete(document=document)
         get_user_model().objects.filter(pk__in=[u.pk for u in users]).delete()
-        space.delete()
+        for space in spaces:
+            space.delete()
         group.delete()
 
     def _print(self, report: dict) -> None:
