@@ -55,9 +55,13 @@ DEFAULTS: dict[str, Any] = {
         "MAX_PAGES": 10,
         # Score weights; similarity terms are cosines in [-1, 1].
         "WEIGHTS": {
-            "long_term": 0.5,
-            "centroid": 0.35,
-            "short_term": 0.25,
+            # The aggregate vectors find candidates (ANN) and steady the
+            # ranking; the nearest exemplars carry most of it: on the MIND
+            # evaluation this mix gave AUC 64.4 against 64.1 with the
+            # aggregates at 0.5/0.35/0.25 and 62.8 with the long-term alone.
+            "long_term": 0.25,
+            "centroid": 0.15,
+            "short_term": 0.1,
             "negative": 0.3,
             "freshness": 0.1,
             # Popularity carries no signal on the MIND evaluation (AUC 49.5)

@@ -59,15 +59,30 @@ VARIANTS = {
         "space": 0,
     },
     "+centroids": {
-        "centroid": None,
+        "long_term": 0.5,
+        "centroid": 0.35,
         "short_term": 0,
         "popularity": 0,
         "exemplar": 0,
         "space": 0,
     },
-    "+short_term": {"popularity": 0, "exemplar": 0, "space": 0},
+    "+short_term": {
+        "long_term": 0.5,
+        "centroid": 0.35,
+        "short_term": 0.25,
+        "popularity": 0,
+        "exemplar": 0,
+        "space": 0,
+    },
     "+exemplars": {"popularity": 0, "space": 0},
     "+spaces": {"popularity": 0},
+    "exemplars only": {
+        "long_term": 0,
+        "centroid": 0,
+        "short_term": 0,
+        "popularity": 0,
+        "space": 0,
+    },
     "full": {},
 }
 
