@@ -112,6 +112,7 @@ class UserInterest(models.Model):
     # The vectors of recently used documents (float32 bytes, newest first) and
     # the share of the positive history per space; see ranking.InterestVectors.
     exemplars = models.BinaryField(null=True, blank=True)
+    exemplar_ids = models.JSONField(default=list, blank=True)
     space_shares = models.JSONField(default=dict, blank=True)
     interactions_used = models.PositiveIntegerField(default=0)
     last_interaction_id = models.BigIntegerField(null=True, blank=True)

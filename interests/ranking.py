@@ -47,6 +47,7 @@ class InterestVectors:
     # are also scored by their nearest few of these (item-based, like k-NN),
     # which keeps a narrow interest from being averaged away.
     exemplars: np.ndarray | None = None
+    exemplar_ids: list[int] = field(default_factory=list)
     # Share of the reader's positive history in each space.
     space_shares: dict[int, float] = field(default_factory=dict)
 
@@ -193,6 +194,7 @@ def interest_vectors_build(
     weights = np.array([per_document[pk] for pk in positive], dtype=np.float32)
     interest.long_term = unit((matrix * weights[:, None]).sum(axis=0))
     by_recency = sorted(positive, key=lambda pk: newest[pk], reverse=True)
+    interest.exemplar_ids = by_recency[:max_exemplars]
     interest.exemplars = np.stack(
         [vectors[pk] for pk in by_recency[:max_exemplars]]
     ).astype(np.float32)

@@ -20,7 +20,17 @@ from pgvector.django import CosineDistance
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import BinaryField, Count, F, Func, IntegerField, QuerySet, Value
+from django.db.models import (
+    BinaryField,
+    Count,
+    F,
+    FilteredRelation,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.utils import timezone
 
 from docsite.documents.models import Document
@@ -149,6 +159,7 @@ def user_interest_vectors(*, user: User, producer: str) -> StoredInterest | None
         negative=_vector(row.negative),
         centroids=[np.asarray(c, dtype=np.float32) for c in row.centroids],
         exemplars=_exemplars(row.exemplars),
+        exemplar_ids=[int(pk) for pk in row.exemplar_ids],
         space_shares={
             int(space): float(share) for space, share in row.space_shares.items()
         },
@@ -309,16 +320,29 @@ def candidates_load(
     documents = Document.objects.filter(pk__in=document_ids)
     if space_ids is not None:
         documents = documents.filter(space__in=list(space_ids))
-    rows = list(documents.values_list("pk", "updated_at", "space_id"))
-    updated = {pk: updated_at for pk, updated_at, _ in rows}
-    space_of = {pk: space_id for pk, _, space_id in rows}
+    # One round trip: each document with its vector from ``producer`` (NULL
+    # until it is embedded), in pgvector's binary form.
+    rows = list(
+        documents.annotate(
+            producer_vector=FilteredRelation(
+                "vectors", condition=Q(vectors__producer=producer)
+            ),
+            packed=Func(
+                F("producer_vector__embedding"),
+                function="vector_send",
+                output_field=BinaryField(),
+            ),
+        ).values_list("pk", "updated_at", "space_id", "packed")
+    )
+    updated = {pk: updated_at for pk, updated_at, _, _ in rows}
+    space_of = {pk: space_id for pk, _, space_id, _ in rows}
+    vectors = {
+        pk: np.frombuffer(bytes(packed), dtype=">f4", offset=4).astype(np.float32)
+        for pk, _, _, packed in rows
+        if packed is not None
+    }
     if space_ids is not None:
         document_ids = [pk for pk in document_ids if pk in updated]
-    vectors = _vectors_by_document(
-        DocumentVector.objects.filter(
-            producer=producer, document_id__in=document_ids
-        ).order_by("document_id", "created_at")
-    )
     if popularity is None:
         popularity = document_popularity(
             document_ids=document_ids, days=popularity_days
@@ -543,11 +567,19 @@ def feed_for(*, user: User, page: int = 1, page_size: int = 20) -> FeedPage:
         .defer("text", "html")
     )
     by_id = {document.pk: document for document in documents}
-    anchors, anchor_vectors = (
-        _history_anchors(user=user, producer=producer, space_ids=visible)
-        if interest is not None
-        else ([], None)
-    )
+    if (
+        interest is not None
+        and interest.exemplar_ids
+        and interest.exemplars is not None
+    ):
+        # Stored by the refresh: the documents the reader used, newest first.
+        anchors, anchor_vectors = interest.exemplar_ids, interest.exemplars
+    elif interest is not None:
+        anchors, anchor_vectors = _history_anchors(
+            user=user, producer=producer, space_ids=visible
+        )
+    else:
+        anchors, anchor_vectors = [], None
     anchor_titles = dict(
         Document.objects.filter(pk__in=anchors, space__in=visible).values_list(
             "pk", "title"

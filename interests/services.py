@@ -387,6 +387,7 @@ def user_interest_refresh(
                 if interest.exemplars is not None
                 else None
             ),
+            "exemplar_ids": interest.exemplar_ids,
             "space_shares": {
                 str(space): round(share, 5)
                 for space, share in interest.space_shares.items()
