@@ -198,6 +198,24 @@ def _audit(
     )
 
 
+def _review(
+    *, summary: Summary, actor: AbstractBaseUser, status: str, action: str, **changes
+) -> Summary:
+    """Set a reviewed status, who reviewed and when, and audit the change."""
+    previous = summary.status
+    summary.status = status
+    summary.reviewed_by = actor
+    summary.reviewed_at = timezone.now()
+    summary.save(update_fields=["status", "reviewed_by", "reviewed_at", "updated_at"])
+    _audit(
+        summary=summary,
+        actor=actor,
+        action=action,
+        changes={"status": [previous, summary.status], **changes},
+    )
+    return summary
+
+
 @transaction.atomic
 def summary_approve(*, summary: Summary, actor: AbstractBaseUser) -> Summary:
     if summary.status not in (
@@ -208,36 +226,25 @@ def summary_approve(*, summary: Summary, actor: AbstractBaseUser) -> Summary:
         raise ValueError(
             f"A {summary.get_status_display().lower()} summary cannot be approved."
         )
-    previous = summary.status
-    summary.status = Summary.Status.APPROVED
-    summary.reviewed_by = actor
-    summary.reviewed_at = timezone.now()
-    summary.save(update_fields=["status", "reviewed_by", "reviewed_at", "updated_at"])
-    _audit(
+    return _review(
         summary=summary,
         actor=actor,
+        status=Summary.Status.APPROVED,
         action=SummaryEvent.Action.APPROVED,
-        changes={"status": [previous, summary.status]},
     )
-    return summary
 
 
 @transaction.atomic
 def summary_reject(
     *, summary: Summary, actor: AbstractBaseUser, reason: str = ""
 ) -> Summary:
-    previous = summary.status
-    summary.status = Summary.Status.REJECTED
-    summary.reviewed_by = actor
-    summary.reviewed_at = timezone.now()
-    summary.save(update_fields=["status", "reviewed_by", "reviewed_at", "updated_at"])
-    _audit(
+    return _review(
         summary=summary,
         actor=actor,
+        status=Summary.Status.REJECTED,
         action=SummaryEvent.Action.REJECTED,
-        changes={"status": [previous, summary.status], "reason": reason},
+        reason=reason,
     )
-    return summary
 
 
 @transaction.atomic

@@ -22,6 +22,16 @@ STUCK_AFTER = timedelta(minutes=2)
 SWEEP_LIMIT = 500
 
 
+def _enqueue_in_batches(
+    task, *, document_ids: list[int], batch_size: int, **kwargs
+) -> None:
+    """Send ``document_ids`` to a batch task, ``batch_size`` documents a message."""
+    for start in range(0, len(document_ids), batch_size):
+        task_enqueue(
+            task, document_ids=document_ids[start : start + batch_size], **kwargs
+        )
+
+
 def _summaries_due_enqueue() -> int:
     from summaries.conf import summaries_setting
     from summaries.selectors import document_ids_due_summary, summary_producer_live
@@ -31,13 +41,12 @@ def _summaries_due_enqueue() -> int:
     document_ids = document_ids_due_summary(
         producer=live.producer, limit=SWEEP_LIMIT, stuck_after=STUCK_AFTER
     )
-    batch_size = summaries_setting("BATCH_SIZE")
-    for start in range(0, len(document_ids), batch_size):
-        task_enqueue(
-            summaries_generate,
-            document_ids=document_ids[start : start + batch_size],
-            backend_alias=live.backend_alias,
-        )
+    _enqueue_in_batches(
+        summaries_generate,
+        document_ids=document_ids,
+        batch_size=summaries_setting("BATCH_SIZE"),
+        backend_alias=live.backend_alias,
+    )
     return len(document_ids)
 
 
@@ -52,13 +61,12 @@ def _embeddings_due_enqueue() -> int:
     document_ids = document_ids_missing_vector(
         producer=live.producer, limit=SWEEP_LIMIT
     )
-    batch_size = interests_setting("BATCH_SIZE")
-    for start in range(0, len(document_ids), batch_size):
-        task_enqueue(
-            document_vectors_compute,
-            document_ids=document_ids[start : start + batch_size],
-            embedder_alias=live.backend_alias,
-        )
+    _enqueue_in_batches(
+        document_vectors_compute,
+        document_ids=document_ids,
+        batch_size=interests_setting("BATCH_SIZE"),
+        embedder_alias=live.backend_alias,
+    )
     return len(document_ids)
 
 
