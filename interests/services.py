@@ -17,7 +17,7 @@ import numpy as np
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from docsite.documents.dispatch import task_enqueue_on_commit
@@ -25,6 +25,7 @@ from docsite.documents.models import Document
 from docsite.documents.selectors import document_get_visible, space_ids_visible
 from docsite.ml.embedders import get_embedder
 from docsite.ml.embedders.base import BaseEmbedder
+from docsite.ml.producers import producer_rows_delete
 
 from .conf import interests_setting
 from .models import DocumentVector, Interaction, UserInterest
@@ -192,14 +193,7 @@ def document_vectors_prune(
 ) -> dict[str, int]:
     """Delete vectors of producers not in ``keep_producers``; return counts per producer."""
     doomed = DocumentVector.objects.exclude(producer__in=keep_producers)
-    counts = dict(
-        doomed.values_list("producer")
-        .annotate(n=Count("pk"))
-        .values_list("producer", "n")
-    )
-    if not dry_run:
-        doomed.delete()
-    return counts
+    return producer_rows_delete(rows=doomed, dry_run=dry_run)
 
 
 # Interactions -------------------------------------------------------------

@@ -15,11 +15,12 @@ from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from docsite.documents.dispatch import task_enqueue_on_commit
 from docsite.documents.models import Document
+from docsite.ml.producers import producer_rows_delete
 
 from .backends import BaseSummarizer, SummaryBudget, get_summarizer
 from .backends.base import SummarizerError
@@ -340,11 +341,4 @@ def summaries_prune(
         .exclude(backend="human")
         .exclude(status=Summary.Status.APPROVED)
     )
-    counts = dict(
-        doomed.values_list("producer")
-        .annotate(n=Count("pk"))
-        .values_list("producer", "n")
-    )
-    if not dry_run:
-        doomed.delete()
-    return counts
+    return producer_rows_delete(rows=doomed, dry_run=dry_run)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Count, QuerySet
 
 from .models import ActiveProducer
 
@@ -74,3 +75,15 @@ def producer_switch_back(
         producer=row.previous_producer,
         actor=actor,
     )
+
+
+def producer_rows_delete(*, rows: QuerySet, dry_run: bool = False) -> dict[str, int]:
+    """Delete ``rows`` (outputs with a ``producer`` field); return how many per producer."""
+    counts = dict(
+        rows.values_list("producer")
+        .annotate(n=Count("pk"))
+        .values_list("producer", "n")
+    )
+    if not dry_run:
+        rows.delete()
+    return counts
