@@ -1,0 +1,54 @@
+"""Reads of the interests app, split by concern; import from here.
+
+Every selector that takes a user restricts documents to that user's spaces
+in SQL (``document__space__in=space_ids_visible(user=...)``); vectors are
+always read for one producer, ``embedding_producer_active()``.
+"""
+
+from .feed import (  # noqa: F401
+    POPULARITY_DEPTH,
+    POSITIVE_KINDS,
+    Candidates,
+    FeedItem,
+    FeedPage,
+    candidates_load,
+    document_popularity,
+    documents_fresh_ids,
+    documents_popular_for,
+    documents_popular_ids,
+    feed_for,
+    feed_score_candidates,
+    history_anchors,
+    user_excluded_ids,
+)
+from .profile import (  # noqa: F401
+    InterestCluster,
+    InterestProfile,
+    user_activity,
+    user_activity_counts,
+    user_interest_profile,
+)
+from .search import (  # noqa: F401
+    SearchHit,
+    documents_search_hybrid,
+    documents_search_keyword,
+    documents_search_semantic,
+    query_embed,
+    search_snippets,
+)
+from .vectors import (  # noqa: F401
+    StoredInterest,
+    document_ids_missing_vector,
+    document_ids_with_vector,
+    documents_in_order,
+    documents_nearest,
+    documents_related,
+    documents_without_vector,
+    embedder_live,
+    embedding_producer_active,
+    embedding_producer_for,
+    embedding_producer_for_alias,
+    embedding_producer_live,
+    user_interest_vectors,
+    vectors_by_document,
+)

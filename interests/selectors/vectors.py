@@ -1,0 +1,261 @@
+"""Vectors: producers, stored document and interest vectors, ANN search, related documents.
+
+Every selector that takes a user restricts documents to that user's spaces in
+SQL; nothing is filtered after the fact in Python.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from pgvector.django import CosineDistance
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection, transaction
+from django.db.models import (
+    BinaryField,
+    F,
+    Func,
+    IntegerField,
+    QuerySet,
+    Value,
+)
+
+from docsite.documents.models import Document
+from docsite.documents.selectors import space_ids_visible
+from docsite.ml.embedders import get_embedder
+from docsite.ml.embedders.base import BaseEmbedder
+from docsite.ml.producers import EMBEDDINGS, LiveProducer, producer_active
+
+from ..conf import interests_setting
+from ..models import DIMENSIONS, DocumentVector, UserInterest
+from ..ranking import InterestVectors
+
+User = AbstractBaseUser | AnonymousUser
+logger = logging.getLogger(__name__)
+
+
+def embedding_producer_for(*, embedder: BaseEmbedder, representation: str) -> str:
+    """Return the producer key of vectors made by ``embedder`` from ``representation``."""
+    return f"{embedder.producer}|{representation}"[:200]
+
+
+def embedding_producer_for_alias(*, embedder_alias: str) -> str:
+    """Return the producer key that the ``DOCSITE_EMBEDDERS`` alias writes now."""
+    return embedding_producer_for(
+        embedder=get_embedder(embedder_alias),
+        representation=interests_setting("DOCUMENT_REPRESENTATION"),
+    )
+
+
+def embedding_producer_live() -> LiveProducer:
+    """Return the embedder alias and producer that reads use (blue/green).
+
+    A reprocessing job switches this in one step once the new producer's
+    vectors are complete; without a switch it is ``INTERESTS_EMBEDDER``.
+    Building the embedder object loads no model.
+    """
+    return producer_active(
+        kind=EMBEDDINGS,
+        default=lambda: embedding_producer_for_alias(
+            embedder_alias=interests_setting("EMBEDDER")
+        ),
+    )
+
+
+def embedding_producer_active() -> str:
+    """Return the producer whose vectors every read uses: the one point of truth."""
+    return embedding_producer_live().producer
+
+
+def embedder_live() -> BaseEmbedder:
+    """Return the embedder whose vectors are live, for queries and interests."""
+    return get_embedder(embedding_producer_live().backend_alias)
+
+
+def documents_without_vector(*, producer: str) -> QuerySet[Document]:
+    """Return documents whose current text has no vector from ``producer``."""
+    has_vector = DocumentVector.objects.filter(
+        producer=producer, content_sha256=F("document__content_sha256")
+    ).values("document_id")
+    return Document.objects.exclude(pk__in=has_vector)
+
+
+def document_ids_missing_vector(*, producer: str, limit: int) -> list[int]:
+    return list(
+        documents_without_vector(producer=producer)
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def document_ids_with_vector(*, document_ids: Sequence[int], producer: str) -> set[int]:
+    """Return which of these documents have a vector of their current text from ``producer``."""
+    return set(
+        DocumentVector.objects.filter(
+            document_id__in=list(document_ids),
+            producer=producer,
+            content_sha256=F("document__content_sha256"),
+        ).values_list("document_id", flat=True)
+    )
+
+
+def vectors_by_document(vectors: QuerySet[DocumentVector]) -> dict[int, np.ndarray]:
+    """Return ``{document_id: vector}``, transferred in pgvector's binary form.
+
+    Parsing the text form costs more than the query itself for a few hundred
+    384-d vectors; ``vector_send`` gives a 4-byte header (dimensions, unused)
+    and big-endian float32 values.
+    """
+    rows = vectors.annotate(
+        packed=Func(F("embedding"), function="vector_send", output_field=BinaryField())
+    ).values_list("document_id", "packed")
+    return {
+        pk: np.frombuffer(bytes(packed), dtype=">f4", offset=4).astype(np.float32)
+        for pk, packed in rows
+    }
+
+
+def _vector(value) -> np.ndarray | None:
+    return None if value is None else np.asarray(value, dtype=np.float32)
+
+
+@dataclass
+class StoredInterest(InterestVectors):
+    """Interest vectors with the nearest neighbours found when they were computed."""
+
+    candidates: list[tuple[int, int, float]] = field(default_factory=list)
+
+
+def user_interest_vectors(*, user: User, producer: str) -> StoredInterest | None:
+    """Return the user's stored interest vectors for ``producer``, or None."""
+    if not user.is_authenticated:
+        return None
+    row = UserInterest.objects.filter(user=user, producer=producer).first()
+    if row is None:
+        return None
+    return StoredInterest(
+        candidates=[
+            (int(pk), int(source), float(sim)) for pk, source, sim in row.candidates
+        ],
+        long_term=_vector(row.long_term),
+        short_term=_vector(row.short_term),
+        negative=_vector(row.negative),
+        centroids=[np.asarray(c, dtype=np.float32) for c in row.centroids],
+        exemplars=_exemplars(row.exemplars),
+        exemplar_ids=[int(pk) for pk in row.exemplar_ids],
+        space_shares={
+            int(space): float(share) for space, share in row.space_shares.items()
+        },
+    )
+
+
+def _exemplars(raw) -> np.ndarray | None:
+    if not raw:
+        return None
+    flat = np.frombuffer(bytes(raw), dtype=np.float32)
+    return flat.reshape(-1, DIMENSIONS)
+
+
+def _ann_settings_apply(*, ef_search: int, max_scan_tuples: int) -> None:
+    """Turn on iterative HNSW scans for the current transaction.
+
+    Without them the index hands up ``ef_search`` rows and the permission
+    filter is applied after: a reader whose nearest neighbours sit in spaces
+    they may not see would silently get too few rows.
+    """
+    with connection.cursor() as cursor:
+        # set_config(..., true) is SET LOCAL taking parameters: one round trip.
+        cursor.execute(
+            "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),"
+            " set_config('hnsw.ef_search', %s, true),"
+            " set_config('hnsw.max_scan_tuples', %s, true)",
+            [str(ef_search), str(max_scan_tuples)],
+        )
+
+
+def documents_nearest(
+    *,
+    user: User,
+    query_vectors: Sequence[np.ndarray],
+    producer: str,
+    limit: int,
+    exclude_ids: Sequence[int] = (),
+    space_ids: Sequence[int] | None = None,
+) -> list[tuple[int, int, float]]:
+    """Return ``(document_id, query_index, cosine similarity)`` rows nearest each query.
+
+    One SQL statement: a UNION ALL of one filtered HNSW scan per query vector,
+    restricted to the user's spaces (``space_ids``, when the caller already
+    resolved ``space_ids_visible(user=user)``). Relaxed ordering is re-sorted here.
+    """
+    if not query_vectors or limit <= 0:
+        return []
+    feed = interests_setting("FEED")
+    visible = space_ids_visible(user=user) if space_ids is None else list(space_ids)
+    scans: list[QuerySet] = []
+    for index, vector in enumerate(query_vectors):
+        scan = (
+            DocumentVector.objects.filter(
+                producer=producer, document__space__in=visible
+            )
+            .annotate(
+                distance=CosineDistance("embedding", vector),
+                source=Value(index, IntegerField()),
+            )
+            .order_by("distance")
+            .values_list("document_id", "source", "distance")
+        )
+        if exclude_ids:
+            scan = scan.exclude(document_id__in=list(exclude_ids))
+        scans.append(scan[:limit])
+    with transaction.atomic():
+        _ann_settings_apply(
+            ef_search=max(feed["EF_SEARCH"], limit),
+            max_scan_tuples=feed["MAX_SCAN_TUPLES"],
+        )
+        query = scans[0] if len(scans) == 1 else scans[0].union(*scans[1:], all=True)
+        rows = list(query)
+    rows.sort(key=lambda row: (row[1], row[2]))
+    return [
+        (document_id, source, 1.0 - float(distance))
+        for document_id, source, distance in rows
+    ]
+
+
+def documents_related(
+    *, user: User, document: Document, limit: int = 5
+) -> list[Document]:
+    """Return documents like ``document`` that ``user`` may see, most similar first."""
+    producer = embedding_producer_active()
+    vector = (
+        DocumentVector.objects.filter(producer=producer, document=document)
+        .order_by("-created_at")
+        .values_list("embedding", flat=True)
+        .first()
+    )
+    if vector is None or not user.is_authenticated:
+        return []
+    nearest = documents_nearest(
+        user=user,
+        query_vectors=[np.asarray(vector, dtype=np.float32)],
+        producer=producer,
+        limit=limit + 1,
+        exclude_ids=[document.pk],
+    )
+    return documents_in_order(user=user, ids=[pk for pk, _, _ in nearest][:limit])
+
+
+def documents_in_order(*, user: User, ids: Sequence[int]) -> list[Document]:
+    documents = (
+        Document.objects.filter(
+            pk__in=list(ids), space__in=space_ids_visible(user=user)
+        )
+        .select_related("space")
+        .defer("text", "html")
+    )
+    by_id = {document.pk: document for document in documents}
+    return [by_id[pk] for pk in ids if pk in by_id]
