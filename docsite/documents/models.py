@@ -66,6 +66,9 @@ class Document(models.Model):
     # while analysis is due.
     analyzed_sha256 = models.CharField(max_length=64, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # The parsed structure (``parsers.base.Block.as_dict()`` values, in reading
+    # order); empty for documents parsed before parsers emitted blocks.
+    blocks = models.JSONField(default=list, blank=True)
     search_vector = models.GeneratedField(
         # to_tsvector fails above 1 MB, so very long texts are indexed by their
         # first 300,000 characters.

@@ -12,9 +12,61 @@ settings. Everything they need reaches them through the constructor.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from docsite.documents.exceptions import CorruptFileError
+
+BlockKind = Literal[
+    "heading", "paragraph", "list_item", "table", "code", "quote", "page_break"
+]
+BLOCK_KINDS: tuple[str, ...] = BlockKind.__args__
+
+
+@dataclass(frozen=True)
+class Block:
+    """One typed piece of a document's structure, in reading order.
+
+    - ``heading``: ``text``; ``level`` 1-6.
+    - ``paragraph``, ``quote``: ``text`` (one paragraph, line breaks joined).
+    - ``list_item``: ``text``; ``level`` is the nesting depth (0 = top level);
+      ``ordered`` for numbered lists.
+    - ``table``: ``rows``, a tuple of rows of cell strings (the first row is the
+      header row when the source marks one); ``text`` is empty.
+    - ``code``: ``text`` verbatim, line breaks kept.
+    - ``page_break``: nothing else (PDF pages, Word page breaks).
+
+    Blocks are stored on the document as ``Block.as_dict()`` values.
+    """
+
+    kind: BlockKind
+    text: str = ""
+    level: int = 0
+    rows: tuple[tuple[str, ...], ...] = ()
+    ordered: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the JSON form, leaving out fields at their defaults."""
+        data: dict[str, Any] = {"kind": self.kind}
+        if self.text:
+            data["text"] = self.text
+        if self.level:
+            data["level"] = self.level
+        if self.rows:
+            data["rows"] = [list(row) for row in self.rows]
+        if self.ordered:
+            data["ordered"] = True
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Block:
+        """Return the block stored as ``data`` (the inverse of ``as_dict``)."""
+        return cls(
+            kind=data["kind"],
+            text=data.get("text", ""),
+            level=int(data.get("level", 0)),
+            rows=tuple(tuple(row) for row in data.get("rows", ())),
+            ordered=bool(data.get("ordered", False)),
+        )
 
 
 @dataclass(frozen=True)
@@ -22,6 +74,8 @@ class ParsedDocument:
     """What a parser extracts from one file.
 
     ``text`` is the plain text used for search, summaries and embeddings.
+    ``blocks`` is the same content with its structure (see :class:`Block`);
+    an empty list means the parser knows no structure.
     ``html`` is an optional rendition for reading; it MUST already be cleaned
     with nh3 (see ``docsite.documents.parsers.html.clean_html``), because the
     portal shows it as-is.
@@ -31,6 +85,7 @@ class ParsedDocument:
     title: str = ""
     html: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
+    blocks: list[Block] = field(default_factory=list)
 
 
 class BaseParser:
