@@ -12,5 +12,14 @@ urlpatterns = [
         apis.RelatedDocumentsApi.as_view(),
         name="document-related",
     ),
-    path("interactions/", apis.InteractionCreateApi.as_view(), name="interaction-list"),
+    path(
+        "interactions/",
+        apis.InteractionListCreateApi.as_view(),
+        name="interaction-list",
+    ),
+    path(
+        "interactions/<int:interaction_id>/",
+        apis.InteractionDetailApi.as_view(),
+        name="interaction-detail",
+    ),
 ]

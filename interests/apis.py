@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -23,16 +23,25 @@ from docsite.documents.serializers import (
 from docsite.ratelimit import rate_for, ratelimit_hit, user_or_ip
 
 from . import selectors
+from .models import Interaction
 from .serializers import (
     FeedQuerySerializer,
     FeedSerializer,
     InteractionCreateSerializer,
+    InteractionListQuerySerializer,
     InteractionSerializer,
+    InteractionUndoQuerySerializer,
     RelatedQuerySerializer,
     SearchHitSerializer,
     SearchQuerySerializer,
 )
-from .services import InvalidInteraction, interaction_record
+from .services import (
+    InvalidInteraction,
+    interaction_delete,
+    interaction_mark,
+    interaction_record,
+    interaction_undo,
+)
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Missing, or hidden from you.")
 SEARCHES = {
@@ -53,7 +62,7 @@ class InteractionsThrottle(BaseThrottle):
 
     def allow_request(self, request: Request, view) -> bool:
         rate = rate_for(self.scope)
-        if rate is None or request.method != "POST":
+        if rate is None or request.method not in ("POST", "DELETE"):
             return True
         decision = ratelimit_hit(scope=self.scope, key=user_or_ip(request), rate=rate)
         self.retry_after = decision.retry_after
@@ -121,31 +130,101 @@ class SearchApi(GenericAPIView):
         return Response(SearchHitSerializer(hits, many=True, context=context).data)
 
 
-class InteractionCreateApi(GenericAPIView):
-    """Also served at the portal's ``/api/interactions/`` (its reading beacon)."""
+class InteractionListCreateApi(GenericAPIView):
+    """Also served at the portal's ``/api/interactions/`` (its reading beacon and
+    its Like / Bookmark / Not for me toggles)."""
 
     serializer_class = InteractionSerializer
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     throttle_classes = [InteractionsThrottle]
 
     @extend_schema(
+        parameters=[InteractionListQuerySerializer],
+        responses=InteractionSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        """List your likes, bookmarks and dismissals, newest first."""
+        params = InteractionListQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        kind = params.validated_data.get("kind")
+        interactions = selectors.user_activity(
+            user=request.user, kinds=[kind] if kind else Interaction.TOGGLE_KINDS
+        )
+        if "document" in params.validated_data:
+            interactions = interactions.filter(
+                document_id=params.validated_data["document"]
+            )
+        page = self.paginate_queryset(interactions)
+        return self.get_paginated_response(InteractionSerializer(page, many=True).data)
+
+    @extend_schema(
         request=InteractionCreateSerializer,
-        responses={201: InteractionSerializer, 404: NOT_FOUND},
+        responses={
+            201: InteractionSerializer,
+            200: OpenApiResponse(
+                InteractionSerializer,
+                description="You already liked, bookmarked or dismissed it: "
+                "the existing one, unchanged.",
+            ),
+            404: NOT_FOUND,
+        },
     )
     def post(self, request: Request) -> Response:
         """Record that you viewed, liked, bookmarked, dismissed or clicked a document."""
         data = InteractionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        kind = data.validated_data["kind"]
+        created = True
         try:
-            interaction = interaction_record(
-                user=request.user,
-                document_id=data.validated_data["document"],
-                kind=data.validated_data["kind"],
-                dwell_seconds=data.validated_data["dwell_seconds"],
-                query=data.validated_data["query"],
-            )
+            if kind in Interaction.TOGGLE_KINDS:
+                interaction, created = interaction_mark(
+                    user=request.user,
+                    document_id=data.validated_data["document"],
+                    kind=kind,
+                )
+            else:
+                interaction = interaction_record(
+                    user=request.user,
+                    document_id=data.validated_data["document"],
+                    kind=kind,
+                    dwell_seconds=data.validated_data["dwell_seconds"],
+                    query=data.validated_data["query"],
+                )
         except InvalidInteraction as exc:
             raise ValidationError({"detail": str(exc)}) from exc
         return Response(
-            InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED
+            InteractionSerializer(interaction).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+    @extend_schema(
+        operation_id="interactions_undo",
+        parameters=[InteractionUndoQuerySerializer],
+        responses={204: None, 404: NOT_FOUND},
+    )
+    def delete(self, request: Request) -> Response:
+        """Undo your like, bookmark or dismissal of a document (``?document=&kind=``).
+
+        Undoing what you never did is not an error (204 as well).
+        """
+        params = InteractionUndoQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        interaction_undo(
+            user=request.user,
+            document_id=params.validated_data["document"],
+            kind=params.validated_data["kind"],
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InteractionDetailApi(GenericAPIView):
+    serializer_class = InteractionSerializer
+
+    @extend_schema(responses={204: None, 404: NOT_FOUND})
+    def delete(self, request: Request, interaction_id: int) -> Response:
+        """Remove one of your likes, bookmarks or dismissals by its id."""
+        try:
+            interaction_delete(user=request.user, interaction_id=interaction_id)
+        except Interaction.DoesNotExist as exc:
+            raise NotFound("No such like, bookmark or dismissal of yours.") from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)

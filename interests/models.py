@@ -64,6 +64,10 @@ class Interaction(models.Model):
         DISMISS = "dismiss", "Dismiss"
         SEARCH_CLICK = "search_click", "Search click"
 
+    # States a reader sets and can undo (one row per reader, document and
+    # kind); views and search clicks are events and repeat.
+    TOGGLE_KINDS = ("like", "bookmark", "dismiss")
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="interactions"
     )
@@ -82,6 +86,13 @@ class Interaction(models.Model):
                 fields=["user", "-created_at"], name="interaction_user_recent"
             ),
             models.Index(fields=["document", "kind"], name="interaction_document_kind"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "document", "kind"],
+                condition=models.Q(kind__in=["like", "bookmark", "dismiss"]),
+                name="interaction_one_state_per_reader",
+            )
         ]
 
     def __str__(self) -> str:

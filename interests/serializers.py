@@ -77,7 +77,40 @@ class InteractionCreateSerializer(serializers.Serializer):
 
 
 class InteractionSerializer(serializers.ModelSerializer):
+    document_title = serializers.CharField(source="document.title", read_only=True)
+
     class Meta:
         model = Interaction
-        fields = ["id", "document", "kind", "dwell_seconds", "query", "created_at"]
+        fields = [
+            "id",
+            "document",
+            "document_title",
+            "kind",
+            "dwell_seconds",
+            "query",
+            "created_at",
+        ]
         read_only_fields = fields
+
+
+TOGGLE_CHOICES = [
+    (value, label)
+    for value, label in Interaction.Kind.choices
+    if value in Interaction.TOGGLE_KINDS
+]
+
+
+class InteractionListQuerySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=TOGGLE_CHOICES,
+        required=False,
+        help_text="Only this kind; default: likes, bookmarks and dismissals.",
+    )
+    document = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Only this document."
+    )
+
+
+class InteractionUndoQuerySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=TOGGLE_CHOICES)
+    document = serializers.IntegerField(min_value=1, max_value=MAX_ID)

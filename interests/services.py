@@ -213,9 +213,17 @@ def interaction_record(
 ) -> Interaction:
     """Record one interaction and queue a refresh of the reader's interests.
 
+    Likes, bookmarks and dismissals are states, not events: recording one the
+    reader already holds returns the existing row (see ``interaction_mark``).
+
     Raise ``Http404`` when the document is missing or hidden from ``user``,
     and ``InvalidInteraction`` for an unknown kind or a negative dwell.
     """
+    if kind in Interaction.TOGGLE_KINDS:
+        interaction, _created = interaction_mark(
+            user=user, document_id=document_id, kind=kind
+        )
+        return interaction
     if kind not in Interaction.Kind.values:
         raise InvalidInteraction(f"Unknown kind '{kind}'.")
     if dwell_seconds is not None:
@@ -231,9 +239,81 @@ def interaction_record(
         dwell_seconds=dwell_seconds if kind == Interaction.Kind.VIEW else None,
         query=query[:500] if kind == Interaction.Kind.SEARCH_CLICK else "",
     )
-    user_id = user.pk
-    transaction.on_commit(lambda: user_interest_refresh_request(user_id=user_id))
+    _refresh_on_commit(user_id=user.pk)
     return interaction
+
+
+def _refresh_on_commit(*, user_id: int) -> None:
+    transaction.on_commit(lambda: user_interest_refresh_request(user_id=user_id))
+
+
+def _toggle_kind(kind: str) -> str:
+    if kind not in Interaction.TOGGLE_KINDS:
+        raise InvalidInteraction(
+            f"Only {', '.join(Interaction.TOGGLE_KINDS)} can be set and undone, "
+            f"not '{kind}'."
+        )
+    return kind
+
+
+def interaction_mark(
+    *, user: AbstractBaseUser, document_id: int, kind: str
+) -> tuple[Interaction, bool]:
+    """Like, bookmark or dismiss a document; return ``(interaction, created)``.
+
+    Idempotent: a reader holds at most one of each per document (a database
+    constraint), so a double click or a retried request returns the existing
+    row with ``created`` False and changes nothing.
+    """
+    kind = _toggle_kind(kind)
+    document = document_get_visible(user=user, document_id=document_id)
+    try:
+        with transaction.atomic():
+            interaction, created = Interaction.objects.get_or_create(
+                user=user, document=document, kind=kind
+            )
+    except IntegrityError:
+        # A concurrent request inserted it between the read and the write.
+        interaction = Interaction.objects.get(user=user, document=document, kind=kind)
+        created = False
+    if created:
+        _refresh_on_commit(user_id=user.pk)
+    return interaction, created
+
+
+def interaction_undo(*, user: AbstractBaseUser, document_id: int, kind: str) -> int:
+    """Take back a like, bookmark or dismissal; return how many rows went (0 or 1).
+
+    The row is deleted, not flagged: interests, popularity and the feed read
+    interactions, so an undone like stops counting everywhere at once, and
+    the reader's interests are rebuilt without it. Undoing what was never
+    done is not an error. Raise ``Http404`` for a document the reader cannot
+    see, like every other interaction service.
+    """
+    kind = _toggle_kind(kind)
+    document_get_visible(user=user, document_id=document_id)
+    deleted, _ = Interaction.objects.filter(
+        user=user, document_id=document_id, kind=kind
+    ).delete()
+    if deleted:
+        _refresh_on_commit(user_id=user.pk)
+    return deleted
+
+
+def interaction_delete(*, user: AbstractBaseUser, interaction_id: int) -> None:
+    """Delete one of the reader's own likes, bookmarks or dismissals by id.
+
+    Raise ``Interaction.DoesNotExist`` when it is not the reader's, not a
+    toggle kind, or on a document they can no longer see.
+    """
+    interaction = Interaction.objects.get(
+        pk=interaction_id,
+        user=user,
+        kind__in=Interaction.TOGGLE_KINDS,
+        document__space__in=space_ids_visible(user=user),
+    )
+    interaction.delete()
+    _refresh_on_commit(user_id=user.pk)
 
 
 def interactions_import(*, rows: Iterable[Interaction]) -> int:

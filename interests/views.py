@@ -1,6 +1,7 @@
 """Portal pages (For you, search) and the document-page panels.
 
-Interactions are recorded by the API (``interests.apis.InteractionCreateApi``).
+Interactions are recorded and undone by the API
+(``interests.apis.InteractionListCreateApi``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from docsite.documents.models import Document
-from docsite.documents.panels import Panel
+from docsite.documents.panels import Panel, document_snippets_collect
 
 from . import selectors
 from .models import Interaction
@@ -56,35 +57,63 @@ def search_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+# key: (label, kinds shown); "bookmarks" is its own page (/me/bookmarks/).
 ACTIVITY_TABS = {
     "": ("Everything", None),
-    "read": ("Read", [Interaction.Kind.VIEW, Interaction.Kind.SEARCH_CLICK]),
+    "read": ("Read", list(selectors.READ_KINDS)),
     "liked": ("Liked", [Interaction.Kind.LIKE]),
-    "bookmarked": ("Bookmarked", [Interaction.Kind.BOOKMARK]),
+    "bookmarks": ("Bookmarks", [Interaction.Kind.BOOKMARK]),
+    "dismissed": ("Not for me", [Interaction.Kind.DISMISS]),
 }
 
 
-@login_required
-@require_GET
-def activity_page(request: HttpRequest) -> HttpResponse:
-    """What the reader read, liked and bookmarked, on documents they may still see."""
-    tab = request.GET.get("show", "")
-    if tab not in ACTIVITY_TABS:
-        tab = ""
-    interactions = selectors.user_activity(
+def _activity_render(
+    request: HttpRequest, *, tab: str, template: str = "interests/activity.html"
+) -> HttpResponse:
+    rows = selectors.user_activity_entries(
         user=request.user, kinds=ACTIVITY_TABS[tab][1]
     )
-    page = Paginator(interactions, 30).get_page(request.GET.get("page"))
+    page = Paginator(rows, 30).get_page(request.GET.get("page"))
+    entries = selectors.activity_entries_load(user=request.user, rows=page.object_list)
+    snippets = (
+        document_snippets_collect(
+            document_ids=[entry.document.pk for entry in entries], request=request
+        )
+        if tab == "bookmarks"
+        else {}
+    )
     return render(
         request,
-        "interests/activity.html",
+        template,
         {
             "page": page,
+            "entries": [
+                (entry, snippets.get(entry.document.pk, "")) for entry in entries
+            ],
             "tab": tab,
             "tabs": [(key, label) for key, (label, _) in ACTIVITY_TABS.items()],
             "counts": selectors.user_activity_counts(user=request.user),
         },
     )
+
+
+@login_required
+@require_GET
+def activity_page(request: HttpRequest) -> HttpResponse:
+    """What the reader did, one line per document they may still see."""
+    tab = request.GET.get("show", "")
+    if tab == "bookmarks":
+        return redirect("interests:bookmarks")
+    if tab not in ACTIVITY_TABS:
+        tab = ""
+    return _activity_render(request, tab=tab)
+
+
+@login_required
+@require_GET
+def bookmarks_page(request: HttpRequest) -> HttpResponse:
+    """The reader's bookmarked documents, with their summaries."""
+    return _activity_render(request, tab="bookmarks")
 
 
 @login_required

@@ -22,10 +22,14 @@ from .feed import (  # noqa: F401
     user_excluded_ids,
 )
 from .profile import (  # noqa: F401
+    READ_KINDS,
+    ActivityEntry,
     InterestCluster,
     InterestProfile,
+    activity_entries_load,
     user_activity,
     user_activity_counts,
+    user_activity_entries,
     user_interest_profile,
 )
 from .search import (  # noqa: F401

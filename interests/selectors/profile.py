@@ -13,16 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import (
-    Count,
-    QuerySet,
-)
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Count, Max, QuerySet, Sum
 
 from docsite.documents.models import Document
 from docsite.documents.selectors import space_ids_visible
 
-from .feed import history_anchors
 from ..models import Interaction, UserInterest
+from .feed import history_anchors
 from .vectors import (
     documents_in_order,
     documents_nearest,
@@ -52,16 +50,93 @@ def user_activity(
     )
 
 
+# What the activity page calls reading: a view or a click from search.
+READ_KINDS = ("view", "search_click")
+
+
 def user_activity_counts(*, user: User) -> dict[str, int]:
-    """Return ``{kind: count}`` of the user's visible interactions."""
+    """Return how many documents the user read, liked, bookmarked and dismissed.
+
+    Documents, not events: reading one page five times, or opening it from
+    search and then reading it, counts as one read.
+    """
     rows = (
         user_activity(user=user)
         .order_by()
         .values("kind")
-        .annotate(count=Count("id"))
+        .annotate(count=Count("document_id", distinct=True))
         .values_list("kind", "count")
     )
-    return dict(rows)
+    by_kind = dict(rows)
+    counts = {kind: by_kind.get(kind, 0) for kind in Interaction.TOGGLE_KINDS}
+    counts["read"] = (
+        user_activity(user=user, kinds=READ_KINDS)
+        .order_by()
+        .values("document_id")
+        .distinct()
+        .count()
+        if any(by_kind.get(kind) for kind in READ_KINDS)
+        else 0
+    )
+    return counts
+
+
+@dataclass(frozen=True)
+class ActivityEntry:
+    """One document in the reader's activity, with everything they did to it."""
+
+    document: Document
+    kinds: frozenset[str]
+    last_at: object
+    read_seconds: int
+
+    @property
+    def was_read(self) -> bool:
+        return bool(self.kinds & set(READ_KINDS))
+
+
+def user_activity_entries(
+    *, user: User, kinds: Sequence[str] | None = None
+) -> QuerySet:
+    """Return one row per document the user acted on (of ``kinds``), newest first.
+
+    Rows are dicts (``document_id``, ``kinds``, ``last_at``, ``read_seconds``)
+    for a paginator; ``activity_entries_load`` turns a page into entries.
+    """
+    return (
+        user_activity(user=user, kinds=kinds)
+        .order_by()
+        .values("document_id")
+        .annotate(
+            kinds=ArrayAgg("kind", distinct=True),
+            last_at=Max("created_at"),
+            read_seconds=Sum("dwell_seconds"),
+        )
+        .order_by("-last_at", "-document_id")
+    )
+
+
+def activity_entries_load(*, user: User, rows: Sequence[dict]) -> list[ActivityEntry]:
+    """Return the entries of a page of ``user_activity_entries`` rows, with documents."""
+    documents = {
+        document.pk: document
+        for document in Document.objects.filter(
+            pk__in=[row["document_id"] for row in rows],
+            space__in=space_ids_visible(user=user),
+        )
+        .select_related("space")
+        .defer("text", "html")
+    }
+    return [
+        ActivityEntry(
+            document=documents[row["document_id"]],
+            kinds=frozenset(row["kinds"]),
+            last_at=row["last_at"],
+            read_seconds=row["read_seconds"] or 0,
+        )
+        for row in rows
+        if row["document_id"] in documents
+    ]
 
 
 @dataclass(frozen=True)

@@ -120,7 +120,7 @@ def test_liking_a_document_changes_the_feed(portal, page, shoot, world):
     like = page.get_by_role("button", name="Like")
     like.click()
     expect(like).to_have_attribute("aria-pressed", "true")
-    expect(page.locator(".reader-actions__status")).to_contain_text("Noted")
+    expect(page.locator(".reader-actions__status")).to_contain_text("Liked")
 
     def personalized() -> bool:
         page.goto("/for-you/")

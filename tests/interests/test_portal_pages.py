@@ -95,10 +95,56 @@ def test_activity_lists_visible_interactions_by_kind(client, world, make_documen
     assert "Kubernetes" in html and "Holidays" in html
     assert "Salaries" not in html
     liked_page = client.get(reverse("interests:activity"), {"show": "liked"})
-    assert [i.document.title for i in liked_page.context["page"].object_list] == [
+    assert [e.document.title for e, _ in liked_page.context["entries"]] == [
         "Kubernetes"
     ]
-    assert selectors.user_activity_counts(user=world.carol) == {"like": 1, "view": 1}
+    assert selectors.user_activity_counts(user=world.carol) == {
+        "read": 1,
+        "like": 1,
+        "bookmark": 0,
+        "dismiss": 0,
+    }
+
+
+def test_activity_counts_documents_once_and_lists_each_once(
+    client, world, make_document
+):
+    kube = make_document("Kubernetes")
+    for kind in ("view", "view", "search_click", "like", "like", "bookmark"):
+        interaction_record(user=world.carol, document_id=kube.pk, kind=kind)
+    client.force_login(world.carol)
+
+    response = client.get(reverse("interests:activity"))
+    assert [entry.document.title for entry, _ in response.context["entries"]] == [
+        "Kubernetes"
+    ]
+    assert response.context["counts"] == {
+        "read": 1,
+        "like": 1,
+        "bookmark": 1,
+        "dismiss": 0,
+    }
+    html = response.content.decode()
+    assert "1 read · 1 liked · 1 bookmarked · 0 not for me" in html
+
+
+def test_bookmarks_page_and_not_for_me_tab_offer_undo(client, world, make_document):
+    kept = make_document("Expense policy")
+    dropped = make_document("Holiday calendar")
+    interaction_record(user=world.carol, document_id=kept.pk, kind="bookmark")
+    interaction_record(user=world.carol, document_id=dropped.pk, kind="dismiss")
+    client.force_login(world.carol)
+
+    bookmarks = client.get(reverse("interests:bookmarks")).content.decode()
+    assert "Expense policy" in bookmarks and "Holiday calendar" not in bookmarks
+    assert "Remove bookmark" in bookmarks
+    dismissed = client.get(reverse("interests:activity"), {"show": "dismissed"})
+    html = dismissed.content.decode()
+    assert "Holiday calendar" in html and "Expense policy" not in html
+    assert "Undo “Not for me”" in html
+    assert client.get(reverse("interests:activity"), {"show": "bookmarks"}).url == (
+        reverse("interests:bookmarks")
+    )
 
 
 def test_activity_empty_state_says_what_to_do(client, world):

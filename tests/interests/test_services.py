@@ -173,6 +173,26 @@ def test_refresh_request_coalesces_a_burst_into_one_task(
     # The refresh clears the mark first, so the next event queues another.
     user_interest_refresh(user_id=world.carol.pk)
     with django_capture_on_commit_callbacks(execute=True):
-        interaction_record(user=world.carol, document_id=document.pk, kind="like")
+        # (A second like would be the same like, and change nothing.)
+        interaction_record(user=world.carol, document_id=document.pk, kind="view")
     assert sent.call_count == 2
     assert UserInterest.objects.get(user=world.carol).refresh_queued_at is not None
+
+
+def test_undoing_a_like_rebuilds_interests_without_it(world, make_document):
+    from interests.services import interaction_mark, interaction_undo
+
+    document = make_document("Kubernetes autoscaling")
+    interaction, created = interaction_mark(
+        user=world.carol, document_id=document.pk, kind="like"
+    )
+    again, created_again = interaction_mark(
+        user=world.carol, document_id=document.pk, kind="like"
+    )
+    assert created and not created_again and again.pk == interaction.pk
+    assert user_interest_refresh(user_id=world.carol.pk).interactions_used == 1
+
+    assert interaction_undo(user=world.carol, document_id=document.pk, kind="like") == 1
+    assert interaction_undo(user=world.carol, document_id=document.pk, kind="like") == 0
+    refreshed = user_interest_refresh(user_id=world.carol.pk)
+    assert refreshed.interactions_used == 0 and refreshed.long_term is None

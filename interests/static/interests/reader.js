@@ -14,7 +14,7 @@
     return fetch(api, {
       method: "POST", body: form, credentials: "same-origin",
       headers: { "X-CSRFToken": token }, keepalive: true
-    }).then(function (response) { return response.status === 201; });
+    }).then(function (response) { return response.status === 201 || response.status === 200; });
   }
 
   function watchDwell(box) {
@@ -32,19 +32,47 @@
     });
   }
 
+  // Like, Bookmark and Not for me are toggles: a press on a pressed button
+  // undoes it (DELETE), so a reader can take back a click.
+  var DONE = { like: "Liked", bookmark: "Bookmarked", dismiss: "Marked not for you" };
+  var UNDONE = { like: "Like removed", bookmark: "Bookmark removed", dismiss: "Back in your feed" };
+
+  function undo(api, token, fields) {
+    var query = new URLSearchParams(fields).toString();
+    return fetch(api + "?" + query, {
+      method: "DELETE", credentials: "same-origin", headers: { "X-CSRFToken": token }
+    }).then(function (response) { return response.status === 204; });
+  }
+
   function wireButtons(box) {
     var status = box.querySelector(".reader-actions__status");
     box.querySelectorAll("button[data-interests-kind]").forEach(function (button) {
       button.addEventListener("click", function () {
+        var kind = button.dataset.interestsKind;
+        var pressed = button.getAttribute("aria-pressed") === "true";
+        var fields = { document: box.dataset.interestsDocument, kind: kind };
         button.disabled = true;
-        send(box.dataset.interestsApi, box.dataset.csrfToken,
-             { document: box.dataset.interestsDocument, kind: button.dataset.interestsKind }, false)
+        var request = pressed
+          ? undo(box.dataset.interestsApi, box.dataset.csrfToken, fields)
+          : send(box.dataset.interestsApi, box.dataset.csrfToken, fields, false);
+        request
           .then(function (ok) {
             button.disabled = false;
-            if (ok) button.setAttribute("aria-pressed", "true");
-            if (status) status.textContent = ok ? "Noted — your feed will follow." : "Could not save that.";
+            if (ok) {
+              button.setAttribute("aria-pressed", pressed ? "false" : "true");
+              var label = pressed ? button.dataset.labelOff : button.dataset.labelOn;
+              button.textContent = label;
+              if (button.dataset.title) button.setAttribute("aria-label", label + ": " + button.dataset.title);
+            }
+            if (status) {
+              status.textContent = !ok ? "Could not save that."
+                : pressed ? UNDONE[kind] + "." : DONE[kind] + " — press again to undo.";
+            }
           })
-          .catch(function () { button.disabled = false; });
+          .catch(function () {
+            button.disabled = false;
+            if (status) status.textContent = "Could not save that.";
+          });
       });
     });
   }
@@ -64,7 +92,8 @@
     document.querySelectorAll(".reader-actions[data-interests-document]").forEach(function (box) {
       if (box.dataset.wired) return;
       box.dataset.wired = "1";
-      watchDwell(box);
+      // Lists (My activity, Bookmarks) carry undo buttons but are not reading.
+      if (!box.hasAttribute("data-interests-no-dwell")) watchDwell(box);
       wireButtons(box);
     });
     document.querySelectorAll(".search-results[data-interests-api]").forEach(wireSearchClicks);
