@@ -203,7 +203,8 @@ def _import_one(
     if item.text is not None:
         return document_create_from_text(
             space=space,
-            title=item.title or item.name,
+            # No title in the row: the text names it (see titles.py).
+            title=item.title,
             text=item.text,
             user=user,
             source_key=item.source_key,

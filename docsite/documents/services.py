@@ -28,6 +28,7 @@ from .exceptions import DocumentRejectedError, FileTooLargeError
 from .models import Document, Space
 from .parsers import parse_document
 from .parsers.base import ParsedDocument
+from .titles import document_title_choose
 
 logger = logging.getLogger(__name__)
 
@@ -42,14 +43,6 @@ class IngestResult:
 
 def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _title_from(*, given: str, parsed: ParsedDocument, filename: str) -> str:
-    title = (
-        given or parsed.title or Path(filename).stem.replace("_", " ").replace("-", " ")
-    )
-    title = " ".join(title.split())
-    return title[:300] or "Untitled"
 
 
 def _check_size(*, size: int, filename: str) -> None:
@@ -131,7 +124,7 @@ def document_ingest(
     empty, too large, corrupt or of an unsupported format; nothing is saved.
     """
     mime_type, parsed, sha = _parse(content=content, filename=filename)
-    title = _title_from(given=title, parsed=parsed, filename=filename)
+    title = document_title_choose(given=title, parsed=parsed, filename=filename)
 
     if source_key:
         existing = Document.objects.filter(space=space, source_key=source_key).first()
@@ -332,7 +325,7 @@ def document_update(
         mime_type=mime_type,
         parsed=parsed,
         sha=sha,
-        title=_title_from(
+        title=document_title_choose(
             given=title or document.title, parsed=parsed, filename=filename
         ),
         user=user,

@@ -46,7 +46,7 @@ def test_folder_import_by_folder_assigns_spaces_and_reports_counts(kb_folder, wo
     assert "imported 3, updated 0, unchanged 0, skipped 2, failed 0" in output
     assert set(Document.objects.values_list("space__slug", "title")) == {
         ("engineering", "Deploy"),
-        ("engineering", "oncall"),
+        ("engineering", "Oncall"),  # the file name, capitalised
         ("handbook", "Values"),
     }
     assert "logo.png: unsupported file type '.png'" in output
@@ -81,7 +81,7 @@ def test_changed_file_updates_its_document(kb_folder, world):
 
     assert "imported 0, updated 1, unchanged 2" in output
     assert (
-        Document.objects.get(title="oncall").text
+        Document.objects.get(title="Oncall").text
         == "Page the secondary after 5 minutes."
     )
 
@@ -96,7 +96,7 @@ def test_zip_import(tmp_path, world):
     with pytest.raises(CommandError, match="1 item"):
         _run(archive, "--space", "handbook")
 
-    assert set(Document.objects.values_list("title", flat=True)) == {"Guide", "faq"}
+    assert set(Document.objects.values_list("title", flat=True)) == {"Guide", "Faq"}
 
 
 def test_jsonl_import_with_metadata_and_bad_rows(tmp_path, world):
