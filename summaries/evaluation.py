@@ -2,11 +2,24 @@
 
 Scores follow the usual protocol: ROUGE-1, ROUGE-2 and ROUGE-Lsum F1 from the
 ``rouge-score`` package with stemming, times 100, averaged over documents.
-ROUGE-Lsum needs one sentence per line, so predictions and references are
-both split with ``summaries.text.sentences_split`` first (a backend may return
-a paragraph). Where a record has several references (``summaries``), each
-metric takes the best of them. The LEAD-k baseline runs beside the evaluated
-summarizer with the same budget.
+Tokens come from ``summaries.scoring.ScriptAwareTokenizer`` (English scores
+as ``rouge-score``'s own tokenizer gives them; Chinese, Japanese and Korean
+by character instead of a silent 0). ROUGE-Lsum needs one sentence per line,
+so predictions and references are both split with
+``summaries.text.sentences_split`` first (a backend may return a paragraph).
+Where a record has several references (``summaries``), each metric takes the
+best of them.
+
+Two baselines run beside the evaluated summarizer:
+
+- ``baseline``: LEAD-k (the set's convention: LEAD-1 for XSum, LEAD-2 for
+  DialogSum) within the same budget;
+- ``lead_matched``: the document's opening cut to exactly the length of the
+  summarizer's own output for that document, so a length advantage cannot
+  pass for a content one.
+
+Each comes with its average length and the paired bootstrap 95% interval of
+the summarizer's mean per-document difference to it.
 """
 
 from __future__ import annotations
@@ -17,10 +30,27 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from summaries.backends.base import BaseSummarizer, SummaryBudget
-from summaries.text import sentences_split, text_word_count
+import numpy as np
 
-ROUGE_TYPES = ("rouge1", "rouge2", "rougeLsum")
+from summaries.backends.base import BaseSummarizer, SummaryBudget
+from summaries.scoring import (
+    BOOTSTRAP_RESAMPLES,
+    BOOTSTRAP_SEED,
+    CONFIDENCE,
+    ROUGE_TYPES,
+    RougeTokenizer,
+    ScriptAwareTokenizer,
+    paired_bootstrap,
+    rouge_per_document,
+)
+from summaries.text import (
+    sentences_join,
+    sentences_split,
+    text_word_count,
+    truncate_to_budget,
+)
+
+LEAD_MATCHED = "LEAD-matched"
 
 
 class EvaluationDataError(ValueError):
@@ -69,14 +99,22 @@ def summarizer_evaluate(
     budget: SummaryBudget,
     batch_size: int = 16,
     language: str | None = None,
+    tokenizer: RougeTokenizer | None = None,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
 ) -> dict[str, Any]:
-    """Score ``summarizer`` and ``baseline`` on ``records``; return the report.
+    """Score ``summarizer`` beside LEAD-k (``baseline``) and LEAD-matched; return the report.
 
     The report is ``{"rouge1", "rouge2", "rougeLsum", "n", "docs_per_s",
-    "avg_words", "baseline": {"name", "rouge1", "rouge2", "rougeLsum"}}``,
-    ROUGE as F1 x 100. ``docs_per_s`` leaves out loading the model: one short
-    text is summarized before the clock starts.
+    "avg_words", "baseline": {...}, "lead_matched": {...}, "bootstrap":
+    {"resamples", "seed", "confidence"}, "tokenizer"}``; each baseline is
+    ``{"name", "rouge1", "rouge2", "rougeLsum", "avg_words", "difference":
+    {metric: {"mean", "low", "high"}}}`` where ``difference`` is the
+    summarizer minus the baseline. ROUGE is F1 x 100. ``docs_per_s`` leaves
+    out loading the model: one short text is summarized before the clock
+    starts.
     """
+    tokenizer = tokenizer or ScriptAwareTokenizer()
     documents = [record["document"] for record in records]
     references = [_references(record) for record in records]
     summarizer.summarize_batch(["Loading the model is not timed."], budget=budget)
@@ -85,23 +123,77 @@ def summarizer_evaluate(
         summarizer, documents, budget=budget, batch_size=batch_size, language=language
     )
     elapsed = time.perf_counter() - started
-    baseline_predictions = _summaries(
+    lead_k = _summaries(
         baseline, documents, budget=budget, batch_size=batch_size, language=language
     )
-    scores = rouge_scores(predictions=predictions, references=references)
-    baseline_scores = rouge_scores(
-        predictions=baseline_predictions, references=references
-    )
+    matched = [
+        lead_matched(
+            document,
+            size=_length(prediction, unit=budget.unit),
+            unit=budget.unit,
+            language=language,
+        )
+        for document, prediction in zip(documents, predictions, strict=True)
+    ]
+
+    def score(texts: Sequence[str]) -> dict[str, np.ndarray]:
+        return rouge_per_document(
+            predictions=texts,
+            references=references,
+            tokenizer=tokenizer,
+            sentence_split=_sentence_lines,
+        )
+
+    ours = score(predictions)
     count = len(records)
-    return {
-        **scores,
+    report: dict[str, Any] = {
+        **_means(ours),
         "n": count,
         "docs_per_s": round(count / elapsed, 2) if elapsed > 0 else 0.0,
-        "avg_words": round(sum(map(text_word_count, predictions)) / count, 1)
-        if count
-        else 0.0,
-        "baseline": {"name": baseline_name(baseline), **baseline_scores},
+        "avg_words": _average_words(predictions),
     }
+    for key, name, texts in (
+        ("baseline", baseline_name(baseline), lead_k),
+        ("lead_matched", LEAD_MATCHED, matched),
+    ):
+        theirs = score(texts)
+        intervals = paired_bootstrap(
+            {metric: ours[metric] - theirs[metric] for metric in ROUGE_TYPES},
+            resamples=resamples,
+            seed=seed,
+        )
+        report[key] = {
+            "name": name,
+            **_means(theirs),
+            "avg_words": _average_words(texts),
+            "difference": {
+                metric: interval.as_dict() for metric, interval in intervals.items()
+            },
+        }
+    report["bootstrap"] = {
+        "resamples": resamples,
+        "seed": seed,
+        "confidence": CONFIDENCE,
+    }
+    report["tokenizer"] = getattr(tokenizer, "name", type(tokenizer).__name__)
+    return report
+
+
+def lead_matched(
+    text: str, *, size: int, unit: str = "words", language: str | None = None
+) -> str:
+    """Return the opening of ``text`` cut to exactly ``size`` words (or characters).
+
+    Headings are skipped as LEAD-k skips them; the last sentence is cut
+    mid-way when the length asks for it, with no ellipsis to count.
+    """
+    if size <= 0:
+        return ""
+    units = sentences_split(text, language=language)
+    body = [unit for unit in units if not unit.is_heading] or units
+    return truncate_to_budget(
+        sentences_join(body), SummaryBudget(size=size, unit=unit), marker=""
+    )
 
 
 def baseline_name(baseline: BaseSummarizer) -> str:
@@ -111,30 +203,41 @@ def baseline_name(baseline: BaseSummarizer) -> str:
 
 
 def rouge_scores(
-    *, predictions: Sequence[str], references: Sequence[Sequence[str]]
+    *,
+    predictions: Sequence[str],
+    references: Sequence[Sequence[str]],
+    tokenizer: RougeTokenizer | None = None,
 ) -> dict[str, float]:
     """Return mean ROUGE-1/2/Lsum F1 x 100, rounded to 2 places.
 
     ``references[i]`` holds the reference(s) of ``predictions[i]``; each
     metric takes the best reference.
     """
-    try:
-        from rouge_score import rouge_scorer
-    except ImportError as exc:
-        raise ImportError(
-            "Evaluating summaries needs the rouge-score package: pip install rouge-score"
-        ) from exc
-    scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
-    totals = dict.fromkeys(ROUGE_TYPES, 0.0)
-    for prediction, targets in zip(predictions, references, strict=True):
-        scores = scorer.score_multi(
-            [_one_sentence_per_line(target) for target in targets],
-            _one_sentence_per_line(prediction),
+    return _means(
+        rouge_per_document(
+            predictions=predictions,
+            references=references,
+            tokenizer=tokenizer,
+            sentence_split=_sentence_lines,
         )
-        for rouge_type in ROUGE_TYPES:
-            totals[rouge_type] += scores[rouge_type].fmeasure
-    count = max(1, len(predictions))
-    return {name: round(100 * total / count, 2) for name, total in totals.items()}
+    )
+
+
+def _means(scores: Mapping[str, np.ndarray]) -> dict[str, float]:
+    return {
+        name: round(float(values.mean()), 2) if len(values) else 0.0
+        for name, values in scores.items()
+    }
+
+
+def _average_words(texts: Sequence[str]) -> float:
+    if not texts:
+        return 0.0
+    return round(sum(map(text_word_count, texts)) / len(texts), 1)
+
+
+def _length(text: str, *, unit: str) -> int:
+    return len(text) if unit == "chars" else text_word_count(text)
 
 
 def _summaries(
@@ -158,5 +261,5 @@ def _references(record: Mapping[str, Any]) -> list[str]:
     return [text for text in references if isinstance(text, str) and text.strip()]
 
 
-def _one_sentence_per_line(text: str) -> str:
-    return "\n".join(sentence.text for sentence in sentences_split(text))
+def _sentence_lines(text: str) -> list[str]:
+    return [sentence.text for sentence in sentences_split(text)]
