@@ -33,3 +33,10 @@ def summary_snippets(*, document_ids, **kwargs) -> dict[int, str]:
         pk: summary.text
         for pk, summary in summaries_current_for(document_ids=document_ids).items()
     }
+
+
+@receiver(signals.document_history, dispatch_uid="summaries.summary_versions")
+def summary_versions(*, document, request, **kwargs):
+    from .views import summary_versions_panel_for
+
+    return summary_versions_panel_for(document=document, request=request)

@@ -11,7 +11,7 @@ from docsite.documents.models import Document
 from docsite.documents.panels import Panel
 from docsite.documents.selectors import document_get_visible
 
-from .selectors import summary_state_for
+from .selectors import summary_history, summary_state_for
 
 
 def _panel_html(*, document: Document, request: HttpRequest) -> str:
@@ -43,3 +43,22 @@ def summary_panel_fragment(request: HttpRequest, document_id: int) -> HttpRespon
     response = HttpResponse(_panel_html(document=document, request=request))
     response["Cache-Control"] = "no-store"
     return response
+
+
+def summary_versions_panel_for(*, document: Document, request: HttpRequest) -> Panel:
+    """Every summary of every version of the text, for the history page."""
+    versions = list(summary_history(document=document)[:100])
+    return Panel(
+        slug="summary-versions",
+        title="Summary versions",
+        html=render_to_string(
+            "summaries/versions.html",
+            {
+                "document": document,
+                "versions": versions,
+                "can_review": request.user.has_perm("summaries.review_summary"),
+            },
+            request=request,
+        ),
+        order=10,
+    )

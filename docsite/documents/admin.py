@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.db.models import Q
 
-from .models import Document, Space
+from .models import Document, DocumentEvent, Space
 from .selectors import space_ids_visible
 
 
@@ -55,3 +56,30 @@ class DocumentAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .filter(space__in=space_ids_visible(user=request.user))
         )
+
+
+@admin.register(DocumentEvent)
+class DocumentEventAdmin(admin.ModelAdmin):
+    """The documents' audit trail: read-only, and only for spaces one may read."""
+
+    list_display = ["created_at", "actor", "action", "title", "document_key"]
+    list_filter = ["action"]
+    search_fields = ["title", "actor__username"]
+    list_select_related = ["actor"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        # A deleted document's events stay visible to those who see every space.
+        visible = Q(document__space__in=space_ids_visible(user=request.user))
+        if request.user.is_superuser:
+            visible |= Q(document__isnull=True)
+        return super().get_queryset(request).filter(visible)

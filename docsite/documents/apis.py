@@ -176,5 +176,5 @@ class DocumentDetailApi(GenericAPIView):
     def delete(self, request: Request, document_id: int) -> Response:
         """Delete a document, its file and everything derived from it."""
         document = _editable_document(request=request, document_id=document_id)
-        services.document_delete(document=document)
+        services.document_delete(document=document, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -12,7 +12,12 @@ class UploadForm(forms.Form):
         required=False,
         help_text="Leave empty to use the file's own title.",
     )
-    file = forms.FileField(help_text="Text, Markdown, HTML, PDF or Word (.docx).")
+    # Empty files reach the parser, which refuses them in its own words.
+    file = forms.FileField(
+        required=False,
+        allow_empty_file=True,
+        help_text="Text, Markdown, HTML, PDF or Word (.docx).",
+    )
 
     def __init__(self, *args, spaces, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -53,3 +58,24 @@ class DocumentFilterForm(forms.Form):
         if after and before and after > before:
             self.add_error("updated_before", "Pick a date on or after the start date.")
         return cleaned
+
+
+class DocumentEditForm(forms.Form):
+    """Title, a replacement file and the space, for an editor of the document."""
+
+    title = forms.CharField(max_length=300)
+    file = forms.FileField(
+        required=False,
+        label="Replace the file",
+        help_text="Optional. The new file's text replaces the current one; "
+        "the title stays as typed above.",
+    )
+    space = forms.ModelChoiceField(
+        queryset=Space.objects.none(),
+        empty_label=None,
+        help_text="Move the document to another space you may edit.",
+    )
+
+    def __init__(self, *args, spaces, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["space"].queryset = spaces

@@ -118,3 +118,47 @@ class Document(models.Model):
     @property
     def analysis_due(self) -> bool:
         return self.analyzed_sha256 != self.content_sha256
+
+
+class DocumentEvent(models.Model):
+    """The audit trail of a document: who did what to it, when, and what changed.
+
+    Rows outlive their document (a deletion is itself an event), so they keep
+    its id and title rather than cascading away.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        RENAMED = "renamed", "Title changed"
+        REPLACED = "replaced", "File replaced"
+        MOVED = "moved", "Moved"
+        DELETED = "deleted", "Deleted"
+
+    document = models.ForeignKey(
+        Document,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
+    )
+    document_key = models.PositiveBigIntegerField(
+        db_index=True, help_text="The document's id, kept after it is deleted."
+    )
+    title = models.CharField(max_length=300, help_text="The title at the time.")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    # {"field": [before, after], ...}; for a replaced file also "text_changed".
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.title}"

@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 
 from .models import Document
-from .signals import document_panels, document_snippets, portal_home_sections
+from .signals import (
+    document_history,
+    document_panels,
+    document_snippets,
+    portal_home_sections,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +45,21 @@ def document_panels_collect(*, document: Document, request: HttpRequest) -> list
         elif isinstance(response, Panel):
             panels.append(response)
     return sorted(panels, key=lambda panel: panel.order)
+
+
+def document_history_collect(
+    *, document: Document, request: HttpRequest
+) -> list[Panel]:
+    """Return the apps' sections of the history page, in order."""
+    sections = []
+    for receiver, response in document_history.send_robust(
+        sender=Document, document=document, request=request
+    ):
+        if isinstance(response, Exception):
+            logger.error("history receiver %r failed", receiver, exc_info=response)
+        elif isinstance(response, Panel):
+            sections.append(response)
+    return sorted(sections, key=lambda section: section.order)
 
 
 def document_snippets_collect(

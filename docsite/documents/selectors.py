@@ -8,10 +8,11 @@ from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
-from .models import Document, Space
+from .models import Document, DocumentEvent, Space
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -144,6 +145,25 @@ def document_get_visible(*, user: User, document_id: int) -> Document:
 
 def document_user_can_edit(*, user: User, document: Document) -> bool:
     return space_list_editable(user=user).filter(pk=document.space_id).exists()
+
+
+def document_get_editable(*, user: User, document_id: int) -> Document:
+    """Return the document for a write.
+
+    Raise Http404 when it is missing or hidden (exactly like a read), and
+    ``PermissionDenied`` when ``user`` may read but not edit its space.
+    """
+    document = document_get_visible(user=user, document_id=document_id)
+    if not document_user_can_edit(user=user, document=document):
+        raise PermissionDenied("You may read this document but not change it.")
+    return document
+
+
+def document_events(*, document: Document) -> QuerySet[DocumentEvent]:
+    """Return the document's audit trail, newest first."""
+    return DocumentEvent.objects.filter(document_key=document.pk).select_related(
+        "actor"
+    )
 
 
 def document_list_due_analysis(*, limit: int = 500) -> list[int]:

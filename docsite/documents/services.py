@@ -25,7 +25,7 @@ from . import signals
 from .conf import documents_setting
 from .dispatch import task_enqueue_on_commit
 from .exceptions import DocumentRejectedError, FileTooLargeError
-from .models import Document, Space
+from .models import Document, DocumentEvent, Space
 from .parsers import parse_document
 from .parsers.base import ParsedDocument
 from .titles import document_title_choose
@@ -43,6 +43,23 @@ class IngestResult:
 
 def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _audit(
+    *,
+    document: Document,
+    actor: AbstractBaseUser | None,
+    action: str,
+    changes: dict[str, Any] | None = None,
+) -> DocumentEvent:
+    return DocumentEvent.objects.create(
+        document=document,
+        document_key=document.pk,
+        title=document.title,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        changes=changes or {},
+    )
 
 
 def _check_size(*, size: int, filename: str) -> None:
@@ -166,6 +183,12 @@ def document_ingest(
         with transaction.atomic():
             _store_file(document, content=content, filename=filename)
             document.save()
+            _audit(
+                document=document,
+                actor=user,
+                action=DocumentEvent.Action.CREATED,
+                changes={"file": [None, document.original_filename]},
+            )
             document_id, space_id = document.pk, space.pk
             transaction.on_commit(
                 lambda: signals.document_created.send(
@@ -215,6 +238,13 @@ def _document_replace(
         )
     text_changed = sha != document.content_sha256
     old_file = document.source_file.name if document.source_file else ""
+    changes: dict[str, Any] = {
+        "file": [document.original_filename, Path(filename).name[:255]],
+        "text_changed": text_changed,
+        "words": [document.word_count, _word_count(parsed.text)],
+    }
+    if title != document.title:
+        changes["title"] = [document.title, title]
     document.title = title
     document.original_filename = Path(filename).name[:255]
     document.mime_type = mime_type
@@ -228,6 +258,12 @@ def _document_replace(
         with transaction.atomic():
             _store_file(document, content=content, filename=filename)
             document.save()
+            _audit(
+                document=document,
+                actor=user,
+                action=DocumentEvent.Action.REPLACED,
+                changes=changes,
+            )
             if text_changed:
                 _announce_text_change(document)
     except BaseException:
@@ -311,10 +347,19 @@ def document_update(
     when the extracted text differs.
     """
     if content is None:
+        title = " ".join(title.split())[:300]
         if title and title != document.title:
-            document.title = " ".join(title.split())[:300]
+            before = document.title
+            document.title = title
             document.updated_by = user
-            document.save(update_fields=["title", "updated_by", "updated_at"])
+            with transaction.atomic():
+                document.save(update_fields=["title", "updated_by", "updated_at"])
+                _audit(
+                    document=document,
+                    actor=user,
+                    action=DocumentEvent.Action.RENAMED,
+                    changes={"title": [before, title]},
+                )
         return document
     filename = filename or document.original_filename or "document"
     mime_type, parsed, sha = _parse(content=content, filename=filename)
@@ -349,11 +394,55 @@ def document_update_from_upload(
     )
 
 
-def document_delete(*, document: Document) -> None:
+def document_move(
+    *, document: Document, space: Space, user: AbstractBaseUser | None
+) -> Document:
+    """Move a document to another space; callers check that ``user`` may edit both.
+
+    Raise ``DocumentRejectedError`` when the target space already holds the
+    same text (a space stores each text once).
+    """
+    if space.pk == document.space_id:
+        return document
+    clash = Document.objects.filter(
+        space=space, content_sha256=document.content_sha256
+    ).first()
+    if clash is not None:
+        raise DocumentRejectedError(
+            f"{space.name} already holds the same text as “{clash.title}”."
+        )
+    before = document.space
+    document.space = space
+    document.updated_by = user
+    with transaction.atomic():
+        document.save(update_fields=["space", "updated_by", "updated_at"])
+        _audit(
+            document=document,
+            actor=user,
+            action=DocumentEvent.Action.MOVED,
+            changes={"space": [before.slug, space.slug]},
+        )
+    logger.info("document %s moved from %s to %s", document.pk, before.slug, space.slug)
+    return document
+
+
+def document_delete(
+    *, document: Document, user: AbstractBaseUser | None = None
+) -> None:
+    """Delete a document, its file and (by cascade) what apps derived from it.
+
+    The audit entry stays, with the document's id and title.
+    """
     document_id, space_id = document.pk, document.space_id
     stored = document.source_file.name if document.source_file else ""
     storage = document.source_file.storage
     with transaction.atomic():
+        _audit(
+            document=document,
+            actor=user,
+            action=DocumentEvent.Action.DELETED,
+            changes={"space": [document.space.slug, None]},
+        )
         document.delete()
         if stored:
             transaction.on_commit(lambda: storage.delete(stored))

@@ -25,6 +25,13 @@ Sent while rendering with ``document`` and ``request``. A receiver returns
 of their ``order``. The receiver must only show what ``request.user`` may see.
 """
 
+document_history = Signal()
+"""Collecting signal: the history page asks apps for their versions of a document.
+
+Sent while rendering with ``document`` and ``request``; a receiver returns
+``None`` or a ``Panel`` (e.g. the summaries app lists every summary version).
+"""
+
 document_snippets = Signal()
 """Collecting signal: lists ask apps for a short text to show under each title.
 

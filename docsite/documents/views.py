@@ -5,14 +5,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from . import selectors, services
 from .exceptions import DocumentRejectedError
-from .forms import DocumentFilterForm, UploadForm
+from .forms import DocumentEditForm, DocumentFilterForm, UploadForm
 from .panels import (
+    document_history_collect,
     document_panels_collect,
     document_snippets_collect,
     home_sections_collect,
@@ -154,29 +156,146 @@ def document_download(request: HttpRequest, document_id: int) -> FileResponse:
     )
 
 
+def _upload_one(*, space, upload, user, title: str) -> dict:
+    """Ingest one file and say what became of it, for the per-file status list."""
+    name = upload.name or "upload"
+    try:
+        result = services.document_create_from_upload(
+            space=space, upload=upload, user=user, title=title
+        )
+    except DocumentRejectedError as exc:
+        return {"name": name, "status": "refused", "reason": str(exc)}
+    document = result.document
+    return {
+        "name": name,
+        "status": "ready",
+        "outcome": result.outcome,
+        "title": document.title,
+        "url": reverse("documents:detail", kwargs={"document_id": document.pk}),
+        "reason": (
+            "This space already holds a document with the same text."
+            if result.outcome == "unchanged"
+            else ""
+        ),
+    }
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def document_upload(request: HttpRequest) -> HttpResponse:
+    """Upload one file (then show it), or several (then list each one's fate).
+
+    The page's script sends several files one request each, asking for JSON,
+    so every file gets its own status as soon as it is read; without the
+    script, all files go in one request and the page lists the results.
+    """
     spaces = selectors.space_list_editable(user=request.user)
     if not spaces.exists():
         return render(request, "documents/upload.html", {"form": None}, status=403)
     form = UploadForm(request.POST or None, request.FILES or None, spaces=spaces)
+    files = request.FILES.getlist("file")
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if request.method == "POST" and form.is_valid() and not files:
+        form.add_error("file", "Choose a file to upload.")
     if request.method == "POST" and form.is_valid():
-        try:
-            result = services.document_create_from_upload(
+        title = form.cleaned_data["title"] if len(files) == 1 else ""
+        results = [
+            _upload_one(
                 space=form.cleaned_data["space"],
-                upload=form.cleaned_data["file"],
+                upload=upload,
                 user=request.user,
+                title=title,
+            )
+            for upload in files
+        ]
+        if wants_json:
+            return JsonResponse({"files": results})
+        if len(results) == 1:
+            result = results[0]
+            if result["status"] == "refused":
+                form.add_error("file", result["reason"])
+            else:
+                if result["outcome"] == "unchanged":
+                    messages.info(request, result["reason"])
+                else:
+                    messages.success(request, f"“{result['title']}” was added.")
+                return redirect(result["url"])
+        else:
+            return render(
+                request, "documents/upload.html", {"form": form, "results": results}
+            )
+    if wants_json and request.method == "POST":
+        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+        return JsonResponse({"errors": errors}, status=400)
+    return render(request, "documents/upload.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_edit(request: HttpRequest, document_id: int) -> HttpResponse:
+    """Change the title, replace the file, or move the document to another space."""
+    document = selectors.document_get_editable(
+        user=request.user, document_id=document_id
+    )
+    spaces = selectors.space_list_editable(user=request.user)
+    form = DocumentEditForm(
+        request.POST or None,
+        request.FILES or None,
+        spaces=spaces,
+        initial={"title": document.title, "space": document.space},
+    )
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            services.document_update_from_upload(
+                document=document,
+                user=request.user,
+                upload=upload,
                 title=form.cleaned_data["title"],
             )
+            services.document_move(
+                document=document, space=form.cleaned_data["space"], user=request.user
+            )
         except DocumentRejectedError as exc:
-            form.add_error("file", str(exc))
+            form.add_error("file" if upload else "space", str(exc))
         else:
-            if result.outcome == "unchanged":
-                messages.info(
-                    request, "This space already holds a document with the same text."
-                )
-            else:
-                messages.success(request, f"“{result.document.title}” was added.")
-            return redirect("documents:detail", document_id=result.document.pk)
-    return render(request, "documents/upload.html", {"form": form})
+            messages.success(request, "Your changes were saved.")
+            return redirect("documents:detail", document_id=document.pk)
+    return render(
+        request, "documents/document_edit.html", {"document": document, "form": form}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_delete(request: HttpRequest, document_id: int) -> HttpResponse:
+    """Ask, then delete; the audit entry keeps who deleted what."""
+    document = selectors.document_get_editable(
+        user=request.user, document_id=document_id
+    )
+    if request.method == "POST":
+        space_slug, title = document.space.slug, document.title
+        services.document_delete(document=document, user=request.user)
+        messages.success(request, f"“{title}” was deleted.")
+        return redirect("documents:space", space_slug=space_slug)
+    return render(request, "documents/document_delete.html", {"document": document})
+
+
+@login_required
+def document_history(request: HttpRequest, document_id: int) -> HttpResponse:
+    """The document's versions: created, renamed, file replaced, moved, summaries."""
+    document = selectors.document_get_visible(
+        user=request.user, document_id=document_id
+    )
+    return render(
+        request,
+        "documents/document_history.html",
+        {
+            "document": document,
+            "events": selectors.document_events(document=document)[:200],
+            "sections": document_history_collect(document=document, request=request),
+            "can_edit": selectors.document_user_can_edit(
+                user=request.user, document=document
+            ),
+        },
+    )

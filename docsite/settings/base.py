@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # portal: the same 404 page for missing and hidden, even with DEBUG on.
+    "docsite.documents.middleware.UniformNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "docsite.urls"

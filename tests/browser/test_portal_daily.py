@@ -76,3 +76,100 @@ def test_like_bookmark_and_not_for_me_undo_and_my_activity_follows(
     ).to_be_visible()
     page.reload()
     expect(page.get_by_text("No bookmarks yet.")).to_be_visible()
+
+
+DROP_FILES = """(files) => {
+  const transfer = new DataTransfer();
+  for (const f of files) {
+    const bytes = Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0));
+    transfer.items.add(new File([bytes], f.name, { type: f.type }));
+  }
+  const zone = document.querySelector("[data-upload-drop]");
+  zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+}"""
+
+
+def test_editor_drops_files_then_edits_moves_and_deletes_a_document(
+    portal, page, shoot, world
+):
+    import base64
+
+    from docsite.documents.models import Document, DocumentEvent
+    from tests.documents.test_parsers import make_pdf
+
+    world.handbook.editor_groups.add(world.engineering.editor_groups.first())
+    pdf = make_pdf(
+        ["Quarterly Sales Forecast Review\n\nRevenue rose four percent."],
+        title="Microsoft Word - forecast-review.docx",
+    )
+    files = [
+        ("forecast-review.pdf", "application/pdf", pdf),
+        ("runbook.md", "text/markdown", b"# Incident Runbook\n\nPage the on-call."),
+        ("tool.exe", "application/octet-stream", b"MZ\x90\x00"),
+    ]
+    login(page, "alice")
+    page.goto("/documents/upload/")
+    page.get_by_label("Space").select_option(label="Engineering")
+    page.evaluate(
+        DROP_FILES,
+        [
+            {"name": n, "type": t, "b64": base64.b64encode(b).decode()}
+            for n, t, b in files
+        ],
+    )
+    rows = page.locator("[data-upload-list] .upload-result")
+    expect(rows).to_have_count(3)
+    expect(page.locator("[data-upload-summary]")).to_contain_text(
+        "Done: 2 ready, 1 refused."
+    )
+    # Titles come from the content, not from the file names.
+    expect(rows.nth(0)).to_have_attribute("data-status", "ready")
+    expect(rows.nth(0)).to_contain_text("Quarterly Sales Forecast Review")
+    expect(rows.nth(1)).to_contain_text("Incident Runbook")
+    expect(rows.nth(2)).to_have_attribute("data-status", "refused")
+    expect(rows.nth(2)).to_contain_text("tool.exe")
+    shoot(page, "upload-several-files")
+
+    rows.nth(0).get_by_role("link").click()
+    expect(page.locator("#document-title")).to_have_text(
+        "Quarterly Sales Forecast Review"
+    )
+    page.get_by_role("link", name="Edit", exact=True).click()
+    page.get_by_label("Title").fill("Sales forecast review, Q3")
+    page.get_by_label("Replace the file").set_input_files(
+        files=[
+            {
+                "name": "forecast-q3.md",
+                "mimeType": "text/markdown",
+                "buffer": b"# Forecast Q3\n\nRevenue rose five percent in the third quarter.",
+            }
+        ]
+    )
+    page.get_by_label("Space").select_option(label="Handbook")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator(".message--success")).to_contain_text("saved")
+    expect(page.locator("#document-title")).to_have_text("Sales forecast review, Q3")
+    expect(page.locator(".breadcrumb")).to_contain_text("Handbook")
+    expect(page.locator(".document__text")).to_contain_text("five percent")
+    shoot(page, "document-after-edit")
+
+    page.get_by_role("link", name="History").click()
+    versions = page.locator("#versions-heading + .history-list")
+    expect(versions).to_contain_text("File replaced")
+    expect(versions).to_contain_text("text changed")
+    expect(versions).to_contain_text("Moved")
+    expect(page.locator("#panel-summary-versions")).to_be_visible()
+    shoot(page, "document-history")
+
+    document = Document.objects.get(title="Sales forecast review, Q3")
+    page.goto(f"/documents/{document.pk}/delete/")
+    expect(page.get_by_text("cannot be undone")).to_be_visible()
+    page.get_by_role("button", name="Delete the document").click()
+    expect(page.locator(".message--success")).to_contain_text("was deleted")
+    assert not Document.objects.filter(pk=document.pk).exists()
+    assert DocumentEvent.objects.filter(
+        document_key=document.pk, action="deleted", actor=world.alice
+    ).exists()
+    # Gone now: the same page as for anything missing or hidden.
+    page.goto(f"/documents/{document.pk}/")
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()

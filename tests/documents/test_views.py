@@ -370,7 +370,7 @@ def test_upload_of_empty_file_shows_error_and_creates_nothing(client, world):
     assert response.context["form"].errors["file"]
     html = _html(response)
     assert 'id="id_file_error"' in html
-    assert "The submitted file is empty." in html
+    assert "empty.md is empty." in html
     assert not Document.objects.exists()
 
 

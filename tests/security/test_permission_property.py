@@ -294,9 +294,13 @@ def build(world: WorldSpec) -> Built:
     if documents:
         document_vectors_compute(document_ids=[d.pk for d in documents])
     # Recorded directly, as if each user could read the document back then.
+    # A reader holds one like/bookmark/dismissal per document: repeats are dropped.
     Interaction.objects.bulk_create(
-        Interaction(user=users[u], document=documents[d], kind=kind)
-        for u, d, kind in world.interactions
+        (
+            Interaction(user=users[u], document=documents[d], kind=kind)
+            for u, d, kind in world.interactions
+        ),
+        ignore_conflicts=True,
     )
     for user_index in {u for u, _, _ in world.interactions}:
         user_interest_refresh(user_id=users[user_index].pk)
