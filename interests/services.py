@@ -25,7 +25,7 @@ from docsite.documents.models import Document
 from docsite.documents.selectors import document_get_visible, space_ids_visible
 from docsite.ml.embedders import get_embedder
 from docsite.ml.embedders.base import BaseEmbedder
-from docsite.ml.producers import producer_rows_delete
+from docsite.ml.outputs import producer_rows_delete
 
 from .conf import interests_setting
 from .models import DocumentVector, Interaction, UserInterest

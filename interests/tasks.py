@@ -1,4 +1,5 @@
-"""Interest tasks (queue ``ml``): thin wrappers around services."""
+"""Interest tasks: vectors on ``ml`` (a model), interest refreshes on
+``default`` (no model); thin wrappers around services."""
 
 from __future__ import annotations
 
@@ -21,28 +22,16 @@ from django.db import InterfaceError, OperationalError
 def document_vectors_compute(
     *, document_ids: list[int], force: bool = False, embedder_alias: str | None = None
 ) -> None:
-    """Embed these documents, plus other due ones up to the batch size."""
-    from .conf import interests_setting
-    from .selectors import (
-        document_ids_missing_vector,
-        embedding_producer_for_alias,
-        embedding_producer_live,
-    )
+    """Embed these documents, plus other new ones up to the batch size."""
+    from docsite.ml.outputs import EMBEDDINGS, output_batch_topup
+
+    from .selectors import embedding_producer_live
     from .services import document_vectors_compute as compute
 
     embedder_alias = embedder_alias or embedding_producer_live().backend_alias
-    batch_size = interests_setting("BATCH_SIZE")
-    document_ids = list(dict.fromkeys(document_ids))
-    if len(document_ids) < batch_size:
-        # Saves arrive one document per message; taking other due documents
-        # along turns a burst of saves into a few batched model calls.
-        extra = document_ids_missing_vector(
-            producer=embedding_producer_for_alias(embedder_alias=embedder_alias),
-            limit=batch_size,
-        )
-        document_ids += [pk for pk in extra if pk not in document_ids][
-            : batch_size - len(document_ids)
-        ]
+    document_ids = output_batch_topup(
+        kind=EMBEDDINGS, document_ids=document_ids, backend_alias=embedder_alias
+    )
     compute(document_ids=document_ids, force=force, embedder_alias=embedder_alias)
 
 

@@ -7,14 +7,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncHour
 from django.http import Http404
 from django.utils import timezone
 
 from docsite.documents.models import Document
 from docsite.documents.selectors import User, space_ids_visible
-from docsite.ml.producers import SUMMARIES, LiveProducer, producer_active
+from docsite.ml.outputs import SUMMARIES, LiveProducer, producer_live
 
+from .backends import get_summarizer, summary_budget
 from .conf import summaries_setting
 from .models import Summary
 
@@ -26,16 +38,11 @@ def summary_producer_live() -> LiveProducer:
     producer's summaries are complete. Building the backend object loads no
     model, so the web process can call this cheaply.
     """
-    return producer_active(
-        kind=SUMMARIES, default=lambda: summary_producer_for(backend_alias="default")
-    )
+    return producer_live(kind=SUMMARIES)
 
 
 def summary_producer_for(*, backend_alias: str) -> str:
     """Return the producer key that ``backend_alias`` writes now."""
-    from .backends import get_summarizer
-    from .services import summary_budget
-
     return get_summarizer(backend_alias).producer_for(summary_budget())
 
 
@@ -144,45 +151,46 @@ def summary_get_visible(*, user: User, summary_id: int) -> Summary:
     return summary
 
 
-def documents_without_summary(*, producer: str) -> QuerySet[Document]:
-    """Return documents whose current text has no summary row from ``producer``."""
+def documents_without_summary(*, producer: str | None) -> QuerySet[Document]:
+    """Return documents whose current text has no summary row from ``producer``
+    (``None``: from any producer, i.e. new or changed documents)."""
     has_row = Summary.objects.filter(
-        document=OuterRef("pk"),
-        content_sha256=OuterRef("content_sha256"),
-        producer=producer,
+        document=OuterRef("pk"), content_sha256=OuterRef("content_sha256")
     )
+    if producer is not None:
+        has_row = has_row.filter(producer=producer)
     return Document.objects.filter(~Exists(has_row))
 
 
-def document_ids_missing_summary(*, producer: str, limit: int) -> list[int]:
-    return list(
-        documents_without_summary(producer=producer)
-        .order_by("updated_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-
-
-def document_ids_due_summary(
-    *, producer: str, limit: int, stuck_after: timedelta
-) -> list[int]:
-    """Return documents that need generation but are not being generated.
-
-    That is: no row from ``producer`` for the current text, or a row left
-    queued or running for longer than ``stuck_after`` (lost message, killed
-    worker).
-    """
-    missing = document_ids_missing_summary(producer=producer, limit=limit)
-    stuck_before = timezone.now() - stuck_after
-    stuck = (
+def summaries_stuck(*, older_than: timedelta) -> dict[str, list[int]]:
+    """Return ``{producer: document ids}`` of summaries of the current texts left
+    queued or running for longer than ``older_than``."""
+    before = timezone.now() - older_than
+    rows = (
         _current_candidates_all()
-        .filter(producer=producer)
         .filter(
-            Q(status=Summary.Status.QUEUED, updated_at__lt=stuck_before)
-            | Q(status=Summary.Status.RUNNING, started_at__lt=stuck_before)
+            Q(status=Summary.Status.QUEUED, updated_at__lt=before)
+            | Q(status=Summary.Status.RUNNING, started_at__lt=before)
         )
-        .values_list("document_id", flat=True)[: max(0, limit - len(missing))]
+        .values_list("producer", "document_id")
     )
-    return [*missing, *stuck]
+    stuck: dict[str, list[int]] = {}
+    for producer, document_id in rows:
+        stuck.setdefault(producer, []).append(document_id)
+    return stuck
+
+
+def summary_seconds_measured(*, producer: str, sample: int = 50) -> float | None:
+    """Return the median seconds per summary of ``producer``'s recent rows, if enough."""
+    durations = sorted(
+        Summary.objects.filter(producer=producer, status__in=Summary.DONE)
+        .exclude(generated_at=None)
+        .order_by("-generated_at")
+        .values_list("duration_ms", flat=True)[:sample]
+    )
+    if len(durations) < 5:
+        return None
+    return durations[len(durations) // 2] / 1000
 
 
 def summary_outcomes(
@@ -201,8 +209,6 @@ def summary_outcomes(
 
 def summary_status_counts() -> dict[str, int]:
     """Return ``{status: count}`` over every summary, each status present (0 if none)."""
-    from django.db.models import Count
-
     counts = dict(
         Summary.objects.order_by()
         .values("status")
@@ -218,9 +224,6 @@ def summary_throughput_hourly(*, hours: int = 24, now=None) -> list[tuple[object
     Counts rows by ``generated_at``; hours without any are 0, so the list
     always has ``hours`` entries ending with the current hour.
     """
-    from django.db.models import Count
-    from django.db.models.functions import TruncHour
-
     now = now or timezone.now()
     last = now.replace(minute=0, second=0, microsecond=0)
     first = last - timedelta(hours=hours - 1)

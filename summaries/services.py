@@ -20,12 +20,13 @@ from django.utils import timezone
 
 from docsite.documents.dispatch import task_enqueue_on_commit
 from docsite.documents.models import Document
-from docsite.ml.producers import producer_rows_delete
+from docsite.ml.outputs import producer_rows_delete
 
-from .backends import BaseSummarizer, SummaryBudget, get_summarizer
+from .backends import BaseSummarizer, get_summarizer, summary_budget
 from .backends.base import SummarizerError
 from .conf import summaries_setting
 from .models import Summary, SummaryEvent
+from .selectors import summary_producer_live
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +36,6 @@ class GenerationReport:
     generated: int = 0
     skipped: int = 0
     failed: int = 0
-
-
-def summary_budget() -> SummaryBudget:
-    return SummaryBudget(**summaries_setting("BUDGET"))
 
 
 def _claim(
@@ -298,8 +295,6 @@ def summary_regenerate(
     enqueued.
     """
     if backend_alias is None:
-        from .selectors import summary_producer_live
-
         backend_alias = summary_producer_live().backend_alias
     summarizer = get_summarizer(backend_alias)
     document = summary.document

@@ -23,19 +23,12 @@ from .backends.base import SummarizerTransientError
 def summaries_generate(
     *, document_ids: list[int], backend_alias: str = "default", force: bool = False
 ) -> None:
-    """Summarize these documents, plus other due ones up to the batch size."""
-    from .conf import summaries_setting
-    from .selectors import document_ids_missing_summary, summary_producer_for
+    """Summarize these documents, plus other new ones up to the batch size."""
+    from docsite.ml.outputs import SUMMARIES, output_batch_topup
+
     from .services import summaries_generate as generate
 
-    batch_size = summaries_setting("BATCH_SIZE")
-    document_ids = list(dict.fromkeys(document_ids))
-    if len(document_ids) < batch_size:
-        # Saves arrive one document per message; taking other due documents
-        # along turns a burst of saves into a few batched model calls.
-        producer = summary_producer_for(backend_alias=backend_alias)
-        extra = document_ids_missing_summary(producer=producer, limit=batch_size)
-        document_ids += [pk for pk in extra if pk not in document_ids][
-            : batch_size - len(document_ids)
-        ]
+    document_ids = output_batch_topup(
+        kind=SUMMARIES, document_ids=document_ids, backend_alias=backend_alias
+    )
     generate(document_ids=document_ids, backend_alias=backend_alias, force=force)

@@ -123,7 +123,7 @@ class ReprocessJobAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return list(ReprocessJobStartForm.Meta.fields)
+            return [*ReprocessJobStartForm.Meta.fields, "confirm"]
         return self.readonly_fields
 
     def get_readonly_fields(self, request, obj=None):

@@ -2,9 +2,13 @@
 
 Start workers with (see README):
 
-    celery -A workers worker -Q default,bulk -c 2           # web-side work, fan-out
-    celery -A workers worker -Q ml -c 1 --prefetch-multiplier 1   # models
-    celery -A workers beat                                   # sweeper schedule
+    celery -A workers worker -Q default -c 2                        # model-free work
+    celery -A workers worker -Q ml,bulk -c 1 --prefetch-multiplier 1  # models: ml first
+    celery -A workers beat                                          # sweeper schedule
+
+Queue order is urgency: CELERY_BROKER_TRANSPORT_OPTIONS["queue_order_strategy"]
+is "priority", so a worker always takes the first non-empty queue in its -Q
+list; one worker serving everything uses -Q ml,default,bulk.
 """
 
 from __future__ import annotations

@@ -32,6 +32,10 @@ class ReprocessJob(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
+    class Phase(models.TextChoices):
+        ITEMS = "items", "Processing documents"
+        ACTIVATING = "activating", "Switching readers to the new producer"
+
     ACTIVE_STATES = (State.QUEUED, State.RUNNING, State.PAUSED)
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -46,6 +50,7 @@ class ReprocessJob(models.Model):
         default=True, help_text="Make this producer live when every document succeeded."
     )
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    phase = models.CharField(max_length=16, choices=Phase.choices, default=Phase.ITEMS)
     error = models.TextField(blank=True)
     chunk_size = models.PositiveIntegerField(default=32)
     max_chunks_in_flight = models.PositiveIntegerField(default=2)
@@ -67,6 +72,14 @@ class ReprocessJob(models.Model):
     # Seconds spent running (pauses excluded), for throughput and ETA.
     active_seconds = models.FloatField(default=0)
     resumed_at = models.DateTimeField(null=True, blank=True)
+    # Rounds that added documents of the selection saved while the job ran.
+    catchup_rounds = models.PositiveSmallIntegerField(default=0)
+    # What was live before this job switched (the output kind's on_activate
+    # hook carries state over from it), and how far that hook has come.
+    replaced_backend_alias = models.CharField(max_length=100, blank=True)
+    replaced_producer = models.CharField(max_length=200, blank=True)
+    activation_done = models.PositiveIntegerField(default=0)
+    activation_total = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from docsite.ml.models import ActiveProducer
+from docsite.ml.outputs import output_kind, producer_live, producer_previous
 
-from .kinds import output_kind
 from .models import ReprocessJob
 
 
@@ -25,10 +24,10 @@ def producers_prune(
 ) -> PruneReport:
     """Delete ``kind`` outputs of every producer that is not live, previous or being built."""
     output = output_kind(kind)
-    keep = {output.live().producer}
-    row = ActiveProducer.objects.filter(kind=kind).first()
-    if row is not None and row.previous_producer and not include_previous:
-        keep.add(row.previous_producer)
+    keep = {producer_live(kind=kind).producer}
+    previous = producer_previous(kind=kind)
+    if previous is not None and not include_previous:
+        keep.add(previous.producer)
     keep |= set(
         ReprocessJob.objects.filter(
             kind=kind, state__in=ReprocessJob.ACTIVE_STATES

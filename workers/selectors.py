@@ -54,26 +54,32 @@ def reprocess_job_failures(*, job: ReprocessJob, limit: int = 200):
     )
 
 
-QUEUES = ("default", "ml", "bulk")
+# By urgency: workers that serve several list them in this order (see celery.py).
+QUEUES = ("ml", "default", "bulk")
 
 
-def queue_depths() -> dict[str, int | None]:
+def queue_depths(names: tuple[str, ...] = QUEUES) -> dict[str, int | None]:
     """Return the messages waiting in each queue (None when the broker is unreachable)."""
     from workers.celery import app
 
     depths: dict[str, int | None] = {}
     try:
-        with app.connection_for_read() as connection:
+        with app.pool.acquire(block=True, timeout=2) as connection:
             channel = connection.default_channel
             # The Redis transport keeps one list per queue and priority step.
-            for name in QUEUES:
+            for name in names:
                 depths[name] = sum(
                     channel.client.llen(channel._q_for_pri(name, priority))
                     for priority in channel.priority_steps
                 )
     except Exception:  # the broker being down is itself what the page reports
-        return dict.fromkeys(QUEUES)
+        return dict.fromkeys(names)
     return depths
+
+
+def queue_waiting(name: str) -> int:
+    """Return how many messages wait in queue ``name`` (0 when it cannot be read)."""
+    return queue_depths((name,)).get(name) or 0
 
 
 def workers_status(*, timeout: float = 1.0) -> dict[str, dict]:

@@ -9,9 +9,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 from docsite.documents.serializers import SpaceSlugField
 
-from .kinds import KINDS, output_kind
 from .models import ReprocessJob
 from .selectors import reprocess_job_progress
+from .services import backend_alias_validate
 
 MAX_ID = 2**63 - 1
 
@@ -66,7 +66,7 @@ class ReprocessJobSerializer(serializers.ModelSerializer):
 class ReprocessJobStartSerializer(serializers.Serializer):
     """What an operator chooses when starting a job (as in the admin)."""
 
-    kind = serializers.ChoiceField(choices=sorted(KINDS))
+    kind = serializers.ChoiceField(choices=ReprocessJob.Kind.choices)
     selection = serializers.ChoiceField(
         choices=ReprocessJob.Selection.choices,
         required=False,
@@ -89,7 +89,8 @@ class ReprocessJobStartSerializer(serializers.Serializer):
         required=False,
         default="default",
         max_length=100,
-        help_text="An alias of SUMMARIES_BACKENDS or DOCSITE_EMBEDDERS.",
+        help_text="A configured alias of SUMMARIES_BACKENDS (summaries) or "
+        "DOCSITE_EMBEDDERS (embeddings).",
     )
     activate_on_success = serializers.BooleanField(required=False, default=True)
 
@@ -101,8 +102,10 @@ class ReprocessJobStartSerializer(serializers.Serializer):
 
     def validate(self, data: dict) -> dict:
         try:
-            output_kind(data["kind"]).producer_for(backend_alias=data["backend_alias"])
-        except ImproperlyConfigured as exc:
+            backend_alias_validate(
+                kind=data["kind"], backend_alias=data["backend_alias"]
+            )
+        except (ValueError, ImproperlyConfigured) as exc:
             raise serializers.ValidationError({"backend_alias": [str(exc)]}) from exc
         selection = data["selection"]
         if selection == ReprocessJob.Selection.SPACE and data["space"] is None:

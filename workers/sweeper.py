@@ -1,7 +1,10 @@
 """The sweeper: find work that is due but not queued, and queue it again.
 
-Runs from Celery beat. Everything it enqueues is idempotent, so sending
-something twice costs a little time and writes nothing twice.
+Runs from Celery beat, over every registered output kind. Everything it
+enqueues is idempotent, so sending something twice costs a little time and
+writes nothing twice. It only fills in the live producer's outputs of new or
+changed documents: after a model switch the rest of the corpus is a job's
+business (with its selection and estimate), never the sweeper's.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from datetime import timedelta
 from docsite.documents.dispatch import task_enqueue
 from docsite.documents.selectors import document_list_due_analysis
 from docsite.documents.tasks import document_analyze
+from docsite.ml.outputs import OutputKind, output_kinds, producer_live
 
+from .models import ReprocessJob
 from .services import reprocess_jobs_pump_running
 
 logger = logging.getLogger(__name__)
@@ -20,75 +25,69 @@ logger = logging.getLogger(__name__)
 # Queued work younger than this is probably still on its way through the broker.
 STUCK_AFTER = timedelta(minutes=2)
 SWEEP_LIMIT = 500
+ABANDONED = (
+    "The work was lost (queue purged or worker gone) and no job builds this "
+    "producer any more; a reprocessing job or a regenerate makes it again."
+)
 
 
-def _enqueue_in_batches(
-    task, *, document_ids: list[int], batch_size: int, **kwargs
-) -> None:
-    """Send ``document_ids`` to a batch task, ``batch_size`` documents a message."""
-    for start in range(0, len(document_ids), batch_size):
-        task_enqueue(
-            task, document_ids=document_ids[start : start + batch_size], **kwargs
+def output_due_enqueue(output: OutputKind) -> tuple[int, int]:
+    """Enqueue one kind's due work for its live producer; abandon what nobody builds.
+
+    Due: documents without any output of their current text (new or changed)
+    and the live producer's outputs stuck queued or running. Outputs of other
+    producers stuck past the kind's time limit are marked failed unless an
+    active job builds that producer (its pump recovers them). Return
+    ``(documents enqueued, outputs abandoned)``.
+    """
+    live = producer_live(kind=output.name)
+    due = list(
+        output.documents_missing(producer=None)
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:SWEEP_LIMIT]
+    )
+    stuck = output.outputs_stuck(older_than=STUCK_AFTER).get(live.producer, [])
+    due += [pk for pk in stuck if pk not in set(due)][: SWEEP_LIMIT - len(due)]
+    batch = output.batch_size(backend_alias=live.backend_alias)
+    for start in range(0, len(due), batch):
+        output.enqueue(
+            document_ids=due[start : start + batch], backend_alias=live.backend_alias
         )
 
-
-def _summaries_due_enqueue() -> int:
-    from summaries.conf import summaries_setting
-    from summaries.selectors import document_ids_due_summary, summary_producer_live
-    from summaries.tasks import summaries_generate
-
-    live = summary_producer_live()
-    document_ids = document_ids_due_summary(
-        producer=live.producer, limit=SWEEP_LIMIT, stuck_after=STUCK_AFTER
+    building = set(
+        ReprocessJob.objects.filter(
+            kind=output.name, state__in=ReprocessJob.ACTIVE_STATES
+        ).values_list("producer", flat=True)
     )
-    _enqueue_in_batches(
-        summaries_generate,
-        document_ids=document_ids,
-        batch_size=summaries_setting("BATCH_SIZE"),
-        backend_alias=live.backend_alias,
-    )
-    return len(document_ids)
-
-
-def _embeddings_due_enqueue() -> int:
-    # Vectors have no queued state to tell "in flight" from "lost", so every
-    # missing one is sent again; the task skips documents embedded meanwhile.
-    from interests.conf import interests_setting
-    from interests.selectors import document_ids_missing_vector, embedding_producer_live
-    from interests.tasks import document_vectors_compute
-
-    live = embedding_producer_live()
-    document_ids = document_ids_missing_vector(
-        producer=live.producer, limit=SWEEP_LIMIT
-    )
-    _enqueue_in_batches(
-        document_vectors_compute,
-        document_ids=document_ids,
-        batch_size=interests_setting("BATCH_SIZE"),
-        embedder_alias=live.backend_alias,
-    )
-    return len(document_ids)
+    abandoned = 0
+    lost = output.outputs_stuck(older_than=max(STUCK_AFTER, output.stuck_timeout()))
+    for producer, document_ids in lost.items():
+        if producer != live.producer and producer not in building:
+            abandoned += output.outputs_abandon(
+                document_ids=document_ids, producer=producer, reason=ABANDONED
+            )
+    return len(due), abandoned
 
 
 def due_work_enqueue() -> int:
-    """Enqueue analysis, summaries, embeddings and running jobs' chunks that are due.
+    """Enqueue analysis, every kind's outputs and running jobs' chunks that are due.
 
     Return the count of documents whose work was enqueued.
     """
     analysis = document_list_due_analysis(limit=SWEEP_LIMIT)
     for document_id in analysis:
         task_enqueue(document_analyze, document_id=document_id)
-    summaries = _summaries_due_enqueue()
-    embeddings = _embeddings_due_enqueue()
+    total = len(analysis)
+    report = [f"{len(analysis)} analyses"]
+    for name, output in output_kinds().items():
+        enqueued, abandoned = output_due_enqueue(output)
+        total += enqueued
+        report.append(
+            f"{enqueued} {name}" + (f" ({abandoned} abandoned)" if abandoned else "")
+        )
     jobs = reprocess_jobs_pump_running()
-    total = len(analysis) + summaries + embeddings
     if total or jobs:
         logger.info(
-            "sweeper: %d analyses, %d summaries, %d embeddings re-enqueued; "
-            "%d running jobs pumped",
-            len(analysis),
-            summaries,
-            embeddings,
-            jobs,
+            "sweeper: %s re-enqueued; %d running jobs pumped", ", ".join(report), jobs
         )
     return total

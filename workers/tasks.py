@@ -1,4 +1,6 @@
-"""Background upkeep and reprocessing (queue ``bulk``; chunks run on ``ml``).
+"""Background upkeep and reprocessing: the sweeper, job pumps and activation
+run on ``default`` (no model); chunks run on ``bulk``, which ML workers take
+after ``ml``.
 
 Thin: the work is in ``workers.services`` and the apps' own services.
 """
@@ -35,6 +37,22 @@ def reprocess_job_pump(*, job_id: int) -> None:
     from .services import reprocess_job_pump as pump
 
     pump(job_id=job_id)
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=1800,
+    time_limit=1900,
+)
+def reprocess_job_activate(*, job_id: int) -> None:
+    """Carry state over to a job's new producer (the kind's on_activate), then close it."""
+    from .services import reprocess_job_activate as activate
+
+    activate(job_id=job_id)
 
 
 @shared_task(

@@ -10,6 +10,11 @@ DEFAULTS: dict[str, Any] = {
     "EMBEDDERS": {"default": {"BACKEND": "transformer", "OPTIONS": {}}},
     # torch intra-op threads per process; 0 keeps torch's default.
     "TORCH_THREADS": 0,
+    # What ``device: auto`` means for every process of the deployment: "cpu"
+    # or "cuda" (or "mps"). It is part of every producer key, so the web
+    # process, which never imports torch, computes the same keys as the
+    # workers; a deployment with GPU workers sets it to "cuda".
+    "ACCELERATOR": "cpu",
 }
 
 

@@ -73,22 +73,58 @@ def device_resolve(preference: str = "auto") -> str:
 def dtype_resolve(device: str, preference: str = "auto") -> torch.dtype:
     """Return the weights' dtype: on CUDA bf16 where supported, else fp16; fp32 elsewhere."""
     torch = import_torch()
-    names = {
-        "float32": torch.float32,
-        "fp32": torch.float32,
-        "float16": torch.float16,
-        "fp16": torch.float16,
-        "bfloat16": torch.bfloat16,
-        "bf16": torch.bfloat16,
-    }
     preference = (preference or "auto").lower()
     if preference != "auto":
-        if preference not in names:
+        if preference not in DTYPE_NAMES:
             raise ImproperlyConfigured(f"Unknown dtype '{preference}'.")
-        return names[preference]
+        return getattr(torch, DTYPE_NAMES[preference])
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
+
+
+DTYPE_NAMES = {
+    "float32": "float32",
+    "fp32": "float32",
+    "float16": "float16",
+    "fp16": "float16",
+    "half": "float16",
+    "bfloat16": "bfloat16",
+    "bf16": "bfloat16",
+}
+
+
+def device_class(device: str) -> str:
+    """Return ``cuda`` for ``cuda:N``; other devices name their own class."""
+    device = (device or "auto").lower()
+    return "cuda" if device.startswith("cuda") else device
+
+
+def precision_options_resolve(
+    options: dict[str, Any], *, accelerator: str
+) -> dict[str, Any]:
+    """Return ``options`` with ``device`` and ``dtype`` made explicit, without torch.
+
+    ``device: auto`` becomes ``accelerator``; ``dtype: auto`` becomes bfloat16
+    on CUDA and float32 elsewhere (set float16 explicitly for GPUs without
+    bfloat16). The resolved values are options like any other, so they go into
+    the producer key: a bf16 GPU worker and an fp32 CPU worker never write
+    under one key, and the web process computes the same key as the workers.
+    """
+    resolved = dict(options)
+    device = str(resolved.get("device") or "auto").lower()
+    if device == "auto":
+        device = (accelerator or "cpu").lower()
+    dtype = str(resolved.get("dtype") or "auto").lower()
+    if dtype == "auto":
+        dtype = "bfloat16" if device_class(device) == "cuda" else "float32"
+    elif dtype not in DTYPE_NAMES:
+        raise ImproperlyConfigured(
+            f"Unknown dtype '{dtype}' (use auto, float32, float16 or bfloat16)."
+        )
+    resolved["device"] = device
+    resolved["dtype"] = DTYPE_NAMES.get(dtype, dtype)
+    return resolved
 
 
 def torch_threads_apply(threads: int | None) -> None:

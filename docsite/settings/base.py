@@ -151,13 +151,17 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Queues by urgency (README "Workers"): "ml" is interactive model work (new or
+# changed documents, regenerate), "bulk" is reprocessing chunks, taken by the
+# same ML workers only when "ml" is empty, and "default" is model-free work
+# (analysis, interest refreshes, the sweeper, job pumps).
 CELERY_TASK_ROUTES = (
     [
         ("summaries.tasks.*", {"queue": "ml"}),
-        ("interests.tasks.*", {"queue": "ml"}),
-        # Chunks run models, so they go where the models are.
-        ("workers.tasks.reprocess_chunk", {"queue": "ml"}),
-        ("workers.tasks.*", {"queue": "bulk"}),
+        ("interests.tasks.document_vectors_compute", {"queue": "ml"}),
+        ("interests.tasks.*", {"queue": "default"}),
+        ("workers.tasks.reprocess_chunk", {"queue": "bulk"}),
+        ("workers.tasks.*", {"queue": "default"}),
         ("docsite.documents.tasks.*", {"queue": "default"}),
     ],
 )
@@ -166,7 +170,13 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 # A message is only acknowledged after the task ran for tasks marked
 # acks_late; a visibility timeout above the hard time limit stops Redis from
 # redelivering a task that is still running.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# "priority": a worker started with -Q ml,default,bulk always takes the first
+# non-empty queue in that order (kombu's Redis transport; the default
+# round-robin would let a bulk chunk go before a waiting upload).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "queue_order_strategy": "priority",
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Saving a document must not hang when Redis is down: publish gives up fast,
 # and the sweeper enqueues the work once the broker is back.
@@ -247,6 +257,9 @@ SUMMARIES_BACKENDS = {
 SUMMARIES_REQUIRE_APPROVAL = env_bool("SUMMARIES_REQUIRE_APPROVAL", False)
 SUMMARIES_RUNNING_TIMEOUT_SECONDS = env_int("SUMMARIES_RUNNING_TIMEOUT_SECONDS", 1900)
 DOCSITE_TORCH_THREADS = env_int("DOCSITE_TORCH_THREADS", 0)
+# What "device: auto" means in every process (cpu, cuda or mps); part of the
+# producer keys, so set it alike for the web and every worker.
+DOCSITE_ACCELERATOR = env_str("DOCSITE_ACCELERATOR") or "cpu"
 # Reprocessing jobs: a chunk unfinished this long after dispatch was lost
 # (longer than the chunk task's hard time limit) and is sent again.
 REPROCESS_CHUNK_STALE_SECONDS = env_int("REPROCESS_CHUNK_STALE_SECONDS", 2000)

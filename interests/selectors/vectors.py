@@ -28,7 +28,7 @@ from docsite.documents.models import Document
 from docsite.documents.selectors import space_ids_visible
 from docsite.ml.embedders import get_embedder
 from docsite.ml.embedders.base import BaseEmbedder
-from docsite.ml.producers import EMBEDDINGS, LiveProducer, producer_active
+from docsite.ml.outputs import EMBEDDINGS, LiveProducer, producer_live
 
 from ..conf import interests_setting
 from ..models import DIMENSIONS, DocumentVector, UserInterest
@@ -58,12 +58,7 @@ def embedding_producer_live() -> LiveProducer:
     vectors are complete; without a switch it is ``INTERESTS_EMBEDDER``.
     Building the embedder object loads no model.
     """
-    return producer_active(
-        kind=EMBEDDINGS,
-        default=lambda: embedding_producer_for_alias(
-            embedder_alias=interests_setting("EMBEDDER")
-        ),
-    )
+    return producer_live(kind=EMBEDDINGS)
 
 
 def embedding_producer_active() -> str:
@@ -76,12 +71,15 @@ def embedder_live() -> BaseEmbedder:
     return get_embedder(embedding_producer_live().backend_alias)
 
 
-def documents_without_vector(*, producer: str) -> QuerySet[Document]:
-    """Return documents whose current text has no vector from ``producer``."""
+def documents_without_vector(*, producer: str | None) -> QuerySet[Document]:
+    """Return documents whose current text has no vector from ``producer``
+    (``None``: from any producer, i.e. new or changed documents)."""
     has_vector = DocumentVector.objects.filter(
-        producer=producer, content_sha256=F("document__content_sha256")
-    ).values("document_id")
-    return Document.objects.exclude(pk__in=has_vector)
+        content_sha256=F("document__content_sha256")
+    )
+    if producer is not None:
+        has_vector = has_vector.filter(producer=producer)
+    return Document.objects.exclude(pk__in=has_vector.values("document_id"))
 
 
 def document_ids_missing_vector(*, producer: str, limit: int) -> list[int]:

@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 
 from docsite.ml.conf import ml_setting
-from docsite.ml.runtime import torch_threads_apply
+from docsite.ml.runtime import precision_options_resolve, torch_threads_apply
 from docsite.plugins import BackendCache, plugin_class_load
 from summaries.conf import summaries_setting
 
@@ -27,6 +27,7 @@ __all__ = [
     "get_summarizer",
     "loaded_summarizers",
     "reset_summarizers",
+    "summary_budget",
 ]
 
 ENTRY_POINT_GROUP = "docsite.summarizers"
@@ -45,8 +46,17 @@ def summarizer_options(alias: str) -> tuple[type[BaseSummarizer], dict[str, Any]
     return cls, dict(config.get("OPTIONS", {}))
 
 
+def summary_budget() -> SummaryBudget:
+    """Return the configured length of generated summaries (``SUMMARIES_BUDGET``)."""
+    return SummaryBudget(**summaries_setting("BUDGET"))
+
+
 def _build(alias: str) -> BaseSummarizer:
     cls, options = summarizer_options(alias)
+    if cls.uses_device:
+        options = precision_options_resolve(
+            options, accelerator=ml_setting("ACCELERATOR")
+        )
     if "embedder" in options:
         from docsite.ml.embedders import get_embedder
 
@@ -71,7 +81,12 @@ def reset_summarizers() -> None:
 
 
 def _reset_on_setting_change(*, setting: str, **kwargs) -> None:
-    if setting in {SETTING, "DOCSITE_EMBEDDERS", "DOCSITE_TORCH_THREADS"}:
+    if setting in {
+        SETTING,
+        "DOCSITE_EMBEDDERS",
+        "DOCSITE_TORCH_THREADS",
+        "DOCSITE_ACCELERATOR",
+    }:
         reset_summarizers()
 
 

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+from docsite.ml.runtime import device_class
+
 
 @dataclass(frozen=True)
 class SummaryBudget:
@@ -67,6 +69,9 @@ class BaseSummarizer:
 
     name: ClassVar[str] = ""
     version: ClassVar[str] = "1"
+    #: Whether the backend takes ``device`` and ``dtype`` options; the registry
+    #: resolves their ``auto`` values before building it.
+    uses_device: ClassVar[bool] = False
 
     def __init__(self, **options: Any) -> None:
         self.options = options
@@ -78,11 +83,14 @@ class BaseSummarizer:
     @property
     def params(self) -> dict[str, Any]:
         # A shared model passed in (an embedder) stands in the key as its own
-        # producer string, never as an object repr.
-        return {
+        # producer string, never as an object repr; a device by its class.
+        params = {
             key: getattr(value, "producer", value)
             for key, value in self.options.items()
         }
+        if "device" in params:
+            params["device"] = device_class(str(params["device"]))
+        return params
 
     def producer_for(self, budget: SummaryBudget) -> str:
         """Return ``backend:model:hash``, the key of the Summary rows this makes.
@@ -102,6 +110,14 @@ class BaseSummarizer:
         )
         digest = hashlib.sha256(encoded.encode()).hexdigest()[:12]
         return f"{self.name}:{self.model_id}:{digest}"[:200]
+
+    def seconds_per_document_hint(self) -> float:
+        """Return a rough cost of one document, before any was measured.
+
+        Reprocessing jobs size their chunks from it and operators see it in
+        the estimate; measured durations replace it once there are some.
+        """
+        return 0.05
 
     def describe(self) -> dict[str, Any]:
         """What is loaded, for health pages (device, dtype, batch size...)."""

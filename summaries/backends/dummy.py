@@ -19,6 +19,9 @@ class DummySummarizer(BaseSummarizer):
     name = "dummy"
     version = "1"
 
+    def seconds_per_document_hint(self) -> float:
+        return float(self.options.get("seconds_per_text", 0)) or 0.001
+
     def summarize_batch(
         self,
         texts: Sequence[str],

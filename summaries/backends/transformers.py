@@ -29,6 +29,7 @@ from docsite.ml.runtime import (
     MissingMLDependencies,
     cuda_cache_clear,
     describe_device,
+    device_class,
     device_resolve,
     dtype_resolve,
     import_torch,
@@ -85,8 +86,9 @@ T5_MODEL_TYPES = frozenset(
 )
 T5_PREFIX = "summarize: "
 # Options that change how fast the output comes, not what it says; they stay
-# out of the producer key so a GPU and a CPU worker share stored summaries.
-OPERATIONAL_OPTIONS = frozenset({"device", "batch_size", "local_files_only"})
+# out of the producer key. The device is in the key as its class (cuda, cpu),
+# with the resolved dtype: bf16 on a GPU and fp32 on a CPU write different text.
+OPERATIONAL_OPTIONS = frozenset({"batch_size", "local_files_only"})
 
 # What a model's answer may end with when its last sentence is complete.
 _TERMINAL_PUNCTUATION = tuple(".!?…。！？；\"'”’)」』")
@@ -146,12 +148,16 @@ class TransformersSummarizer(BaseSummarizer):
       with ``summaries.backends.gguf.gguf_to_hf_folder``.
     - ``local_files_only`` (True), ``trust_remote_code`` (False).
 
-    Every option but ``device``, ``batch_size`` and ``local_files_only`` is
-    part of ``params``, so of the producer key.
+    Every option but ``batch_size`` and ``local_files_only`` is part of
+    ``params``, so of the producer key; the device counts by its class
+    (``cuda:1`` and ``cuda:0`` share a key). Built through
+    ``get_summarizer``, ``auto`` device and dtype arrive resolved
+    (``DOCSITE_ACCELERATOR``), so the key names the precision that runs.
     """
 
     name = "transformers"
     version = "1"
+    uses_device = True
 
     def __init__(
         self,
@@ -244,6 +250,11 @@ class TransformersSummarizer(BaseSummarizer):
     @property
     def model_id(self) -> str:
         return self._model_name
+
+    def seconds_per_document_hint(self) -> float:
+        # A small LLM writes a summary in 20-40 s on a few CPU cores and in
+        # about a second on a GPU.
+        return 1.0 if device_class(self._device_preference) == "cuda" else 30.0
 
     @property
     def params(self) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from celery.contrib.testing.worker import start_worker
 
 from workers.celery import app as celery_app
 
-ALL_QUEUES = ["default", "ml", "bulk"]
+# By urgency, as the demo worker consumes them (README "Workers").
+ALL_QUEUES = ["ml", "default", "bulk"]
 
 
 @pytest.fixture

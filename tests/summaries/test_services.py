@@ -13,7 +13,7 @@ from summaries import services
 from summaries.backends.base import SummarizerTransientError, SummarizerUnavailableError
 from summaries.models import Summary, SummaryEvent
 from summaries.selectors import (
-    document_ids_missing_summary,
+    documents_without_summary,
     summary_current,
     summary_producer_live,
     summary_state_for,
@@ -74,8 +74,10 @@ def test_changed_text_gets_a_new_summary_and_keeps_the_old(make_document):
     )
 
     assert summary_current(document=document) is None
-    assert document_ids_missing_summary(
-        producer=summary_producer_live().producer, limit=10
+    assert list(
+        documents_without_summary(
+            producer=summary_producer_live().producer
+        ).values_list("pk", flat=True)
     ) == [document.pk]
     services.summaries_generate(document_ids=[document.pk])
 
@@ -267,7 +269,7 @@ def test_task_batches_other_due_documents(make_document, settings):
 
 def test_readers_see_the_live_producer_until_the_switch(make_document, settings):
     """Blue/green: a second backend's summaries stay hidden until its producer goes live."""
-    from docsite.ml.producers import SUMMARIES, producer_activate, producer_switch_back
+    from docsite.ml.outputs import SUMMARIES, producer_activate, producer_switch_back
 
     settings.SUMMARIES_BACKENDS = {
         "default": {"BACKEND": "dummy", "OPTIONS": {}},
@@ -285,7 +287,6 @@ def test_readers_see_the_live_producer_until_the_switch(make_document, settings)
         kind=SUMMARIES,
         backend_alias="candidate",
         producer=new_producer,
-        previous=summary_producer_live(),
     )
     assert summary_current(document=document).producer == new_producer
 

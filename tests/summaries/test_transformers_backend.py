@@ -312,14 +312,21 @@ def test_short_and_long_texts_share_the_map_round(bart_folder, monkeypatch):
 
 
 def test_producer_follows_decoding_params_and_is_stable():
-    """Every decoding option is in the key; operational options are not."""
+    """Every decoding option is in the key, and so is the precision (device
+    class and dtype); operational options are not."""
     base = {"model": "/models/bart", "max_new_tokens": 64}
 
     def producer(**options) -> str:
         return TransformersSummarizer(**{**base, **options}).producer_for(BUDGET)
 
     assert producer() == producer()
-    assert producer(device="cuda", batch_size=32, local_files_only=False) == producer()
+    assert producer(batch_size=32, local_files_only=False) == producer()
+    assert producer(device="cuda:1", dtype="bfloat16") == producer(
+        device="cuda", dtype="bfloat16"
+    )
+    assert producer(device="cuda", dtype="bfloat16") != producer(
+        device="cpu", dtype="float32"
+    )
     for change in (
         {"num_beams": 4},
         {"do_sample": True},

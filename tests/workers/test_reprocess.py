@@ -9,7 +9,7 @@ import pytest
 
 from docsite.documents.services import document_create_from_text
 from docsite.ml.models import ActiveProducer
-from docsite.ml.producers import SUMMARIES
+from docsite.ml.outputs import SUMMARIES
 from summaries.backends.base import SummarizerUnavailableError
 from summaries.models import Summary
 from summaries.selectors import summary_current, summary_producer_live
@@ -56,6 +56,9 @@ def drive(job: ReprocessJob, *, max_rounds: int = 50) -> ReprocessJob:
         for chunk in chunks:
             services.reprocess_chunk_run(job_id=job.pk, chunk=chunk)
         job.refresh_from_db()
+        if job.phase == ReprocessJob.Phase.ACTIVATING:
+            services.reprocess_job_activate(job_id=job.pk)
+            job.refresh_from_db()
         if job.state != ReprocessJob.State.RUNNING:
             return job
     raise AssertionError("job did not finish")

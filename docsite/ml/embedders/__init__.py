@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 
 from docsite.ml.conf import ml_setting
-from docsite.ml.runtime import torch_threads_apply
+from docsite.ml.runtime import precision_options_resolve, torch_threads_apply
 from docsite.plugins import BackendCache, plugin_class_load
 
 from .base import BaseEmbedder
@@ -24,8 +24,13 @@ def _build(alias: str) -> BaseEmbedder:
     cls = plugin_class_load(
         group=ENTRY_POINT_GROUP, backend=config["BACKEND"], setting=SETTING
     )
+    options = dict(config.get("OPTIONS", {}))
+    if cls.uses_device:
+        options = precision_options_resolve(
+            options, accelerator=ml_setting("ACCELERATOR")
+        )
     torch_threads_apply(ml_setting("TORCH_THREADS"))
-    return cls(**config.get("OPTIONS", {}))
+    return cls(**options)
 
 
 _embedders: BackendCache[BaseEmbedder] = BackendCache(_build)
@@ -44,7 +49,7 @@ def reset_embedders() -> None:
 
 
 def _reset_on_setting_change(*, setting: str, **kwargs) -> None:
-    if setting in {SETTING, "DOCSITE_TORCH_THREADS"}:
+    if setting in {SETTING, "DOCSITE_TORCH_THREADS", "DOCSITE_ACCELERATOR"}:
         reset_embedders()
 
 

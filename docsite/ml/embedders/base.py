@@ -7,8 +7,12 @@ never touch the ORM, Celery or settings.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from docsite.ml.runtime import device_class
 
 if TYPE_CHECKING:
     import numpy as np
@@ -17,6 +21,13 @@ if TYPE_CHECKING:
 class BaseEmbedder:
     name: ClassVar[str] = ""
     version: ClassVar[str] = "1"
+    #: Whether the embedder takes ``device`` and ``dtype`` options; the registry
+    #: resolves their ``auto`` values before building it.
+    uses_device: ClassVar[bool] = False
+    #: Options that change how fast vectors come, never what they are.
+    operational_options: ClassVar[frozenset[str]] = frozenset(
+        {"batch_size", "local_files_only"}
+    )
 
     def __init__(self, **options: Any) -> None:
         self.options = options
@@ -31,7 +42,24 @@ class BaseEmbedder:
 
     @property
     def producer(self) -> str:
-        return f"{self.name}:{self.model_id}:v{self.version}"[:200]
+        """Return ``name:model:vN:hash``; the hash covers every option that can
+        change a vector (``max_length``, the resolved ``dtype``, the device
+        class, the dimension), so two configurations never share a key."""
+        options = {
+            key: value
+            for key, value in self.options.items()
+            if key not in self.operational_options
+        }
+        if "device" in options:
+            options["device"] = device_class(str(options["device"]))
+        digest = hashlib.sha256(
+            json.dumps(options, sort_keys=True, default=str).encode()
+        ).hexdigest()[:10]
+        return f"{self.name}:{self.model_id}:v{self.version}:{digest}"[:200]
+
+    def seconds_per_document_hint(self) -> float:
+        """Return a rough cost of embedding one document (several chunks)."""
+        return 0.05
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "model": self.model_id}

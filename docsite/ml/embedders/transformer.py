@@ -51,6 +51,7 @@ class TransformerEmbedder(BaseEmbedder):
 
     name = "transformer"
     version = "1"
+    uses_device = True
 
     def __init__(
         self,

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from workers.kinds import KINDS
+from workers.models import ReprocessJob
 from workers.pruning import producers_prune
+
+KINDS = sorted(ReprocessJob.Kind.values)
 
 
 class Command(BaseCommand):
@@ -14,12 +16,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--kind", choices=sorted(KINDS), action="append")
+        parser.add_argument("--kind", choices=KINDS, action="append")
         parser.add_argument("--include-previous", action="store_true")
         parser.add_argument("--dry-run", action="store_true")
 
     def handle(self, *args, kind, include_previous, dry_run, **options):
-        for name in kind or sorted(KINDS):
+        for name in kind or KINDS:
             report = producers_prune(
                 kind=name, include_previous=include_previous, dry_run=dry_run
             )

@@ -5,13 +5,17 @@ import time
 from tqdm import tqdm
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from docsite.documents.models import Space
-from workers.kinds import KINDS
 from workers.models import ReprocessJob
 from workers.selectors import reprocess_job_failures, reprocess_job_progress
-from workers.services import reprocess_job_retry_failed, reprocess_job_start
+from workers.services import (
+    reprocess_job_estimate,
+    reprocess_job_retry_failed,
+    reprocess_job_start,
+)
 
 
 class Command(BaseCommand):
@@ -21,7 +25,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--kind", choices=sorted(KINDS), required=False)
+        parser.add_argument(
+            "--kind", choices=sorted(ReprocessJob.Kind.values), required=False
+        )
         parser.add_argument("--space", help="Only documents of this space (slug).")
         parser.add_argument(
             "--stale",
@@ -31,7 +37,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--producer",
             default="default",
-            help="Backend alias of the target producer (SUMMARIES_BACKENDS / DOCSITE_EMBEDDERS).",
+            help="Configured alias of the target producer (SUMMARIES_BACKENDS for "
+            "summaries, DOCSITE_EMBEDDERS for embeddings); an unknown one lists them.",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Show what would run (documents, producer, estimated time) and stop.",
         )
         parser.add_argument("--documents", help="Comma-separated document ids.")
         parser.add_argument(
@@ -66,6 +78,8 @@ class Command(BaseCommand):
                     raise CommandError(str(exc)) from exc
         else:
             job = self._start(options)
+            if job is None:
+                return
         self.stdout.write(
             f"job #{job.pk}: {job.kind} of {job.total} documents with {job.producer} ({job.state})"
         )
@@ -78,7 +92,7 @@ class Command(BaseCommand):
             if job.state != ReprocessJob.State.DONE:
                 raise CommandError(f"job #{job.pk} ended {job.state}: {job.error}")
 
-    def _start(self, options) -> ReprocessJob:
+    def _start(self, options) -> ReprocessJob | None:
         if not options["kind"]:
             raise CommandError("--kind is required to start a job.")
         space = None
@@ -103,17 +117,24 @@ class Command(BaseCommand):
         actor = None
         if options["user"]:
             actor = get_user_model().objects.filter(username=options["user"]).first()
+        chosen = {
+            "kind": options["kind"],
+            "selection": selection,
+            "backend_alias": options["producer"],
+            "space": space,
+            "document_ids": document_ids,
+        }
         try:
-            return reprocess_job_start(
-                kind=options["kind"],
-                selection=selection,
-                backend_alias=options["producer"],
-                space=space,
-                document_ids=document_ids,
-                actor=actor,
-                activate_on_success=not options["no_switch"],
+            estimate = reprocess_job_estimate(**chosen)
+            self.stdout.write(
+                ("would run: " if options["dry_run"] else "") + estimate.describe()
             )
-        except (ValueError, LookupError) as exc:
+            if options["dry_run"]:
+                return None
+            return reprocess_job_start(
+                **chosen, actor=actor, activate_on_success=not options["no_switch"]
+            )
+        except (ValueError, LookupError, ImproperlyConfigured) as exc:
             raise CommandError(str(exc)) from exc
 
     def _follow(self, job: ReprocessJob) -> ReprocessJob:
