@@ -36,7 +36,7 @@ from docsite.documents.exceptions import (
     FileTooLargeError,
     UnsupportedFormatError,
 )
-from docsite.documents.parsers.base import BaseParser, ParsedDocument
+from docsite.documents.parsers.base import BaseParser, Block, ParsedDocument
 
 logger = logging.getLogger(__name__)
 
@@ -396,12 +396,42 @@ def parse_document(data: bytes, *, filename: str) -> tuple[str, ParsedDocument]:
     if not text:
         raise EmptyDocumentError(f"{filename} contains no text.")
     title = " ".join(parsed.title.split())[:MAX_TITLE_CHARS]
-    return mime_type, dataclasses.replace(parsed, text=text, title=title)
+    return mime_type, dataclasses.replace(
+        parsed, text=text, title=title, blocks=_tidy_blocks(parsed.blocks)
+    )
 
 
 def _tidy_text(text: str) -> str:
     text = _normalise_newlines(text).translate(_PAGE_BREAKS)
     return _UNWANTED_CHARACTERS.sub("", text).strip()
+
+
+def _tidy_blocks(blocks: list[Block]) -> list[Block]:
+    """Return ``blocks`` cleaned like the text; drop those left empty.
+
+    Only code keeps its line breaks; a page break that starts or ends the
+    document, or follows another, says nothing and is dropped.
+    """
+    tidy: list[Block] = []
+    for block in blocks:
+        if block.kind == "page_break":
+            if tidy and tidy[-1].kind != "page_break":
+                tidy.append(block)
+            continue
+        if block.kind == "code":
+            text = _tidy_text(block.text)
+        else:
+            text = " ".join(_UNWANTED_CHARACTERS.sub("", block.text).split())
+        rows = tuple(
+            tuple(" ".join(_UNWANTED_CHARACTERS.sub("", cell).split()) for cell in row)
+            for row in block.rows
+        )
+        rows = tuple(row for row in rows if any(row))
+        if text or rows:
+            tidy.append(dataclasses.replace(block, text=text, rows=rows))
+    while tidy and tidy[-1].kind == "page_break":
+        tidy.pop()
+    return tidy
 
 
 def _call_with_timeout(

@@ -69,6 +69,38 @@ class Block:
         )
 
 
+def blocks_to_text(blocks: list[Block]) -> str:
+    """Return the plain text of ``blocks``, for parsers whose text is built from them.
+
+    Blocks are separated by a blank line; consecutive list items share
+    lines (``- `` or ``1. `` marks them, indented by nesting); table rows
+    are lines of tab-separated cells; code keeps its line breaks.
+    """
+    pieces: list[str] = []
+    previous: Block | None = None
+    number = 0
+    for block in blocks:
+        if block.kind == "page_break":
+            continue
+        if block.kind == "list_item":
+            continuing = previous is not None and previous.kind == "list_item"
+            number = number + 1 if continuing else 1
+            marker = f"{number}." if block.ordered else "-"
+            line = f"{'  ' * block.level}{marker} {block.text}"
+            if pieces:
+                pieces.append("\n" if continuing else "\n\n")
+            pieces.append(line)
+        else:
+            if pieces:
+                pieces.append("\n\n")
+            if block.kind == "table":
+                pieces.append("\n".join("\t".join(row) for row in block.rows))
+            else:
+                pieces.append(block.text)
+        previous = block
+    return "".join(pieces)
+
+
 @dataclass(frozen=True)
 class ParsedDocument:
     """What a parser extracts from one file.

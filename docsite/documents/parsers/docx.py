@@ -7,7 +7,6 @@ import logging
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -16,11 +15,12 @@ from docx.table import Table
 
 from docsite.documents.exceptions import FileTooLargeError
 from docsite.documents.parsers import MIME_DOCX
-from docsite.documents.parsers.base import BaseParser, ParsedDocument
+from docsite.documents.parsers.base import BaseParser, Block, ParsedDocument
 from docsite.documents.parsers.html import clean_html
 
 if TYPE_CHECKING:
     from docx.document import Document
+    from docx.text.paragraph import Paragraph
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ SUSPICIOUS_PART_BYTES = 10 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
 
 _HEADING_STYLE = re.compile(r"Heading (\d)")
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
 class DocxParser(BaseParser):
@@ -42,7 +43,7 @@ class DocxParser(BaseParser):
     """
 
     name = "docx"
-    version = "1"
+    version = "2"
     mime_types = (MIME_DOCX,)
     extensions = (".docx",)
 
@@ -58,7 +59,8 @@ class DocxParser(BaseParser):
         # ValueError, lxml syntax errors and more; all mean "cannot be read".
         try:
             document = docx.Document(io.BytesIO(data))
-            blocks = list(_blocks(document))
+            has_title = _has_title(document)
+            blocks = list(_body_blocks(document, has_title=has_title))
             core_title = (document.core_properties.title or "").strip()
         except Exception as error:
             logger.info("python-docx could not read %s.", filename, exc_info=True)
@@ -67,12 +69,13 @@ class DocxParser(BaseParser):
             ) from error
 
         first_heading = next(
-            (block.text for block in blocks if block.heading_level is not None), ""
+            (block.text for block in blocks if block.kind == "heading"), ""
         )
         return ParsedDocument(
-            text="\n\n".join(block.text for block in blocks),
+            text=_blocks_text(blocks),
             title=core_title or first_heading,
-            html=clean_html("\n".join(block.to_html() for block in blocks)),
+            html=clean_html(_blocks_html(blocks, has_title=has_title)),
+            blocks=blocks,
         )
 
     def _refuse_zip_bomb(self, data: bytes, *, filename: str) -> None:
@@ -106,48 +109,229 @@ class DocxParser(BaseParser):
                 )
 
 
-@dataclass(frozen=True)
-class _Block:
-    """One paragraph, heading or table of the document body."""
-
-    text: str
-    # 0 for the Title style, N for "Heading N", None for anything else.
-    heading_level: int | None = None
-    table_rows: tuple[tuple[str, ...], ...] = ()
-
-    def to_html(self) -> str:
-        if self.table_rows:
-            rows = "".join(
-                "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>"
-                for row in self.table_rows
-            )
-            return f"<table><tbody>{rows}</tbody></table>"
-        if self.heading_level is None:
-            return f"<p>{escape(self.text)}</p>"
-        tag = f"h{min(self.heading_level + 1, 6)}"
-        return f"<{tag}>{escape(self.text)}</{tag}>"
+_LIST_STYLE = re.compile(r"List (?:Paragraph|Bullet|Number)(?: (\d))?")
+_CODE_STYLES = frozenset({"HTML Preformatted", "Macro Text", "Plain Text"})
+_QUOTE_STYLES = frozenset({"Quote", "Intense Quote"})
+_MONOSPACE_FONTS = frozenset(
+    {"Courier New", "Courier", "Consolas", "Menlo", "Monaco", "Lucida Console"}
+)
+_PAGE_BREAK = f"{{{_W}}}br"
 
 
-def _blocks(document: Document) -> Iterator[_Block]:
-    """Yield the paragraphs and tables of the body in document order."""
-    for item in document.iter_inner_content():
+def _has_title(document: Document) -> bool:
+    return any(paragraph.style.name == "Title" for paragraph in document.paragraphs)
+
+
+def _body_blocks(document: Document, *, has_title: bool) -> Iterator[Block]:
+    """Yield the blocks of the body in document order.
+
+    Headings come from the Title and "Heading N" styles (levels shift down
+    one when the document has a Title), list items from numbering or the
+    List styles, code from preformatted styles or all-monospace runs, quotes
+    from the Quote styles; consecutive code paragraphs form one block.
+    """
+    numbering = _Numbering(document)
+    items = list(document.iter_inner_content())
+    code: list[str] = []
+    for item in items:
         if isinstance(item, Table):
+            if code:
+                yield Block(kind="code", text="\n".join(code))
+                code = []
             rows = tuple(_table_rows(item))
             if rows:
-                text = "\n".join("\t".join(row) for row in rows)
-                yield _Block(text=text, table_rows=rows)
+                yield Block(kind="table", rows=rows)
             continue
-        text = item.text.strip()
-        if text:
-            style_name = item.style.name if item.style is not None else ""
-            yield _Block(text=text, heading_level=_heading_level(style_name))
+        breaks = _page_breaks(item)
+        style_name = _style_name(item)
+        is_code = _is_code(item, style_name)
+        if code and (breaks == "before" or not is_code):
+            yield Block(kind="code", text="\n".join(code).strip("\n"))
+            code = []
+        if breaks == "before":
+            yield Block(kind="page_break")
+        if is_code:
+            code.append(item.text.rstrip())
+        else:
+            block = _paragraph_block(item, style_name, numbering, has_title=has_title)
+            if block is not None:
+                yield block
+        if breaks == "after":
+            if code:
+                yield Block(kind="code", text="\n".join(code).strip("\n"))
+                code = []
+            yield Block(kind="page_break")
+    if code:
+        yield Block(kind="code", text="\n".join(code).strip("\n"))
 
 
-def _heading_level(style_name: str) -> int | None:
+def _paragraph_block(
+    paragraph: Paragraph,
+    style_name: str,
+    numbering: _Numbering,
+    *,
+    has_title: bool,
+) -> Block | None:
+    text = " ".join(paragraph.text.split())
+    if not text:
+        return None
     if style_name == "Title":
-        return 0
-    match = _HEADING_STYLE.fullmatch(style_name)
-    return int(match.group(1)) if match else None
+        return Block(kind="heading", text=text, level=1)
+    if heading := _HEADING_STYLE.fullmatch(style_name):
+        level = int(heading.group(1)) + (1 if has_title else 0)
+        return Block(kind="heading", text=text, level=min(level, 6))
+    if style_name in _QUOTE_STYLES:
+        return Block(kind="quote", text=text)
+    list_style = _LIST_STYLE.fullmatch(style_name)
+    numbered = numbering.of(paragraph)
+    if numbered is not None or list_style:
+        if numbered is not None:
+            level, ordered = numbered
+        else:
+            level, ordered = 0, "Number" in style_name
+        if list_style and list_style.group(1) and not level:
+            level = int(list_style.group(1)) - 1
+        return Block(kind="list_item", text=text, level=min(level, 5), ordered=ordered)
+    return Block(kind="paragraph", text=text)
+
+
+def _style_name(paragraph: Paragraph) -> str:
+    return paragraph.style.name if paragraph.style is not None else ""
+
+
+def _is_code(paragraph: Paragraph, style_name: str) -> bool:
+    if style_name in _CODE_STYLES or "Code" in style_name:
+        return True
+    runs = [run for run in paragraph.runs if run.text.strip()]
+    return bool(runs) and all(run.font.name in _MONOSPACE_FONTS for run in runs)
+
+
+def _page_breaks(paragraph: Paragraph) -> str:
+    """Return "before", "after" or "" for a page break set on ``paragraph``.
+
+    A break before any of the paragraph's text (or ``pageBreakBefore``)
+    comes before it; one after some text comes after it.
+    """
+    element = paragraph._p
+    properties = element.pPr
+    if (
+        properties is not None
+        and properties.find(f"{{{_W}}}pageBreakBefore") is not None
+    ):
+        return "before"
+    seen_text = False
+    for node in element.iter(_PAGE_BREAK, f"{{{_W}}}t"):
+        if node.tag == f"{{{_W}}}t":
+            seen_text = seen_text or bool((node.text or "").strip())
+        elif node.get(f"{{{_W}}}type") == "page":
+            return "after" if seen_text else "before"
+    return ""
+
+
+class _Numbering:
+    """Tell whether a paragraph is numbered, at which level, and how.
+
+    Word keeps a paragraph's numbering (``w:numPr``) on the paragraph or on
+    its style; the numbering part says whether a level shows bullets or
+    numbers.
+    """
+
+    def __init__(self, document: Document) -> None:
+        try:
+            self.element = document.part.numbering_part.element
+        except (KeyError, NotImplementedError):
+            self.element = None
+
+    def of(self, paragraph: Paragraph) -> tuple[int, bool] | None:
+        """Return ``(level, ordered)`` for a numbered paragraph, else ``None``."""
+        num_pr = _num_pr(paragraph._p.pPr)
+        style = paragraph.style
+        while num_pr is None and style is not None:
+            num_pr = _num_pr(style.element.pPr)
+            style = style.base_style
+        if num_pr is None:
+            return None
+        num_id = num_pr.find(f"{{{_W}}}numId")
+        level_element = num_pr.find(f"{{{_W}}}ilvl")
+        num = num_id.get(f"{{{_W}}}val") if num_id is not None else None
+        if num is None or num == "0":  # numId 0 switches numbering off
+            return None
+        level = (
+            int(level_element.get(f"{{{_W}}}val", "0"))
+            if level_element is not None
+            else 0
+        )
+        return level, self._ordered(num, level)
+
+    def _ordered(self, num_id: str, level: int) -> bool:
+        if self.element is None:
+            return False
+        formats = self.element.xpath(
+            f"./w:num[@w:numId='{int(num_id)}']/w:abstractNumId/@w:val"
+        )
+        if not formats:
+            return False
+        found = self.element.xpath(
+            f"./w:abstractNum[@w:abstractNumId='{int(formats[0])}']"
+            f"/w:lvl[@w:ilvl='{level}']/w:numFmt/@w:val"
+        )
+        return bool(found) and found[0] not in ("bullet", "none")
+
+
+def _num_pr(properties):  # an lxml element or None
+    return properties.find(f"{{{_W}}}numPr") if properties is not None else None
+
+
+def _blocks_html(blocks: list[Block], *, has_title: bool) -> str:
+    """Return ``blocks`` as HTML, for reading (escaped; the caller cleans it)."""
+    pieces: list[str] = []
+    open_lists: list[str] = []
+
+    def close_lists(depth: int) -> None:
+        while len(open_lists) > depth:
+            pieces.append(f"</li></{open_lists.pop()}>")
+
+    for block in blocks:
+        if block.kind != "list_item":
+            close_lists(0)
+        if block.kind == "heading":
+            tag = f"h{min(block.level + (0 if has_title else 1), 6)}"
+            pieces.append(f"<{tag}>{escape(block.text)}</{tag}>")
+        elif block.kind == "paragraph":
+            pieces.append(f"<p>{escape(block.text)}</p>")
+        elif block.kind == "quote":
+            pieces.append(f"<blockquote><p>{escape(block.text)}</p></blockquote>")
+        elif block.kind == "code":
+            pieces.append(f"<pre><code>{escape(block.text)}</code></pre>")
+        elif block.kind == "table":
+            rows = "".join(
+                "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>"
+                for row in block.rows
+            )
+            pieces.append(f"<table><tbody>{rows}</tbody></table>")
+        elif block.kind == "list_item":
+            depth = block.level + 1
+            if len(open_lists) >= depth:
+                close_lists(depth)
+                pieces.append("</li>")
+            while len(open_lists) < depth:
+                tag = "ol" if block.ordered else "ul"
+                pieces.append(f"<{tag}>")
+                open_lists.append(tag)
+            pieces.append(f"<li>{escape(block.text)}")
+    close_lists(0)
+    return "\n".join(pieces)
+
+
+def _blocks_text(blocks: list[Block]) -> str:
+    """Return the plain text: one paragraph per block, table rows as tab-separated lines."""
+    pieces = []
+    for block in blocks:
+        if block.kind == "table":
+            pieces.append("\n".join("\t".join(row) for row in block.rows))
+        elif block.text:
+            pieces.append(block.text)
+    return "\n\n".join(pieces)
 
 
 def _table_rows(table: Table) -> Iterator[tuple[str, ...]]:

@@ -18,6 +18,7 @@ from lxml import etree
 from docsite.documents.exceptions import CorruptFileError
 from docsite.documents.parsers import MIME_HTML, decode_text
 from docsite.documents.parsers.base import BaseParser, ParsedDocument
+from docsite.documents.parsers.html_blocks import html_blocks
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -245,7 +246,7 @@ class HtmlParser(BaseParser):
     """
 
     name = "html"
-    version = "1"
+    version = "2"
     mime_types = (MIME_HTML,)
     extensions = (".html", ".htm")
 
@@ -262,5 +263,8 @@ class HtmlParser(BaseParser):
             sanitized.clean_tree.find(".//h1")
         )
         return ParsedDocument(
-            text=html_text(sanitized.clean_tree), title=title, html=sanitized.html
+            text=html_text(sanitized.clean_tree),
+            title=title,
+            html=sanitized.html,
+            blocks=html_blocks(sanitized.clean_tree),
         )

@@ -1,8 +1,9 @@
 """Markdown parser plugin.
 
 The source is rendered with Python-Markdown, cleaned like any uploaded HTML
-(Markdown may embed raw HTML), and the text is read from that rendering, so
-headings' ``#``, emphasis marks and link syntax do not reach search.
+(Markdown may embed raw HTML), and the text and blocks are read from that
+rendering (Python-Markdown's own element tree, serialised), so headings'
+``#``, emphasis marks and link syntax reach neither search nor summaries.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from docsite.documents.parsers.html import (
     parse_html,
     sanitize_html,
 )
+from docsite.documents.parsers.html_blocks import html_blocks
 
 MARKDOWN_EXTENSIONS = ("extra", "sane_lists")
 
@@ -40,7 +42,7 @@ class MarkdownParser(BaseParser):
     """
 
     name = "markdown"
-    version = "1"
+    version = "2"
     mime_types = (MIME_MARKDOWN,)
     extensions = (".md", ".markdown")
 
@@ -75,6 +77,7 @@ class MarkdownParser(BaseParser):
             text=html_text(sanitized.clean_tree),
             title=first_heading(sanitized.clean_tree),
             html=sanitized.html,
+            blocks=html_blocks(sanitized.clean_tree),
         )
 
 
