@@ -88,8 +88,15 @@ def _first_heading(blocks: Iterable[Block]) -> str:
     for index, block in enumerate(content[:HEADING_WITHIN_BLOCKS]):
         opens = index == 0 or block.level == 1
         if block.kind == "heading" and block.text.strip() and opens:
-            return block.text
+            return _unshouted(block.text)
     return ""
+
+
+def _unshouted(line: str) -> str:
+    """Return a heading set in capitals in title case ("LOAD TESTING" → "Load Testing")."""
+    if line.isupper() and line.isascii() and len(line.split()) > 1:
+        return string.capwords(line)
+    return line
 
 
 def _first_line(text: str) -> tuple[str, bool]:
@@ -119,9 +126,7 @@ def title_from_first_line(text: str) -> str:
     title_case = capitalised >= max(1, (len(words) + 1) // 2)
     if not (stands_alone or title_case):
         return ""
-    if line.isupper() and line.isascii() and len(words) > 1:
-        line = string.capwords(line)
-    return line
+    return _unshouted(line)
 
 
 def document_title_choose(*, given: str, parsed: ParsedDocument, filename: str) -> str:

@@ -355,7 +355,10 @@ def _typical_leading(pages: list[list[Line]], *, body_size: float) -> float:
             gap = round(above.y - below.y, 1)
             if above.size == below.size == body_size and 0 < gap < 3 * body_size:
                 gaps[gap] += 1
-    return gaps.most_common(1)[0][0] if gaps else 1.2 * body_size
+    if sum(gaps.values()) < 3:
+        # Too few lines to tell line spacing from paragraph spacing.
+        return min([*gaps, 1.25 * body_size])
+    return gaps.most_common(1)[0][0]
 
 
 def _typical_width(lines: list[Line], *, body_size: float) -> float:
