@@ -15,6 +15,7 @@ from docsite.documents.selectors import space_ids_visible, space_list_visible
 
 from . import services
 from .models import Summary, SummaryEvent
+from .selectors import summary_rejection_reason
 
 REVIEW_PERMISSION = "summaries.review_summary"
 
@@ -102,6 +103,7 @@ class SummaryAdmin(admin.ModelAdmin):
     change_form_template = "admin/summaries/summary/change_form.html"
     list_display = [
         "document_title",
+        "summary_text",
         "space",
         "status",
         "backend",
@@ -166,6 +168,13 @@ class SummaryAdmin(admin.ModelAdmin):
     @admin.display(description="Document", ordering="document__title")
     def document_title(self, summary: Summary) -> str:
         return summary.document.title
+
+    @admin.display(description="Summary")
+    def summary_text(self, summary: Summary) -> str:
+        text = " ".join(summary.text.split())
+        if not text:
+            return summary.error[:120] if summary.error else "—"
+        return text if len(text) <= 240 else text[:239].rsplit(" ", 1)[0] + "…"
 
     @admin.display(description="Space", ordering="document__space__name")
     def space(self, summary: Summary) -> str:
@@ -238,8 +247,19 @@ class SummaryAdmin(admin.ModelAdmin):
             "reject": services.summary_reject,
             "regenerate": services.summary_regenerate,
         }[action_name]
+        extra = {}
+        if action_name == "reject":
+            reason = request.POST.get("reject_reason", "").strip()[:2000]
+            if not reason:
+                self.message_user(
+                    request, "Say why the summary is rejected.", messages.ERROR
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:summaries_summary_change", args=[summary.pk])
+                )
+            extra["reason"] = reason
         try:
-            result = action(summary=summary, actor=request.user)
+            result = action(summary=summary, actor=request.user, **extra)
         except ValueError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             result = summary
@@ -258,6 +278,8 @@ class SummaryAdmin(admin.ModelAdmin):
         context["can_review"] = self.has_review_permission(request)
         if obj is not None:
             context["document"] = obj.document
+            if obj.status == Summary.Status.REJECTED:
+                context["rejection_reason"] = summary_rejection_reason(obj)
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
 

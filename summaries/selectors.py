@@ -104,7 +104,11 @@ class SummaryState:
     """What the document page says about its summary."""
 
     summary: Summary | None
-    status: str  # "ready", "pending", "awaiting_review", "failed", "none"
+    # "ready", "pending", "awaiting_review", "failed", "rejected", "none".
+    # "rejected": an editor rejected the current text's summary; ``error``
+    # holds their reason and ``summary`` the last approved one of an earlier
+    # text, if any.
+    status: str
     error: str = ""
 
     @property
@@ -128,7 +132,29 @@ def summary_state_for(*, document: Document) -> SummaryState:
         return SummaryState(None, "failed", latest.error)
     if latest.status == Summary.Status.GENERATED:
         return SummaryState(None, "awaiting_review")
+    if latest.status == Summary.Status.REJECTED:
+        previous = (
+            document.summaries.filter(status=Summary.Status.APPROVED)
+            .select_related("author", "reviewed_by")
+            .order_by(F("reviewed_at").desc(nulls_last=True), "-id")
+            .first()
+        )
+        return SummaryState(previous, "rejected", summary_rejection_reason(latest))
     return SummaryState(None, "none")
+
+
+def summary_rejection_reason(summary: Summary) -> str:
+    """Return the reason given when ``summary`` was last rejected ("" if none)."""
+    from .models import SummaryEvent
+
+    event = (
+        SummaryEvent.objects.filter(
+            summary=summary, action=SummaryEvent.Action.REJECTED
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return str(event.changes.get("reason", "")) if event else ""
 
 
 def summary_history(*, document: Document) -> QuerySet[Summary]:

@@ -44,9 +44,11 @@ class SummaryStateSerializer(serializers.Serializer):
     """What a document shows now: its current summary, or why there is none."""
 
     status = serializers.ChoiceField(
-        choices=["ready", "pending", "awaiting_review", "failed", "none"],
+        choices=["ready", "pending", "awaiting_review", "failed", "rejected", "none"],
         help_text="``ready`` with a summary; ``pending`` while one is generated; "
-        "``awaiting_review`` when approval is required; ``failed`` with an error.",
+        "``awaiting_review`` when approval is required; ``failed`` with an error; "
+        "``rejected`` with the editor's reason in ``error`` and the last approved "
+        "summary of an earlier text, if any.",
     )
     error = serializers.CharField()
     summary = SummarySerializer(allow_null=True)

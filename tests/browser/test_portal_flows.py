@@ -202,7 +202,7 @@ def test_editor_edits_and_approves_a_summary_in_the_admin(portal, page, shoot, w
     expect(page.locator(".review-grid")).to_contain_text("Restart the workers")
     shoot(page, "admin-review-form")
 
-    # Alt+A is the Approve button's access key.
+    # Approve (also the "a" key, see the review-page test).
     page.get_by_role("button", name="Approve").click()
     expect(page.locator(".messagelist")).to_contain_text("Summary approved.")
     assert Summary.objects.get(document=document, status="approved").author is None
