@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Sentence",
     "sentences_join",
+    "sentences_of",
     "sentences_split",
     "text_word_count",
     "truncate_to_budget",
@@ -167,6 +168,11 @@ def sentences_split(text: str, *, language: str | None = None) -> list[Sentence]
                     )
                 )
     return units
+
+
+def sentences_of(text: str, *, language: str | None = None) -> list[str]:
+    """Return the sentences of one run of prose (no headings or lists in it)."""
+    return _split_run(" ".join(text.split()), _abbreviations_for(language))
 
 
 def sentences_join(sentences: Sequence[Sentence]) -> str:

@@ -38,7 +38,7 @@ _THEMATIC_BREAK = re.compile(
 _TABLE_RULE = re.compile(r"^[\s|:+-]+$")
 # "#Person1#: ...", "Anna: ...", "Dr. Lee: ...", "主持人：..." - a name of at
 # most five words before a colon.
-_SPEAKER_TURN = re.compile(
+SPEAKER_TURN = re.compile(
     r"^\s*(?:#[^#\n]{1,40}#|[^\W\d_][\w.'’-]*(?:[ \t][\w.'’-]+){0,4}|"
     f"[{_CJK}]{{1,8}})[ \t]*[:：][ \t]*\\S"
 )
@@ -138,7 +138,7 @@ def _chunk_blocks(
                 text="\n".join(line.expandtabs(4)[common:] for line in lines),
             )
         ]
-    if sum(1 for line in lines if _SPEAKER_TURN.match(line)) >= 2:
+    if sum(1 for line in lines if SPEAKER_TURN.match(line)) >= 2:
         return _turns(lines)
 
     blocks: list[Block] = []
@@ -295,7 +295,7 @@ def _turns(lines: list[str]) -> list[Block]:
     """Return each speaker's turn (with its wrapped lines) as a paragraph."""
     turns: list[list[str]] = []
     for line in lines:
-        if _SPEAKER_TURN.match(line) or not turns:
+        if SPEAKER_TURN.match(line) or not turns:
             turns.append([line.strip()])
         else:
             turns[-1].append(line.strip())

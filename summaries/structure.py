@@ -1,0 +1,359 @@
+"""Summarizer input from a document's blocks: sentences that know their place.
+
+``units_from_blocks`` turns the parsed structure (``Document.blocks``) into
+the units an extractive summarizer picks from:
+
+- headings are never units; they only name the section (``Unit.section``,
+  the heading path, outermost first) of the units under them;
+- paragraphs and quotes are split into sentences;
+- list items are units of their own (an item of several sentences gives one
+  unit per sentence), and a list introduced by a sentence ending in ":" is
+  attached to it (``Unit.intro``), so the two can be kept or dropped
+  together;
+- in a transcript (consecutive "Name: ..." paragraphs) each turn is one unit;
+- tables, code and page breaks give no units: their text is never summary
+  text.
+
+``units_join`` writes picked units back as summary text in which every
+sentence ends properly, a list is folded into the sentence that introduces
+it ("You need: a key; the app."), and an introduction whose list was left
+out is left out too.
+
+Sentences are segmented with sentencex (a maintained, rule-based segmenter
+for ~300 languages, Wikimedia). The older rule splitter of
+``summaries.text`` is kept as ``segmenter="rules"`` for comparison; see
+``bench/segmenters.py`` for how the two measure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from docsite.documents.parsers.base import Block
+from docsite.documents.parsers.text import SPEAKER_TURN, blocks_from_text
+
+__all__ = [
+    "SEGMENTERS",
+    "Unit",
+    "blocks_from_text",
+    "sentences_segment",
+    "units_from_blocks",
+    "units_from_text",
+    "units_join",
+]
+
+UnitKind = Literal["sentence", "list_item", "quote", "turn"]
+
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+_KANA = re.compile("[\u3040-\u30ff]")
+_HANGUL = re.compile("[\uac00-\ud7af]")
+_COLON_END = re.compile(r"[:：]\s*$")
+# A sentence ends with one of these, maybe followed by closing quotes.
+_TERMINAL = re.compile(r"[.!?…。！？]['\"”’)\]」』）]*$")
+_TRAILING_PUNCTUATION = re.compile(r"[\s.;,:：；，。]+$")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One selectable unit of a document.
+
+    ``index`` is its position among the document's units (0-based, no gaps);
+    ``block`` the index of the block it came from in the block list;
+    ``paragraph`` the ordinal of that block among blocks giving units.
+    ``section`` is the heading path above it, ``section_index`` counts
+    headings passed (0 before the first), and ``position`` is the unit's
+    index within its section. ``level`` is a list item's nesting depth, and
+    ``intro`` the index of the sentence ending in ":" that introduces its
+    list, if any. The ``Sentence`` properties of ``summaries.text`` are here
+    too, so code written for either reads both.
+    """
+
+    text: str
+    index: int
+    block: int
+    kind: UnitKind = "sentence"
+    section: tuple[str, ...] = ()
+    section_index: int = 0
+    position: int = 0
+    paragraph: int = 0
+    level: int = 0
+    intro: int | None = None
+
+    is_heading: ClassVar[bool] = False
+
+    @property
+    def is_list_item(self) -> bool:
+        return self.kind == "list_item"
+
+    @property
+    def is_turn(self) -> bool:
+        return self.kind == "turn"
+
+    @property
+    def stands_alone(self) -> bool:
+        return self.kind in ("list_item", "turn")
+
+    @property
+    def introduces_list(self) -> bool:
+        """Whether the unit ends in a colon (it announces what follows)."""
+        return bool(_COLON_END.search(self.text))
+
+    @property
+    def is_fragment(self) -> bool:
+        """Whether the unit does not end like a sentence ("a hardware key")."""
+        return not _TERMINAL.search(self.text)
+
+
+# --- Segmentation ------------------------------------------------------------
+
+
+def _sentencex(text: str, language: str) -> list[str]:
+    from sentencex import segment
+
+    return list(segment(language, text))
+
+
+def _rules(text: str, language: str) -> list[str]:
+    from summaries.text import sentences_of
+
+    return sentences_of(text, language=language)
+
+
+SEGMENTERS: dict[str, Callable[[str, str], list[str]]] = {
+    "sentencex": _sentencex,
+    "rules": _rules,
+}
+
+
+def sentences_segment(
+    text: str, *, language: str | None = None, segmenter: str = "sentencex"
+) -> list[str]:
+    """Split one paragraph of text into sentences.
+
+    ``language`` is an ISO 639-1 code; without one, a text with kana,
+    hangul or ideographs is read as Japanese, Korean or Chinese and anything
+    else as English, whose rules serve most Latin-script languages.
+    """
+    text = " ".join(text.split())
+    if not text:
+        return []
+    split = SEGMENTERS[segmenter]
+    pieces = split(text, _segmentation_language(text, language))
+    return [piece for piece in (" ".join(p.split()) for p in pieces) if piece]
+
+
+def _segmentation_language(text: str, language: str | None) -> str:
+    if language:
+        return language.lower()[:2]
+    if _KANA.search(text):
+        return "ja"
+    if _HANGUL.search(text):
+        return "ko"
+    if _CJK.search(text):
+        return "zh"
+    return "en"
+
+
+# --- Units ----------------------------------------------------------------------
+
+
+def units_from_blocks(
+    blocks: Sequence[Block | dict[str, Any]],
+    *,
+    language: str | None = None,
+    segmenter: str = "sentencex",
+) -> list[Unit]:
+    """Return the units of ``blocks`` (``Block``s or their stored dicts) in order."""
+    parsed = [b if isinstance(b, Block) else Block.from_dict(b) for b in blocks]
+    turns = _turn_blocks(parsed)
+    units: list[Unit] = []
+    headings: list[tuple[int, str]] = []
+    section_index = 0
+    position = 0
+    paragraph = -1
+    # The ":" sentence that the list at each nesting level belongs to.
+    intro_at_level: dict[int, int | None] = {}
+    previous_kind = ""
+
+    def add(text: str, *, block: int, kind: UnitKind, level: int = 0,
+            intro: int | None = None) -> Unit:  # fmt: skip
+        nonlocal position
+        unit = Unit(
+            text=text,
+            index=len(units),
+            block=block,
+            kind=kind,
+            section=tuple(title for _level, title in headings),
+            section_index=section_index,
+            position=position,
+            paragraph=paragraph,
+            level=level,
+            intro=intro,
+        )
+        units.append(unit)
+        position += 1
+        return unit
+
+    for number, block in enumerate(parsed):
+        if block.kind == "heading":
+            while headings and headings[-1][0] >= block.level:
+                headings.pop()
+            headings.append((block.level, block.text))
+            section_index += 1
+            position = 0
+            previous_kind = "heading"
+            continue
+        if block.kind in ("table", "code", "page_break"):
+            if block.kind != "page_break":
+                previous_kind = block.kind
+            continue
+        paragraph += 1
+        if block.kind == "list_item":
+            if previous_kind != "list_item":
+                before = units[-1] if units else None
+                opens = (
+                    before is not None
+                    and before.introduces_list
+                    and before.block == _previous_content_block(parsed, number)
+                )
+                intro_at_level = {block.level: before.index if opens else None}
+            intro_at_level = {
+                level: intro
+                for level, intro in intro_at_level.items()
+                if level <= block.level
+            }
+            if block.level not in intro_at_level:
+                # A nested list belongs to the item above it if that ends in ":".
+                parent = units[-1] if units else None
+                attached = parent is not None and parent.introduces_list
+                intro_at_level[block.level] = parent.index if attached else None
+            for sentence in sentences_segment(
+                block.text, language=language, segmenter=segmenter
+            ):
+                add(sentence, block=number, kind="list_item", level=block.level,
+                    intro=intro_at_level[block.level])  # fmt: skip
+        elif number in turns:
+            add(" ".join(block.text.split()), block=number, kind="turn")
+        else:
+            kind: UnitKind = "quote" if block.kind == "quote" else "sentence"
+            for sentence in sentences_segment(
+                block.text, language=language, segmenter=segmenter
+            ):
+                add(sentence, block=number, kind=kind)
+        previous_kind = block.kind
+    return units
+
+
+def units_from_text(
+    text: str, *, language: str | None = None, segmenter: str = "sentencex"
+) -> list[Unit]:
+    """Return the units of a plain text, read into blocks as the text parser does."""
+    return units_from_blocks(
+        blocks_from_text(text), language=language, segmenter=segmenter
+    )
+
+
+def _previous_content_block(blocks: list[Block], number: int) -> int:
+    """Return the index of the block before ``number``, page breaks skipped."""
+    number -= 1
+    while number >= 0 and blocks[number].kind == "page_break":
+        number -= 1
+    return number
+
+
+def _turn_blocks(blocks: list[Block]) -> set[int]:
+    """Return the paragraphs that are speaker turns of a transcript.
+
+    A paragraph is a turn when it and a neighbouring paragraph both read
+    "Name: ..."; one "Note: ..." paragraph alone is prose.
+    """
+    speaking = [
+        block.kind == "paragraph" and bool(SPEAKER_TURN.match(block.text))
+        for block in blocks
+    ]
+    return {
+        number
+        for number, is_turn in enumerate(speaking)
+        if is_turn
+        and (
+            (number > 0 and speaking[number - 1])
+            or (number + 1 < len(speaking) and speaking[number + 1])
+        )
+    }
+
+
+# --- Joining ---------------------------------------------------------------------
+
+
+def units_join(units: Sequence[Unit]) -> str:
+    """Return picked ``units`` as summary text, in document order.
+
+    A list item whose introducing sentence is picked too is folded into it:
+    "Parents get: 20 weeks for primary caregivers; 8 weeks for secondary
+    caregivers." An introduction none of whose items is picked is dropped,
+    so no summary ends on a colon, and so is an item of a list whose
+    introduction was left out when it is no sentence by itself. Every other
+    unit ends as a sentence (a full stop is added to an item without one).
+    """
+    picked = sorted({unit.index: unit for unit in units}.values(), key=_order)
+    kept_intros = {unit.index for unit in picked if unit.introduces_list}
+    items_of: dict[int, list[Unit]] = {}
+    for unit in picked:
+        if unit.intro is not None and unit.intro in kept_intros:
+            items_of.setdefault(unit.intro, []).append(unit)
+
+    sentences: list[str] = []
+    for unit in picked:
+        if unit.intro is not None and unit.intro in kept_intros:
+            continue  # written with its introduction
+        if unit.intro is not None and _reads_as_fragment(unit):
+            continue  # "a hardware key" means nothing without "You need:"
+        if unit.introduces_list:
+            items = items_of.get(unit.index)
+            if items:
+                sentences.append(_folded(unit, items))
+            continue
+        sentences.append(_terminated(unit.text))
+    return _joined(sentences)
+
+
+def _reads_as_fragment(unit: Unit) -> bool:
+    first = unit.text[:1]
+    return unit.is_fragment or (first.isalpha() and first.islower())
+
+
+def _order(unit: Unit) -> int:
+    return unit.index
+
+
+def _folded(intro: Unit, items: list[Unit]) -> str:
+    cjk = bool(_CJK.search(intro.text))
+    parts = [_TRAILING_PUNCTUATION.sub("", item.text) for item in items]
+    parts = [part for part in parts if part]
+    lead = _COLON_END.sub("", intro.text).rstrip()
+    if cjk:
+        return f"{lead}：{'；'.join(parts)}。"
+    return f"{lead}: {'; '.join(parts)}."
+
+
+def _terminated(text: str) -> str:
+    text = text.strip()
+    if _TERMINAL.search(text):
+        return text
+    text = _TRAILING_PUNCTUATION.sub("", text)
+    return text + ("。" if _CJK.search(text[-1:]) else ".")
+
+
+def _joined(sentences: list[str]) -> str:
+    text = ""
+    for sentence in sentences:
+        if not text:
+            text = sentence
+        elif _CJK.match(sentence[:1]) or text.endswith(("。", "！", "？", "」", "』")):
+            text += sentence
+        else:
+            text += " " + sentence
+    return text

@@ -1,0 +1,182 @@
+"""Summarizer units from blocks: headings as context, lists with their sentence.
+
+Most cases run on documents parsed through the real parsers
+(``tests/structured_files.py``); a few pin single rules with hand-built blocks.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from docsite.documents.parsers import parse_document, reset_parsers
+from docsite.documents.parsers.base import Block
+from summaries.structure import (
+    Unit,
+    sentences_segment,
+    units_from_blocks,
+    units_from_text,
+    units_join,
+)
+from tests import structured_files as files
+
+BUILDERS = {
+    "policy.md": files.markdown_bytes,
+    "policy.html": files.html_bytes,
+    "policy.docx": files.docx_bytes,
+    "policy.pdf": files.pdf_bytes,
+}
+
+
+@pytest.fixture(scope="module")
+def parsed_units():
+    reset_parsers()
+    return {
+        name: units_from_blocks(parse_document(build(), filename=name)[1].blocks)
+        for name, build in BUILDERS.items()
+    }
+
+
+@pytest.mark.parametrize("filename", sorted(BUILDERS))
+def test_headings_are_context_never_units(parsed_units, filename):
+    units = parsed_units[filename]
+    texts = [unit.text for unit in units]
+
+    assert files.TITLE not in texts and files.PAY_HEADING not in texts
+    pay = next(unit for unit in units if unit.text == files.PAY_INTRO)
+    assert pay.section == (files.TITLE, files.PAY_HEADING)
+    assert pay.position == 0
+    first = units[0]
+    assert first.section == (files.TITLE,) and first.section_index == 1
+
+
+@pytest.mark.parametrize("filename", sorted(BUILDERS))
+def test_tables_and_code_give_no_units(parsed_units, filename):
+    for unit in parsed_units[filename]:
+        assert "Caregiver" not in unit.text and "Secondary 8 Full" not in unit.text
+        assert "hr-portal" not in unit.text
+
+
+@pytest.mark.parametrize("filename", sorted(BUILDERS))
+def test_list_items_are_units_attached_to_their_colon_sentence(parsed_units, filename):
+    units = parsed_units[filename]
+    intro = next(unit for unit in units if unit.text == files.PAY_INTRO)
+    items = [unit for unit in units if unit.intro == intro.index]
+
+    assert intro.introduces_list
+    assert [unit.text for unit in items] == list(files.PAY_ITEMS)
+    assert all(unit.kind == "list_item" for unit in items)
+    assert [unit.index for unit in units] == list(range(len(units)))
+
+
+def test_pdf_sentence_broken_at_a_line_end_is_one_unit(parsed_units):
+    texts = [unit.text for unit in parsed_units["policy.pdf"]]
+
+    assert "Store all work passwords there and let it generate them." in texts
+    assert not any(text.endswith("passwords there") for text in texts)
+
+
+def test_a_list_after_a_heading_has_no_intro():
+    units = units_from_blocks(
+        [
+            Block(kind="paragraph", text="Read this first:"),
+            Block(kind="heading", text="Steps", level=2),
+            Block(kind="list_item", text="Open the portal."),
+        ]
+    )
+
+    assert units[1].intro is None
+
+
+def test_nested_list_belongs_to_the_item_above_it():
+    units = units_from_blocks(
+        [
+            Block(kind="paragraph", text="Before you deploy:"),
+            Block(kind="list_item", text="check the dashboards:"),
+            Block(kind="list_item", text="error rate", level=1),
+            Block(kind="list_item", text="latency", level=1),
+            Block(kind="list_item", text="announce the release"),
+        ]
+    )
+
+    assert [unit.intro for unit in units] == [None, 0, 1, 1, 0]
+
+
+def test_transcript_turns_are_whole_units_and_a_lone_label_is_prose():
+    units = units_from_text(
+        "#Person1#: Hello. Is the report ready?\n#Person2#: Almost. Give me an hour.\n"
+    )
+    assert [unit.kind for unit in units] == ["turn", "turn"]
+    assert units[0].text == "#Person1#: Hello. Is the report ready?"
+
+    prose = units_from_text("Note: backups run nightly. They are encrypted.")
+    assert [unit.kind for unit in prose] == ["sentence", "sentence"]
+
+
+# --- Joining picked units --------------------------------------------------------
+
+
+def _units() -> list[Unit]:
+    return units_from_blocks(
+        [
+            Block(kind="heading", text="Leave", level=1),
+            Block(kind="paragraph", text="Parents get the following leave:"),
+            Block(kind="list_item", text="primary caregivers get 20 weeks"),
+            Block(kind="list_item", text="secondary caregivers get 8 weeks"),
+            Block(kind="paragraph", text="Holiday accrues during leave"),
+        ]
+    )
+
+
+def test_join_folds_a_list_into_its_introduction():
+    units = _units()
+
+    assert units_join([units[0], units[1], units[2]]) == (
+        "Parents get the following leave: primary caregivers get 20 weeks; "
+        "secondary caregivers get 8 weeks."
+    )
+
+
+def test_join_never_ends_on_a_colon_or_a_fragment():
+    units = _units()
+
+    assert units_join([units[0]]) == ""
+    assert units_join([units[0], units[3]]) == "Holiday accrues during leave."
+    assert units_join([units[1], units[3]]) == "Holiday accrues during leave."
+
+
+def test_join_keeps_document_order_and_joins_chinese_without_spaces():
+    units = units_from_text("我们每周四开会。会议记录在知识库里！\n\n请联系人事部")
+
+    assert (
+        units_join(list(reversed(units)))
+        == "我们每周四开会。会议记录在知识库里！请联系人事部。"
+    )
+
+
+# --- Segmentation ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Dr. Venter was born in 1946. Prices rose 3.5 percent, e.g. in Jan. "
+            "this year. The U.S. Army agreed.",
+            [
+                "Dr. Venter was born in 1946.",
+                "Prices rose 3.5 percent, e.g. in Jan. this year.",
+                "The U.S. Army agreed.",
+            ],
+        ),
+        (
+            '"Is it good? Yes," he said. Then he left.',
+            ['"Is it good? Yes," he said.', "Then he left."],
+        ),
+        (
+            "我们每周四开会。会议记录在知识库里！你有问题吗？",
+            ["我们每周四开会。", "会议记录在知识库里！", "你有问题吗？"],
+        ),
+    ],
+)
+def test_sentences_segment_handles_abbreviations_numbers_and_chinese(text, expected):
+    assert sentences_segment(text) == expected
