@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from docsite.documents.selectors import document_get_visible
+from docsite.documents.selectors import document_get_visible, space_list_visible
 from docsite.documents.serializers import (
     DocumentSerializer,
     ErrorSerializer,
@@ -44,11 +44,6 @@ from .services import (
 )
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Missing, or hidden from you.")
-SEARCHES = {
-    "hybrid": selectors.documents_search_hybrid,
-    "semantic": selectors.documents_search_semantic,
-    "keyword": selectors.documents_search_keyword,
-}
 
 
 class InteractionsThrottle(BaseThrottle):
@@ -115,19 +110,41 @@ class SearchApi(GenericAPIView):
         parameters=[SearchQuerySerializer], responses=SearchHitSerializer(many=True)
     )
     def get(self, request: Request) -> Response:
-        """Search your documents by keyword, meaning, or both fused (``hybrid``)."""
+        """Search your documents by keyword, meaning, or both fused (``hybrid``).
+
+        The same search as the portal's: web-search syntax (quoted phrases,
+        ``-word``), typo tolerance, facets. When a word is in no document,
+        the ``X-Search-Suggestion`` header carries the respelled query.
+        """
         params = SearchQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        search = SEARCHES[params.validated_data["mode"]]
-        hits = search(
+        data = params.validated_data
+        space = None
+        if data.get("space"):
+            space = (
+                space_list_visible(user=request.user).filter(slug=data["space"]).first()
+            )
+            if space is None:
+                return Response([])
+        hits, prepared = selectors.search_run(
             user=request.user,
-            query=params.validated_data["q"],
-            limit=params.validated_data["limit"],
+            query=data["q"],
+            mode=data["mode"],
+            limit=data["limit"],
+            filters=selectors.SearchFilters(
+                space=space,
+                mime_types=tuple(data.get("type") or ()),
+                updated_after=data.get("updated_after"),
+                updated_before=data.get("updated_before"),
+            ),
         )
         context = snippets_context(
             documents=[hit.document for hit in hits], request=request
         )
-        return Response(SearchHitSerializer(hits, many=True, context=context).data)
+        response = Response(SearchHitSerializer(hits, many=True, context=context).data)
+        if prepared.suggestion:
+            response["X-Search-Suggestion"] = prepared.suggestion
+        return response
 
 
 class InteractionListCreateApi(GenericAPIView):

@@ -77,6 +77,20 @@ DEFAULTS: dict[str, Any] = {
     # Hybrid search: reciprocal rank fusion constant and list depth.
     "RRF_K": 60,
     "SEARCH_DEPTH": 50,
+    "SEARCH": {
+        # Weights of the two lists in hybrid fusion (a keyword hit's weight is
+        # also scaled by the share of the query it matches).
+        "KEYWORD_WEIGHT": 1.0,
+        "SEMANTIC_WEIGHT": 1.0,
+        # Keyword score = matched share of term weights + this × ts_rank_cd.
+        "RANK_CD_WEIGHT": 0.25,
+        # A word no document holds is respelled to corpus words at least this
+        # similar (pg_trgm similarity of trigrams).
+        "TYPO_SIMILARITY": 0.45,
+        # A term in more than this share of documents still ranks but does
+        # not by itself make a document match (a sentence's common words).
+        "COMMON_SHARE": 0.3,
+    },
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pgvector.django import HnswIndex, VectorField
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils import timezone
 
@@ -134,3 +136,33 @@ class UserInterest(models.Model):
 
     def __str__(self) -> str:
         return f"interests of user {self.user_id}"
+
+
+class SearchTerm(models.Model):
+    """One word of the corpus and how many documents hold it.
+
+    Rebuilt as a whole by ``search_terms_refresh`` (from ``ts_stat`` over every
+    document's ``simple`` words and CJK bigrams). Keyword search reads it for
+    term weights (rarer words count more) and typo tolerance: Latin words
+    carry their trigrams, made as pg_trgm makes them (lower case, two spaces
+    before, one after), and found through a GIN index on the array. The
+    embedded PostgreSQL ships no pg_trgm, so similarity is computed from these
+    arrays; it equals pg_trgm's ``similarity()``.
+    """
+
+    word = models.CharField(max_length=200, primary_key=True)
+    ndoc = models.PositiveIntegerField()
+    trigrams = ArrayField(models.CharField(max_length=3), null=True, blank=True)
+    length = models.PositiveSmallIntegerField()
+
+    class Meta:
+        indexes = [
+            GinIndex(
+                fields=["trigrams"],
+                name="searchterm_trigrams",
+                condition=models.Q(trigrams__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.word

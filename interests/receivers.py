@@ -20,6 +20,14 @@ def enqueue_document_vector(*, document_id: int, **kwargs) -> None:
     )
 
 
+@receiver(signals.document_text_changed, dispatch_uid="interests.enqueue_search_terms")
+@receiver(signals.document_deleted, dispatch_uid="interests.enqueue_search_terms_gone")
+def enqueue_search_terms_refresh(**kwargs) -> None:
+    from .search_index import search_terms_refresh_schedule
+
+    search_terms_refresh_schedule()
+
+
 @receiver(signals.document_panels, dispatch_uid="interests.reader_actions_panel")
 def reader_actions_panel(*, document, request, **kwargs):
     from .views import reader_actions_panel_for

@@ -47,6 +47,16 @@ class SearchQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(
         required=False, default=20, min_value=1, max_value=50
     )
+    space = serializers.SlugField(
+        required=False, help_text="Only this space (its slug)."
+    )
+    type = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        help_text="Only these MIME types (repeat the parameter).",
+    )
+    updated_after = serializers.DateField(required=False)
+    updated_before = serializers.DateField(required=False)
 
 
 class SearchHitSerializer(serializers.Serializer):

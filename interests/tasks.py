@@ -47,3 +47,16 @@ def user_interest_refresh(*, user_id: int) -> None:
     from .services import user_interest_refresh as refresh
 
     refresh(user_id=user_id)
+
+
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=3,
+)
+def search_terms_refresh() -> None:
+    """Rebuild keyword search's term dictionary (model-free, ``default`` queue)."""
+    from .search_index import search_terms_refresh as refresh
+
+    refresh()

@@ -14,8 +14,11 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
+from docsite.documents.forms import DocumentFilterForm
 from docsite.documents.models import Document
 from docsite.documents.panels import Panel, document_snippets_collect
+from docsite.documents.selectors import document_type_facets, space_list_visible
+from docsite.documents.views import type_choices_grouped
 
 from . import selectors
 from .models import Interaction
@@ -35,25 +38,64 @@ def feed_page(request: HttpRequest) -> HttpResponse:
     return render(request, "interests/feed.html", {"feed": feed})
 
 
+def search_filters_from(
+    *, request: HttpRequest
+) -> tuple[DocumentFilterForm, selectors.SearchFilters]:
+    """Return the facet form (space, type, dates) of a search request and its filters.
+
+    An invalid facet is reported on the form and ignored; the others apply.
+    """
+    spaces = space_list_visible(user=request.user).order_by("name")
+    types = type_choices_grouped(document_type_facets(user=request.user))
+    form = DocumentFilterForm(
+        request.GET,
+        spaces=spaces,
+        type_choices=[
+            (label, f"{label} ({entry['count']})") for label, entry in types.items()
+        ],
+    )
+    form.is_valid()
+    data = form.cleaned_data
+    space = spaces.filter(slug=data["space"]).first() if data.get("space") else None
+    chosen = data.get("type", "")
+    return form, selectors.SearchFilters(
+        space=space,
+        mime_types=tuple(types[chosen]["types"]) if chosen in types else (),
+        updated_after=data.get("updated_after"),
+        updated_before=data.get("updated_before"),
+    )
+
+
 @login_required
 @require_GET
 def search_page(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:500]
+    """The one search: the header box lands here; hybrid unless a mode is chosen."""
+    query = request.GET.get("q", "")[:500]
     mode = request.GET.get("mode", "hybrid")
     if mode not in SEARCH_MODES:
         mode = "hybrid"
-    search = {
-        "hybrid": selectors.documents_search_hybrid,
-        "semantic": selectors.documents_search_semantic,
-        "keyword": selectors.documents_search_keyword,
-    }[mode]
-    hits = search(user=request.user, query=query, limit=20) if query else []
-    snippets = selectors.search_snippets(user=request.user, hits=hits, query=query)
+    form, filters = search_filters_from(request=request)
+    hits, prepared = [], None
+    if query.strip():
+        hits, prepared = selectors.search_run(
+            user=request.user, query=query, mode=mode, limit=20, filters=filters
+        )
+    snippets = selectors.search_snippets(
+        user=request.user, hits=hits, query=query, prepared=prepared
+    )
     results = [(hit, snippets.get(hit.document.pk, "")) for hit in hits]
     return render(
         request,
         "interests/search.html",
-        {"query": query, "mode": mode, "modes": SEARCH_MODES, "results": results},
+        {
+            "query": query.strip(),
+            "mode": mode,
+            "modes": SEARCH_MODES,
+            "results": results,
+            "form": form,
+            "filtered": not filters.is_empty,
+            "suggestion": prepared.suggestion if prepared else "",
+        },
     )
 
 

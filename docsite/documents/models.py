@@ -3,9 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models.functions import Left
 
 
 class Space(models.Model):
@@ -36,6 +35,41 @@ class Space(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DocumentSearchVector(models.Func):
+    """The indexed text of a document, by its detected language.
+
+    English documents (and those not analysed yet) are stemmed with the
+    ``english`` configuration, others are indexed word for word (``simple``).
+    Chinese, Japanese and Korean runs carry no spaces, so the parser would see
+    a whole run as one word; their character bigrams (``docsite_cjk_bigrams``,
+    migration 0004) are indexed beside it, so a word inside a longer run
+    matches as a phrase of bigrams. Titles weigh A, text B; ``to_tsvector``
+    fails above 1 MB, so long texts are indexed by their first 300,000
+    characters (bigrams by the first 100,000).
+    """
+
+    arity = 0
+    output_field = SearchVectorField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return SEARCH_VECTOR_SQL, []
+
+
+ENGLISH_LANGUAGE_SQL = "(\"language\" = '' OR left(\"language\", 2) = 'en')"
+SEARCH_VECTOR_SQL = (
+    f"(CASE WHEN {ENGLISH_LANGUAGE_SQL} THEN"
+    " setweight(to_tsvector('english'::regconfig, \"title\"), 'A')"
+    " || setweight(to_tsvector('english'::regconfig, left(\"text\", 300000)), 'B')"
+    " ELSE setweight(to_tsvector('simple'::regconfig, \"title\"), 'A')"
+    " || setweight(to_tsvector('simple'::regconfig, left(\"text\", 300000)), 'B')"
+    " END"
+    " || setweight(to_tsvector('simple'::regconfig,"
+    " docsite_cjk_bigrams(\"title\")), 'A')"
+    " || setweight(to_tsvector('simple'::regconfig,"
+    " docsite_cjk_bigrams(left(\"text\", 100000))), 'B'))"
+)
 
 
 def document_upload_to(instance: Document, filename: str) -> str:
@@ -70,10 +104,7 @@ class Document(models.Model):
     # order); empty for documents parsed before parsers emitted blocks.
     blocks = models.JSONField(default=list, blank=True)
     search_vector = models.GeneratedField(
-        # to_tsvector fails above 1 MB, so very long texts are indexed by their
-        # first 300,000 characters.
-        expression=SearchVector("title", weight="A", config="english")
-        + SearchVector(Left("text", 300_000), weight="B", config="english"),
+        expression=DocumentSearchVector(),
         output_field=SearchVectorField(),
         db_persist=True,
     )

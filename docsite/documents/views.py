@@ -50,7 +50,7 @@ def space_list(request: HttpRequest) -> HttpResponse:
     return render(request, "documents/space_list.html", {"spaces": spaces})
 
 
-def _type_choices(facets: list[dict]) -> dict[str, dict]:
+def type_choices_grouped(facets: list[dict]) -> dict[str, dict]:
     """Group mime types under their label: ``{label: {"types": [...], "count": n}}``."""
     grouped: dict[str, dict] = {}
     for facet in facets:
@@ -69,7 +69,7 @@ def document_list(request: HttpRequest, space_slug: str | None = None) -> HttpRe
         if space_slug
         else None
     )
-    types = _type_choices(
+    types = type_choices_grouped(
         selectors.document_type_facets(user=request.user, space=space)
     )
     form = DocumentFilterForm(

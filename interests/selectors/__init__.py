@@ -33,11 +33,16 @@ from .profile import (  # noqa: F401
     user_interest_profile,
 )
 from .search import (  # noqa: F401
+    PreparedSearch,
+    SearchFilters,
     SearchHit,
+    documents_search_fused,
     documents_search_hybrid,
     documents_search_keyword,
     documents_search_semantic,
     query_embed,
+    search_prepare,
+    search_run,
     search_snippets,
 )
 from .vectors import (  # noqa: F401

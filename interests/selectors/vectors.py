@@ -183,12 +183,16 @@ def documents_nearest(
     limit: int,
     exclude_ids: Sequence[int] = (),
     space_ids: Sequence[int] | None = None,
+    within: QuerySet[Document] | None = None,
+    without: QuerySet[Document] | None = None,
 ) -> list[tuple[int, int, float]]:
     """Return ``(document_id, query_index, cosine similarity)`` rows nearest each query.
 
     One SQL statement: a UNION ALL of one filtered HNSW scan per query vector,
     restricted to the user's spaces (``space_ids``, when the caller already
-    resolved ``space_ids_visible(user=user)``). Relaxed ordering is re-sorted here.
+    resolved ``space_ids_visible(user=user)``). ``within`` keeps only those
+    documents (facets, required phrases), ``without`` drops those (excluded
+    words). Relaxed ordering is re-sorted here.
     """
     if not query_vectors or limit <= 0:
         return []
@@ -209,6 +213,10 @@ def documents_nearest(
         )
         if exclude_ids:
             scan = scan.exclude(document_id__in=list(exclude_ids))
+        if within is not None:
+            scan = scan.filter(document_id__in=within.values("pk"))
+        if without is not None:
+            scan = scan.exclude(document_id__in=without.values("pk"))
         scans.append(scan[:limit])
     with transaction.atomic():
         _ann_settings_apply(

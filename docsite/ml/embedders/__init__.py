@@ -3,11 +3,13 @@ once per process, on first use."""
 
 from __future__ import annotations
 
+import inspect
+
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 
 from docsite.ml.conf import ml_setting
-from docsite.ml.runtime import precision_options_resolve, torch_threads_apply
+from docsite.ml.runtime import precision_options_resolve
 from docsite.plugins import BackendCache, plugin_class_load
 
 from .base import BaseEmbedder
@@ -29,7 +31,10 @@ def _build(alias: str) -> BaseEmbedder:
         options = precision_options_resolve(
             options, accelerator=ml_setting("ACCELERATOR")
         )
-    torch_threads_apply(ml_setting("TORCH_THREADS"))
+    if "threads" in inspect.signature(cls).parameters:
+        # Applied when the model loads: building an embedder must not import
+        # torch (web processes build one to embed queries with ONNX).
+        options.setdefault("threads", ml_setting("TORCH_THREADS"))
     return cls(**options)
 
 

@@ -26,8 +26,20 @@ class BaseEmbedder:
     uses_device: ClassVar[bool] = False
     #: Options that change how fast vectors come, never what they are.
     operational_options: ClassVar[frozenset[str]] = frozenset(
-        {"batch_size", "local_files_only"}
+        {
+            "batch_size",
+            "local_files_only",
+            "threads",
+            "similarity_floor",
+            # Query vectors are checked against the document vectors they are
+            # compared with (evaluate_search); the key names document vectors.
+            "query_runtime",
+        }
     )
+    # Cosine similarity below which a query and a document are no closer than
+    # chance; meaning search returns nothing under it. Calibrated per model
+    # (``similarity_floor`` option to override); 0 keeps everything.
+    default_similarity_floor: ClassVar[float] = 0.0
 
     def __init__(self, **options: Any) -> None:
         self.options = options
@@ -67,6 +79,21 @@ class BaseEmbedder:
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         """Return an array of shape (len(texts), dimension), float32, rows of norm 1."""
         raise NotImplementedError
+
+    @property
+    def similarity_floor(self) -> float:
+        return float(
+            self.options.get("similarity_floor", self.default_similarity_floor)
+        )
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Return vectors of search queries, comparable with ``embed_batch``'s.
+
+        Web processes call this: an embedder whose ``embed_batch`` needs torch
+        should answer here from a light runtime (or say in its producer key
+        that the two are not comparable).
+        """
+        return self.embed_batch(texts)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Return how many model tokens each text takes (for chunking)."""

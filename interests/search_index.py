@@ -1,0 +1,66 @@
+"""Writes to the keyword index's term dictionary (``SearchTerm``).
+
+The dictionary is rebuilt as a whole from the documents' own index (words in
+the ``simple`` configuration plus CJK bigrams), in one transaction, so
+readers see the old dictionary until the new one is complete. Saves arrive
+one document at a time; ``search_terms_refresh_schedule`` turns a burst of
+them into one rebuild a little later.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.core.cache import cache
+from django.db import connection, transaction
+
+logger = logging.getLogger(__name__)
+
+REFRESH_DELAY_SECONDS = 30
+_SCHEDULED_KEY = "interests:search-terms-refresh"
+
+REBUILD_SQL = r"""
+INSERT INTO interests_searchterm (word, ndoc, trigrams, length)
+SELECT word,
+       ndoc,
+       CASE WHEN word ~ '^[a-z][a-z0-9_.-]{2,39}$' THEN docsite_trigrams(word) END,
+       least(char_length(word), 32767)
+FROM ts_stat($q$
+  SELECT to_tsvector('simple'::regconfig, title)
+         || to_tsvector('simple'::regconfig, left(text, 300000))
+         || to_tsvector('simple'::regconfig, docsite_cjk_bigrams(title))
+         || to_tsvector('simple'::regconfig, docsite_cjk_bigrams(left(text, 100000)))
+  FROM documents_document
+$q$)
+WHERE char_length(word) <= 200
+"""
+
+
+def search_terms_refresh() -> int:
+    """Rebuild the term dictionary from every document; return how many words it has."""
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM interests_searchterm")
+        cursor.execute(REBUILD_SQL)
+        words = cursor.rowcount
+    cache.delete(_SCHEDULED_KEY)
+    logger.info(
+        "search terms rebuilt: %d words in %.1fs", words, time.perf_counter() - started
+    )
+    return words
+
+
+def search_terms_refresh_schedule() -> bool:
+    """Queue one dictionary rebuild after the current transaction, unless one is queued.
+
+    Returns whether a rebuild was queued now.
+    """
+    from .tasks import search_terms_refresh as search_terms_refresh_task
+
+    if not cache.add(_SCHEDULED_KEY, 1, timeout=REFRESH_DELAY_SECONDS * 10):
+        return False
+    transaction.on_commit(
+        lambda: search_terms_refresh_task.apply_async(countdown=REFRESH_DELAY_SECONDS)
+    )
+    return True

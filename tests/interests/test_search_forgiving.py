@@ -1,0 +1,238 @@
+"""Search finds what people mean: stems, prefixes, typos, Chinese words, exclusions
+in every mode, a relevance floor, and marks on token boundaries.
+
+The corpus is the demo's own sample documents, ingested through the parsers
+and analysed (language detection) as in production.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from django.urls import reverse
+
+from docsite.documents.models import Document
+from docsite.documents.services import document_analyze, document_create_from_path
+from interests import selectors
+from interests.highlighting import highlight_terms
+from interests.search_index import search_terms_refresh
+from interests.search_syntax import query_parse
+from interests.services import document_vectors_compute
+from tests.interests.fakes import HashingEmbedder
+
+pytestmark = pytest.mark.django_db
+
+SAMPLES = (
+    Path(__file__).resolve().parents[2] / "docsite" / "documents" / "sample_documents"
+)
+FILES = [
+    "engineering/kubernetes-autoscaling-notes.md",
+    "engineering/postgresql-backup-and-restore.pdf",
+    "engineering/on-call-handbook.md",
+    "engineering/deployment-runbook.md",
+    "engineering/secrets-management.md",
+    "handbook/office-guide-shanghai.md",
+    "handbook/password-and-mfa-guide.pdf",
+    "handbook/meeting-etiquette.txt",
+    "people/onboarding-checklist.md",
+]
+
+
+@pytest.fixture
+def samples(world):
+    """The sample documents in the public space, analysed, embedded and indexed."""
+    documents = {}
+    for name in FILES:
+        document = document_create_from_path(
+            space=world.handbook, path=SAMPLES / name
+        ).document
+        document_analyze(document_id=document.pk)
+        documents[Path(name).stem] = Document.objects.get(pk=document.pk)
+    document_vectors_compute(document_ids=[d.pk for d in documents.values()])
+    search_terms_refresh()
+    return documents
+
+
+def _titles(hits) -> list[str]:
+    return [hit.document.title for hit in hits]
+
+
+def _ids(hits) -> list[int]:
+    return [hit.document.pk for hit in hits]
+
+
+def test_samples_are_indexed_by_their_language(samples):
+    assert samples["office-guide-shanghai"].language == "zh"
+    assert samples["on-call-handbook"].language == "en"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("postgres", "postgresql-backup-and-restore"),
+        ("kuberntes", "kubernetes-autoscaling-notes"),
+        ("kubernets autoscaling", "kubernetes-autoscaling-notes"),
+        # The page that covers rotating passwords is the secrets page.
+        ("pasword rotation", "secrets-management"),
+    ],
+)
+def test_keyword_search_forgives_identifiers_and_typos(world, samples, query, expected):
+    hits = selectors.documents_search_keyword(user=world.carol, query=query)
+    assert hits, query
+    assert hits[0].document.pk == samples[expected].pk
+    if query == "pasword rotation":
+        assert samples["password-and-mfa-guide"].pk in _ids(hits)
+
+
+def test_a_typo_offers_did_you_mean(samples):
+    prepared = selectors.search_prepare(query="kuberntes rotaton")
+    assert prepared.suggestion == "kubernetes rotation"
+    assert selectors.search_prepare(query="kubernetes").suggestion == ""
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("门禁卡", "office-guide-shanghai"),
+        ("工位", "office-guide-shanghai"),
+        ("自动扩缩容", "kubernetes-autoscaling-notes"),
+    ],
+)
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+def test_chinese_words_inside_longer_runs_are_found(
+    world, samples, query, expected, mode
+):
+    hits, _ = selectors.search_run(user=world.carol, query=query, mode=mode)
+    assert hits and hits[0].document.pk == samples[expected].pk
+    # A word inside a run is not a bag of characters: no unrelated document.
+    if mode == "keyword":
+        assert _ids(hits) == [samples[expected].pk]
+
+
+def test_english_stemming_applies_to_english_documents(world, samples):
+    hits = selectors.documents_search_keyword(user=world.carol, query="restoring")
+    assert samples["postgresql-backup-and-restore"].pk in _ids(hits)
+
+
+def test_a_sentence_ranks_partial_matches_instead_of_requiring_every_word(
+    world, samples
+):
+    query = "who covers the night shifts when the secondary does not acknowledge a page"
+    hits = selectors.documents_search_keyword(user=world.carol, query=query)
+    assert hits[0].document.pk == samples["on-call-handbook"].pk
+    assert len(hits) > 1
+
+
+def test_prefix_of_the_last_word_matches_as_you_type(world, samples):
+    hits = selectors.documents_search_keyword(user=world.carol, query="kub")
+    assert hits[0].document.pk == samples["kubernetes-autoscaling-notes"].pk
+    # A finished word (followed by a space) is not a prefix any more.
+    assert not selectors.documents_search_keyword(user=world.carol, query="kub ")
+
+
+@pytest.mark.parametrize("mode", ["keyword", "semantic", "hybrid"])
+def test_exclusions_hold_in_every_mode(world, samples, mode):
+    on_call = samples["on-call-handbook"].pk
+    hits, _ = selectors.search_run(user=world.carol, query="on-call", mode=mode)
+    assert on_call in _ids(hits)
+    hits, _ = selectors.search_run(
+        user=world.carol, query="on-call -handbook", mode=mode
+    )
+    assert on_call not in _ids(hits)
+    texts = Document.objects.filter(pk__in=_ids(hits)).values_list("text", flat=True)
+    assert all("handbook" not in text.lower() for text in texts)
+
+
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+def test_quoted_phrases_are_required_in_meaning_search_too(world, samples, mode):
+    hits, _ = selectors.search_run(
+        user=world.carol, query='"database credentials" storage', mode=mode
+    )
+    assert _ids(hits) == [samples["secrets-management"].pk]
+
+
+@pytest.mark.parametrize("query", ["&&||!!", "<script>", "a" * 600, "   ", "-"])
+@pytest.mark.parametrize("mode", ["keyword", "semantic", "hybrid"])
+def test_junk_queries_return_nothing(world, samples, settings, query, mode):
+    hits, _ = selectors.search_run(user=world.carol, query=query, mode=mode)
+    assert hits == []
+
+
+def test_meaning_search_drops_what_is_no_closer_than_chance(
+    world, samples, monkeypatch
+):
+    query = "kubernetes cluster autoscaling"
+    everything = selectors.documents_search_semantic(
+        user=world.carol, query=query, limit=50
+    )
+    monkeypatch.setattr(HashingEmbedder, "default_similarity_floor", 0.2)
+    above = selectors.documents_search_semantic(user=world.carol, query=query, limit=50)
+    assert above and len(above) < len(everything)
+    assert all(hit.score >= 0.2 for hit in above)
+    assert {h.document.pk for h in above} <= {h.document.pk for h in everything}
+    # Hybrid fusion adds no document that neither list let through.
+    hybrid, _ = selectors.search_run(user=world.carol, query="zebra", mode="hybrid")
+    assert hybrid == []
+
+
+def test_facets_narrow_search_results(world, samples, client):
+    client.force_login(world.carol)
+    response = client.get(reverse("interests:search"), {"q": "password", "type": "PDF"})
+    titles = [hit.document.title for hit, _ in response.context["results"]]
+    assert titles and all(
+        Document.objects.get(title=t).mime_type == "application/pdf" for t in titles
+    )
+
+
+def test_header_box_and_search_page_are_one_search(world, samples, client):
+    client.force_login(world.carol)
+    home = client.get(reverse("documents:home")).content.decode()
+    assert f'action="{reverse("interests:search")}"' in home
+    page = client.get(reverse("interests:search"), {"q": "自动扩缩容"})
+    api = client.get(reverse("api:search"), {"q": "自动扩缩容"})
+    assert [h.document.pk for h, _ in page.context["results"]] == [
+        row["document"]["id"] for row in api.json()
+    ]
+
+
+def test_search_page_offers_did_you_mean(world, samples, client):
+    client.force_login(world.carol)
+    html = client.get(
+        reverse("interests:search"), {"q": "kuberntes", "mode": "keyword"}
+    ).content.decode()
+    assert "Did you mean" in html and "kubernetes" in html
+
+
+# --- highlighting -------------------------------------------------------------
+
+
+def test_highlighter_marks_whole_words_only():
+    html = highlight_terms(
+        "Docker doubt documents: restore the database backup; restored backups.",
+        "how do I restore a database backup",
+    )
+    assert "<mark>Docker</mark>" not in html and "<mark>doubt</mark>" not in html
+    assert "<mark>documents</mark>" not in html
+    for word in ("restore", "database", "backup", "restored", "backups"):
+        assert f"<mark>{word}</mark>" in html
+
+
+def test_highlighter_marks_chinese_words_inside_runs():
+    html = highlight_terms("请到前台领取门禁卡，需要出示身份证。", "门禁卡")
+    assert "领取<mark>门禁卡</mark>，" in html
+
+
+def test_search_page_marks_chinese_and_english_matches(world, samples, client):
+    client.force_login(world.carol)
+    html = client.get(reverse("interests:search"), {"q": "自动扩缩容"}).content.decode()
+    assert "<mark>自动扩缩容</mark>" in html
+
+
+def test_query_syntax_splits_terms_phrases_and_exclusions():
+    parsed = query_parse('"password rotation" -mfa kubernetes 门禁卡 or backu')
+    assert [t.text for t in parsed.phrases] == ['"password rotation"']
+    assert [t.text for t in parsed.excluded] == ["mfa"]
+    assert [t.text for t in parsed.terms] == ["kubernetes", '"门禁 禁卡"', "backu"]
+    assert parsed.prefix == "backu"

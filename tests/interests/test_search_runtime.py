@@ -1,0 +1,114 @@
+"""Meaning search in a web process: ONNX query vectors, no torch, fast first answer."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from django.db import connection
+
+from docsite.documents.services import document_create_from_text
+from docsite.ml.embedders import get_embedder, reset_embedders
+from docsite.ml.embedders.onnx import OnnxMiniLM, onnx_available
+from interests.models import DocumentVector
+from interests.selectors import embedding_producer_for_alias
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not onnx_available(), reason="onnxruntime is not installed"),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+WEB_PROCESS = textwrap.dedent(
+    """
+    import json, sys, time
+    started = time.perf_counter()
+    from docsite.wsgi import application  # noqa: F401  (what gunicorn imports)
+    from django.test import Client
+    from django.contrib.auth import get_user_model
+
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(get_user_model().objects.get(username=sys.argv[1]))
+    ready = time.perf_counter()
+    response = client.get("/api/v1/search/", {"q": sys.argv[2], "mode": "semantic"})
+    first = time.perf_counter() - ready
+    hybrid = client.get("/api/v1/search/", {"q": sys.argv[2]})
+    print(json.dumps({
+        "status": response.status_code,
+        "titles": [row["document"]["title"] for row in response.json()],
+        "hybrid": [row["document"]["title"] for row in hybrid.json()],
+        "first_search_seconds": first,
+        "torch": "torch" in sys.modules,
+        "transformers": "transformers" in sys.modules,
+    }))
+    """
+)
+
+
+@pytest.fixture
+def real_embedder(settings):
+    settings.DOCSITE_EMBEDDERS = {"default": {"BACKEND": "transformer", "OPTIONS": {}}}
+    reset_embedders()
+    yield get_embedder("default")
+    reset_embedders()
+
+
+def test_transformer_embedder_answers_queries_from_onnx(real_embedder):
+    assert real_embedder.query_runtime == "onnx"
+    vector = real_embedder.embed_queries(["kubernetes autoscaling"])[0]
+    assert vector.shape == (384,) and np.isclose(np.linalg.norm(vector), 1.0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_web_process_searches_by_meaning_without_torch(world, real_embedder):
+    """GIVEN documents with vectors of the live producer
+    WHEN a fresh process imports the WSGI app and runs a meaning search
+    THEN it finds the right document, never imports torch, and answers fast."""
+    texts = {
+        "Kubernetes autoscaling": "The cluster adds nodes when pods wait for CPU.",
+        "Holiday calendar": "Public holidays and office closures for the year.",
+        "Expense reimbursement": "Submit receipts for travel within thirty days.",
+    }
+    producer = embedding_producer_for_alias(embedder_alias="default")
+    # Stored with the int8 model here so the test loads no torch; the two
+    # agree to ~0.99 cosine (evaluate_search measures it on real text).
+    runtime = OnnxMiniLM()
+    for title, text in texts.items():
+        document = document_create_from_text(
+            space=world.handbook, title=title, text=text
+        ).document
+        DocumentVector.objects.create(
+            document=document,
+            content_sha256=document.content_sha256,
+            producer=producer,
+            embedding=runtime.embed([f"{title}\n{text}"])[0],
+        )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "docsite.settings.test",
+        "DOCSITE_DB_NAME": connection.settings_dict["NAME"],
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", WEB_PROCESS, "carol", "scaling the cluster up"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["status"] == 200
+    assert report["titles"][0] == "Kubernetes autoscaling"
+    assert report["hybrid"][0] == "Kubernetes autoscaling"
+    assert not report["torch"] and not report["transformers"]
+    # Under 1 s on a quiet machine; the bound leaves room for a loaded CI.
+    assert report["first_search_seconds"] < 3.0
