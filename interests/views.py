@@ -235,9 +235,20 @@ def related_panel_for(*, document: Document, request: HttpRequest) -> Panel | No
     if not request.user.is_authenticated:
         return None
     related = selectors.documents_related(user=request.user, document=document, limit=5)
+    # Until the current text is embedded, "nothing related" may not be true yet.
+    embedding = not related and not selectors.document_ids_with_vector(
+        document_ids=[document.pk], producer=selectors.embedding_producer_active()
+    )
     html = render_to_string(
-        "interests/_related.html", {"related": related}, request=request
+        "interests/_related.html",
+        {"related": related, "embedding": embedding},
+        request=request,
     )
     return Panel(
-        slug="related", title="Related documents", html=html, order=50, after_text=True
+        slug="related",
+        title="Related documents",
+        html=html,
+        order=50,
+        after_text=True,
+        pending=embedding,
     )

@@ -14,8 +14,8 @@ from docsite.documents.selectors import document_get_visible
 from .selectors import summary_history, summary_state_for
 
 
-def _panel_html(*, document: Document, request: HttpRequest) -> str:
-    state = summary_state_for(document=document)
+def _panel_html(*, document: Document, request: HttpRequest, state=None) -> str:
+    state = state or summary_state_for(document=document)
     return render_to_string(
         "summaries/panel.html",
         {
@@ -28,11 +28,13 @@ def _panel_html(*, document: Document, request: HttpRequest) -> str:
 
 
 def summary_panel_for(*, document: Document, request: HttpRequest) -> Panel:
+    state = summary_state_for(document=document)
     return Panel(
         slug="summary",
         title="Summary",
-        html=_panel_html(document=document, request=request),
+        html=_panel_html(document=document, request=request, state=state),
         order=10,
+        pending=state.is_pending,
     )
 
 

@@ -23,7 +23,9 @@ class Panel:
     """One box on the document page. ``html`` must already be escaped.
 
     ``slug`` names the box in the page (``#panel-<slug>``); ``after_text``
-    places it below the document's text instead of above it.
+    places it below the document's text instead of above it. ``pending``
+    says the box is waiting for background work: the page fetches it again
+    (``documents:live``) until it is not.
     """
 
     slug: str
@@ -31,6 +33,7 @@ class Panel:
     html: str
     order: int = 100
     after_text: bool = False
+    pending: bool = False
 
 
 def document_panels_collect(*, document: Document, request: HttpRequest) -> list[Panel]:

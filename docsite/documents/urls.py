@@ -12,6 +12,7 @@ urlpatterns = [
     path("documents/upload/", views.document_upload, name="upload"),
     path("documents/<int:document_id>/", views.document_detail, name="detail"),
     path("documents/<int:document_id>/file/", views.document_download, name="download"),
+    path("documents/<int:document_id>/live/", views.document_live, name="live"),
     path("documents/<int:document_id>/edit/", views.document_edit, name="edit"),
     path("documents/<int:document_id>/delete/", views.document_delete, name="delete"),
     path(

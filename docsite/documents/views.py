@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
@@ -130,6 +131,7 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
         "documents/document_detail.html",
         {
             "document": document,
+            "pending": document.analysis_due or any(p.pending for p in panels),
             "panels_before_text": [panel for panel in panels if not panel.after_text],
             "panels_after_text": [panel for panel in panels if panel.after_text],
             "can_edit": selectors.document_user_can_edit(
@@ -137,6 +139,35 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
             ),
         },
     )
+
+
+@login_required
+def document_live(request: HttpRequest, document_id: int) -> JsonResponse:
+    """The parts of the document page that background work fills in, as HTML.
+
+    The page fetches this while anything is pending (analysis, summary,
+    related documents) and swaps the parts in, so no reload is needed.
+    """
+    document = selectors.document_get_visible(
+        user=request.user, document_id=document_id
+    )
+    panels = document_panels_collect(document=document, request=request)
+    response = JsonResponse(
+        {
+            "pending": document.analysis_due or any(p.pending for p in panels),
+            "meta": render_to_string(
+                "documents/_document_meta.html", {"document": document}, request
+            ),
+            "panels": {
+                panel.slug: render_to_string(
+                    "documents/_panel.html", {"panel": panel}, request
+                )
+                for panel in panels
+            },
+        }
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
