@@ -149,6 +149,11 @@ def pdf_bytes(*, filler_sections: int = 14) -> bytes:
             cells = table.row()
             for cell in row:
                 cells.cell(cell)
+    pdf.ln(3)
+    pdf.set_font("courier", size=9)
+    for code_line in CODE.split("\n"):
+        lines(5, code_line)
+    pdf.set_font("helvetica", size=11)
     for number in range(filler_sections):
         heading(f"{_FILLER[0]} ({number + 1})", 13)
         lines(6, _FILLER[1])

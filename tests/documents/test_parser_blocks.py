@@ -87,13 +87,14 @@ def test_every_format_yields_headings_list_table_and_code(filename):
         assert "<" not in block.text and "#" not in block.text and "|" not in block.text
 
 
-@pytest.mark.parametrize("filename", ["policy.md", "policy.html", "policy.docx"])
+@pytest.mark.parametrize("filename", sorted(BUILDERS))
 def test_code_and_quotes_are_their_own_blocks(filename):
     blocks = parsed(filename).blocks
 
     (code,) = [block for block in blocks if block.kind == "code"]
     assert code.text == files.CODE
-    assert Block(kind="quote", text=files.CLOSING) in blocks
+    if filename != "policy.pdf":  # nothing marks a quote in a PDF
+        assert Block(kind="quote", text=files.CLOSING) in blocks
 
 
 @pytest.mark.parametrize("filename", sorted(BUILDERS))

@@ -1,0 +1,155 @@
+"""Is a summary well-formed? The checks a reader would make at a glance.
+
+A well-formed summary:
+
+- ends a sentence (``. ! ? …`` or their CJK forms, maybe inside quotes);
+- has no markup: no HTML tags, Markdown headings, emphasis, links, code
+  spans, list bullets or table rules;
+- has no dangling colon: no line or summary ends on ":" (its list was
+  dropped);
+- has no glued heading: no section heading of the source reads as the start
+  of a sentence ("What we back up Continuous archiving: ...") or stands as
+  a sentence of its own;
+- has no table row: no row of a source table (two or more cells) appears
+  flattened into the text;
+- has no code: no line of a source code block appears in it.
+
+The last three need the source's blocks; without them only the first three
+are checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from docsite.documents.parsers.base import Block
+
+__all__ = ["PROBLEMS", "SummaryCheck", "summary_check"]
+
+PROBLEMS = (
+    "empty",
+    "unterminated",
+    "markup",
+    "dangling_colon",
+    "glued_heading",
+    "table_row",
+    "code",
+)
+
+_TERMINAL = re.compile(r"[.!?…。！？]['\"”’)\]」』）]*$")
+_MARKUP = (
+    re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>"),  # HTML tags
+    re.compile(r"^\s{0,3}#{1,6}\s", re.MULTILINE),  # Markdown headings
+    re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__"),  # strong emphasis
+    re.compile(r"\]\([^)\s]*\)"),  # links
+    re.compile(r"`[^`\n]+`|```"),  # code spans and fences
+    re.compile(r"^\s*[-*+•]\s", re.MULTILINE),  # bullets
+    re.compile(r"^\s*\|.*\|\s*$|\|\s*:?-{3,}", re.MULTILINE),  # tables
+    re.compile(r"^\s*>\s", re.MULTILINE),  # block quotes
+)
+_COLON_END = re.compile(r"[:：]\s*$", re.MULTILINE)
+# Where a sentence may start: the text's start, or after a sentence end.
+_SENTENCE_START = r"(?:^|(?<=[.!?…。！？:：;；\n])\s*|(?<=[.!?…][\"'”’)])\s*)"
+# A heading shorter than this is too likely to occur in a sentence by chance.
+_MIN_HEADING_CHARS = 6
+_MIN_CODE_LINE_CHARS = 10
+
+
+@dataclass(frozen=True)
+class SummaryCheck:
+    """The verdict on one summary: ``problems`` names what is wrong (empty if nothing)."""
+
+    problems: tuple[str, ...]
+    details: tuple[str, ...] = ()
+
+    @property
+    def well_formed(self) -> bool:
+        return not self.problems
+
+
+def summary_check(
+    summary: str, *, blocks: Sequence[Block | dict[str, Any]] | None = None
+) -> SummaryCheck:
+    """Check ``summary`` against the rules above; ``blocks`` are its source's."""
+    text = summary.strip()
+    if not text:
+        return SummaryCheck(problems=("empty",))
+    found: dict[str, str] = {}
+    if not _TERMINAL.search(text):
+        found["unterminated"] = text[-40:]
+    for pattern in _MARKUP:
+        if match := pattern.search(text):
+            found.setdefault("markup", match.group(0))
+    if match := _COLON_END.search(text):
+        found["dangling_colon"] = text[max(0, match.start() - 40) : match.end()]
+    parsed = [b if isinstance(b, Block) else Block.from_dict(b) for b in blocks or ()]
+    flat = _squashed(text)
+    if heading := _glued_heading(text, parsed):
+        found["glued_heading"] = heading
+    if row := _table_row(flat, parsed):
+        found["table_row"] = row
+    if line := _code_line(flat, parsed):
+        found["code"] = line
+    problems = tuple(problem for problem in PROBLEMS if problem in found)
+    return SummaryCheck(
+        problems=problems, details=tuple(found[problem] for problem in problems)
+    )
+
+
+def _squashed(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _glued_heading(text: str, blocks: list[Block]) -> str:
+    """Return a source heading that starts a sentence of ``text`` or is one."""
+    for block in blocks:
+        heading = _squashed(block.text)
+        if block.kind != "heading" or len(heading) < _MIN_HEADING_CHARS:
+            continue
+        pattern = re.compile(
+            _SENTENCE_START
+            + re.escape(heading).replace(r"\ ", r"\s+")
+            + r"(?:\s*[.。!?！？]?\s*$|\s+(?=[^\W_a-z]))"
+        )
+        if pattern.search(text):
+            return heading
+    return ""
+
+
+def _table_row(flat: str, blocks: list[Block]) -> str:
+    """Return a source table row whose cells appear one after another in ``flat``."""
+    for block in blocks:
+        if block.kind != "table":
+            continue
+        for row in block.rows:
+            cells = [_squashed(cell) for cell in row if cell.strip()]
+            if len(cells) < 2:
+                continue
+            joined = " ".join(cells)
+            if joined in flat or "\t".join(cells) in flat:
+                return joined
+    return ""
+
+
+def _code_line(flat: str, blocks: list[Block]) -> str:
+    """Return a line of a source code block that appears in ``flat``.
+
+    A line the prose quotes too ("run make smoke ENV=staging") is fair to
+    summarize, so it does not count.
+    """
+    prose = " ".join(
+        _squashed(block.text)
+        for block in blocks
+        if block.kind in ("paragraph", "list_item", "quote")
+    )
+    for block in blocks:
+        if block.kind != "code":
+            continue
+        for line in block.text.splitlines():
+            line = _squashed(line)
+            if len(line) >= _MIN_CODE_LINE_CHARS and line in flat and line not in prose:
+                return line
+    return ""
