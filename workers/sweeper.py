@@ -15,6 +15,7 @@ from datetime import timedelta
 from docsite.documents.dispatch import task_enqueue
 from docsite.documents.selectors import document_list_due_analysis
 from docsite.documents.tasks import document_analyze
+from docsite.documents.uploads import uploads_due_enqueue
 from docsite.ml.outputs import OutputKind, output_kinds, producer_live
 
 from .models import ReprocessJob
@@ -86,6 +87,9 @@ def due_work_enqueue() -> int:
             f"{enqueued} {name}" + (f" ({abandoned} abandoned)" if abandoned else "")
         )
     jobs = reprocess_jobs_pump_running()
+    uploads = uploads_due_enqueue(limit=SWEEP_LIMIT)
+    if uploads:
+        logger.info("sweeper: %d uploads re-enqueued", uploads)
     if total or jobs:
         logger.info(
             "sweeper: %s re-enqueued; %d running jobs pumped", ", ".join(report), jobs

@@ -12,4 +12,8 @@ urlpatterns = [
         apis.DocumentDetailApi.as_view(),
         name="document-detail",
     ),
+    path("uploads/", apis.UploadListApi.as_view(), name="upload-list"),
+    path(
+        "uploads/<int:upload_id>/", apis.UploadDetailApi.as_view(), name="upload-detail"
+    ),
 ]

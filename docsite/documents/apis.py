@@ -10,25 +10,28 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from . import selectors, services
-from .exceptions import DocumentRejectedError
-from .models import Document
+from .exceptions import DocumentGoneError, DocumentRejectedError
+from .models import Document, DocumentUpload
 from .serializers import (
     DocumentCreateSerializer,
     DocumentDetailSerializer,
     DocumentListQuerySerializer,
     DocumentSerializer,
     DocumentUpdateSerializer,
+    DocumentUploadSerializer,
     ErrorSerializer,
     SpaceSerializer,
+    UploadListQuerySerializer,
     snippets_context,
 )
+from .uploads import upload_receive
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Missing, or hidden from you.")
 FORBIDDEN = OpenApiResponse(
@@ -98,18 +101,25 @@ class DocumentListCreateApi(GenericAPIView):
     @extend_schema(
         request=DocumentCreateSerializer,
         responses={
-            201: DocumentDetailSerializer,
-            200: OpenApiResponse(
-                DocumentDetailSerializer,
-                description="The space already holds a document with the same text.",
+            202: OpenApiResponse(
+                DocumentUploadSerializer,
+                description="Received; follow ``status_url`` until it is ready or "
+                "refused.",
             ),
+            400: OpenApiResponse(description="Refused on sight, with the reason."),
             403: OpenApiResponse(
                 ErrorSerializer, description="You may not add documents to this space."
             ),
         },
     )
     def post(self, request: Request) -> Response:
-        """Upload a document (multipart); a refused file answers 400 with the reason."""
+        """Upload a document (multipart); it is parsed in the background.
+
+        Answers 202 with the upload's status; ``GET status_url`` reports
+        ``processing``, then ``ready`` with the document, or ``refused`` with
+        the reason. A file refused on sight (too large, empty, a format that
+        is never supported) answers 400 with the reason.
+        """
         data = DocumentCreateSerializer(
             data=request.data, spaces=selectors.space_list_visible(user=request.user)
         )
@@ -122,7 +132,7 @@ class DocumentListCreateApi(GenericAPIView):
         ):
             raise PermissionDenied("You may not add documents to this space.")
         try:
-            result = services.document_create_from_upload(
+            upload = upload_receive(
                 space=space,
                 upload=data.validated_data["file"],
                 user=request.user,
@@ -130,13 +140,45 @@ class DocumentListCreateApi(GenericAPIView):
             )
         except DocumentRejectedError as exc:
             raise ValidationError({"file": [str(exc)]}) from exc
-        return _detail_response(
-            request=request,
-            document=result.document,
-            status_code=status.HTTP_201_CREATED
-            if result.outcome == "created"
-            else status.HTTP_200_OK,
+        return _upload_response(upload)
+
+
+def _upload_response(upload: DocumentUpload) -> Response:
+    body = DocumentUploadSerializer(upload).data
+    return Response(
+        body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["status_url"]}
+    )
+
+
+class UploadListApi(GenericAPIView):
+    serializer_class = DocumentUploadSerializer
+
+    @extend_schema(
+        parameters=[UploadListQuerySerializer],
+        responses=DocumentUploadSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        """List your uploads, newest first, with their status."""
+        params = UploadListQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        uploads = self.paginate_queryset(
+            selectors.upload_list_visible(
+                user=request.user, state=params.validated_data["state"]
+            )
         )
+        return self.get_paginated_response(
+            DocumentUploadSerializer(uploads, many=True).data
+        )
+
+
+class UploadDetailApi(GenericAPIView):
+    serializer_class = DocumentUploadSerializer
+
+    @extend_schema(responses={200: DocumentUploadSerializer, 404: NOT_FOUND})
+    def get(self, request: Request, upload_id: int) -> Response:
+        """Return an upload's status: processing, ready (with the document) or refused."""
+        upload = selectors.upload_get_visible(user=request.user, upload_id=upload_id)
+        return Response(DocumentUploadSerializer(upload).data)
 
 
 class DocumentDetailApi(GenericAPIView):
@@ -154,20 +196,39 @@ class DocumentDetailApi(GenericAPIView):
 
     @extend_schema(
         request=DocumentUpdateSerializer,
-        responses={200: DocumentDetailSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={
+            200: DocumentDetailSerializer,
+            202: OpenApiResponse(
+                DocumentUploadSerializer,
+                description="A new file was received; follow ``status_url``.",
+            ),
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
     )
     def patch(self, request: Request, document_id: int) -> Response:
-        """Change the title and/or replace the file."""
+        """Change the title (200) and/or replace the file (202, parsed in the background)."""
         document = _editable_document(request=request, document_id=document_id)
         data = DocumentUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
         try:
-            document = services.document_update_from_upload(
+            if upload is not None:
+                received = upload_receive(
+                    space=document.space,
+                    upload=upload,
+                    user=request.user,
+                    title=data.validated_data["title"],
+                    document=document,
+                )
+                return _upload_response(received)
+            document = services.document_update(
                 document=document,
                 user=request.user,
-                upload=data.validated_data["file"],
                 title=data.validated_data["title"],
             )
+        except DocumentGoneError as exc:
+            raise NotFound("No such document.") from exc
         except DocumentRejectedError as exc:
             raise ValidationError({"file": [str(exc)]}) from exc
         return _detail_response(request=request, document=document)

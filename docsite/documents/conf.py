@@ -22,8 +22,10 @@ DEFAULTS: dict[str, Any] = {
     },
     "MAX_UPLOAD_BYTES": 25 * 1024 * 1024,
     "MAX_TEXT_CHARS": 2_000_000,
-    # Seconds one file may take to parse before it is refused.
+    # One parse runs in a child process that is killed past these limits:
+    # wall-clock and CPU seconds, and bytes of memory on top of its parent's.
     "PARSE_TIMEOUT_SECONDS": 60,
+    "PARSE_MEMORY_BYTES": 1024 * 1024 * 1024,
 }
 
 

@@ -29,3 +29,9 @@ class CorruptFileError(DocumentRejectedError):
 
 class SpaceNotFoundError(DocumentRejectedError):
     code = "no_space"
+
+
+class DocumentGoneError(DocumentRejectedError):
+    """The document a write was for was deleted meanwhile."""
+
+    code = "deleted"

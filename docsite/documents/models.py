@@ -193,3 +193,60 @@ class DocumentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.title}"
+
+
+def upload_stored_to(instance: DocumentUpload, filename: str) -> str:
+    return f"uploads/{instance.space_id}/{filename}"
+
+
+class DocumentUpload(models.Model):
+    """A file received by the portal or the API, parsed later by a worker.
+
+    The request only checks what is cheap (size, name, a first look at the
+    bytes), stores the file and answers; a ``default``-queue task parses it
+    under hard limits and records the outcome here. The stored file is
+    deleted once the upload is finished, whatever the outcome.
+    """
+
+    class State(models.TextChoices):
+        PROCESSING = "processing", "Processing"
+        READY = "ready", "Ready"
+        REFUSED = "refused", "Refused"
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="+")
+    # The new document once ready, or the document a replacement file is for.
+    document = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replaces_document = models.BooleanField(default=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    title = models.CharField(max_length=300, blank=True)
+    filename = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField(default=0)
+    stored_file = models.FileField(upload_to=upload_stored_to, max_length=500)
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.PROCESSING
+    )
+    outcome = models.CharField(max_length=16, blank=True)
+    reason = models.TextField(blank=True)
+    reason_code = models.CharField(max_length=32, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="upload_user_recent"),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(state="processing"),
+                name="upload_processing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.state})"

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
-from .models import Document, DocumentEvent, Space
+from .models import Document, DocumentEvent, DocumentUpload, Space
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -173,3 +173,23 @@ def document_list_due_analysis(*, limit: int = 500) -> list[int]:
         .order_by("updated_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def upload_list_visible(*, user: User, state: str = "") -> QuerySet[DocumentUpload]:
+    """Return the uploads ``user`` may follow: their own (superusers: all)."""
+    if not user.is_authenticated or not user.is_active:
+        return DocumentUpload.objects.none()
+    uploads = DocumentUpload.objects.select_related("space")
+    if not user.is_superuser:
+        uploads = uploads.filter(user=user)
+    if state:
+        uploads = uploads.filter(state=state)
+    return uploads
+
+
+def upload_get_visible(*, user: User, upload_id: int) -> DocumentUpload:
+    """Return the upload, or raise Http404 when it is missing or someone else's."""
+    upload = upload_list_visible(user=user).filter(pk=upload_id).first()
+    if upload is None:
+        raise Http404("No such upload.")
+    return upload

@@ -13,8 +13,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from django.http import HttpRequest
+from django.urls import reverse
 
-from .models import Document, Space
+from .models import Document, DocumentUpload, Space
 from .panels import document_snippets_collect
 
 
@@ -166,3 +167,65 @@ class DocumentUpdateSerializer(serializers.Serializer):
         if not data["title"].strip() and data["file"] is None:
             raise serializers.ValidationError("Send a new title, a new file or both.")
         return data
+
+
+class DocumentUploadSerializer(serializers.ModelSerializer):
+    """An upload and its parse: ``processing``, then ``ready`` or ``refused``."""
+
+    space = SpaceRefSerializer(read_only=True)
+    document = serializers.SerializerMethodField(
+        help_text="The document's id once ready (or the one being replaced)."
+    )
+    document_url = serializers.SerializerMethodField()
+    outcome = serializers.SerializerMethodField(
+        help_text="Once ready: created, updated, or unchanged (same text known)."
+    )
+    status_url = serializers.SerializerMethodField()
+    page_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DocumentUpload
+        fields = [
+            "id",
+            "state",
+            "filename",
+            "title",
+            "space",
+            "outcome",
+            "document",
+            "document_url",
+            "reason",
+            "reason_code",
+            "created_at",
+            "finished_at",
+            "status_url",
+            "page_url",
+        ]
+
+    def get_document(self, upload: DocumentUpload) -> int | None:
+        return upload.document_id
+
+    def get_document_url(self, upload: DocumentUpload) -> str | None:
+        if upload.state != DocumentUpload.State.READY or upload.document_id is None:
+            return None
+        return reverse("documents:detail", kwargs={"document_id": upload.document_id})
+
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=["created", "updated", "unchanged"], allow_null=True
+        )
+    )
+    def get_outcome(self, upload: DocumentUpload) -> str | None:
+        return upload.outcome or None
+
+    def get_status_url(self, upload: DocumentUpload) -> str:
+        return reverse("api:upload-detail", kwargs={"upload_id": upload.pk})
+
+    def get_page_url(self, upload: DocumentUpload) -> str:
+        return reverse("documents:upload-status", kwargs={"upload_id": upload.pk})
+
+
+class UploadListQuerySerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=DocumentUpload.State.choices, required=False, default=""
+    )

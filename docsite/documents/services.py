@@ -18,14 +18,14 @@ from typing import Any, Literal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from . import signals
 from .conf import documents_setting
 from .dispatch import task_enqueue_on_commit
-from .exceptions import DocumentRejectedError, FileTooLargeError
+from .exceptions import DocumentGoneError, DocumentRejectedError, FileTooLargeError
 from .models import Document, DocumentEvent, Space
+from .names import filename_clean, stored_name, title_clean
 from .parsers import parse_document
 from .parsers.base import ParsedDocument
 from .titles import document_title_choose
@@ -62,13 +62,34 @@ def _audit(
     )
 
 
-def _check_size(*, size: int, filename: str) -> None:
+def size_refusal(*, size: int, filename: str) -> FileTooLargeError | None:
+    """Return the refusal of a ``size``-byte file, or None when it fits the limit.
+
+    Sizes are shown in MB (2^20 bytes) unless both round to the same figure,
+    at the boundary; then in bytes, so the message never reads "25.0 MB is
+    over the limit of 25.0 MB".
+    """
     limit = documents_setting("MAX_UPLOAD_BYTES")
-    if size > limit:
-        raise FileTooLargeError(
-            f"{filename} is {size / 1_048_576:.1f} MB; the limit is "
-            f"{limit / 1_048_576:.1f} MB."
-        )
+    if size <= limit:
+        return None
+    shown, shown_limit = f"{size / 1_048_576:.1f} MB", f"{limit / 1_048_576:.1f} MB"
+    if shown == shown_limit:
+        shown, shown_limit = f"{size:,} bytes", f"{limit:,} bytes"
+    return FileTooLargeError(
+        f"{filename or 'The file'} is {shown}, over the limit of {shown_limit}."
+    )
+
+
+def _title_choose(*, given: str, parsed: ParsedDocument, filename: str) -> str:
+    """The titles rule, then what every stored title passes (no bidi controls)."""
+    title = document_title_choose(given=given, parsed=parsed, filename=filename)
+    return title_clean(title) or "Untitled"
+
+
+def _check_size(*, size: int, filename: str) -> None:
+    refusal = size_refusal(size=size, filename=filename)
+    if refusal is not None:
+        raise refusal
 
 
 def _parse(*, content: bytes, filename: str) -> tuple[str, ParsedDocument, str]:
@@ -81,26 +102,13 @@ def _blocks_json(parsed: ParsedDocument) -> list[dict[str, Any]]:
     return [block.as_dict() for block in parsed.blocks]
 
 
-# Filesystems refuse names over 255 bytes, and the storage may append a suffix
-# to make a name unique; longer names are shortened, keeping the extension.
-MAX_STORED_NAME_BYTES = 150
-
-
-def _stored_name(filename: str) -> str:
-    path = Path(Path(filename).name or "document")
-    suffix = path.suffix if len(path.suffix.encode()) <= 16 else ""
-    budget = MAX_STORED_NAME_BYTES - len(suffix.encode())
-    stem = path.stem.encode()[:budget].decode("utf-8", "ignore") or "document"
-    return stem + suffix
-
-
 def _store_file(document: Document, *, content: bytes, filename: str) -> None:
     """Save the source file and remember it, so a failed save can remove it.
 
     Django has no on-rollback hook, so the callers catch the failure and call
     ``_discard_stored_files``.
     """
-    document.source_file.save(_stored_name(filename), ContentFile(content), save=False)
+    document.source_file.save(stored_name(filename), ContentFile(content), save=False)
     document._stored_names = [
         *getattr(document, "_stored_names", []),
         (document.source_file.storage, document.source_file.name),
@@ -145,7 +153,7 @@ def document_ingest(
     empty, too large, corrupt or of an unsupported format; nothing is saved.
     """
     mime_type, parsed, sha = _parse(content=content, filename=filename)
-    title = document_title_choose(given=title, parsed=parsed, filename=filename)
+    title = _title_choose(given=title, parsed=parsed, filename=filename)
 
     if source_key:
         existing = Document.objects.filter(space=space, source_key=source_key).first()
@@ -172,7 +180,7 @@ def document_ingest(
     document = Document(
         space=space,
         title=title,
-        original_filename=Path(filename).name[:255],
+        original_filename=filename_clean(filename),
         source_key=source_key,
         mime_type=mime_type,
         text=parsed.text,
@@ -244,14 +252,14 @@ def _document_replace(
     text_changed = sha != document.content_sha256
     old_file = document.source_file.name if document.source_file else ""
     changes: dict[str, Any] = {
-        "file": [document.original_filename, Path(filename).name[:255]],
+        "file": [document.original_filename, filename_clean(filename)],
         "text_changed": text_changed,
         "words": [document.word_count, _word_count(parsed.text)],
     }
     if title != document.title:
         changes["title"] = [document.title, title]
     document.title = title
-    document.original_filename = Path(filename).name[:255]
+    document.original_filename = filename_clean(filename)
     document.mime_type = mime_type
     document.text = parsed.text
     document.html = parsed.html
@@ -263,7 +271,9 @@ def _document_replace(
     try:
         with transaction.atomic():
             _store_file(document, content=content, filename=filename)
-            document.save()
+            # force_update: a document deleted meanwhile must stay deleted;
+            # a plain save() would insert it again under the same id.
+            document.save(force_update=True)
             _audit(
                 document=document,
                 actor=user,
@@ -272,6 +282,14 @@ def _document_replace(
             )
             if text_changed:
                 _announce_text_change(document)
+    except DatabaseError as error:
+        _discard_stored_files(document)
+        if Document.objects.filter(pk=document.pk).exists():
+            raise
+        raise DocumentGoneError(
+            f"“{document.title}” was deleted while {filename} was being read; "
+            "nothing was saved."
+        ) from error
     except BaseException:
         _discard_stored_files(document)
         raise
@@ -279,21 +297,6 @@ def _document_replace(
         storage = document.source_file.storage
         transaction.on_commit(lambda: storage.delete(old_file))
     return document
-
-
-def document_create_from_upload(
-    *,
-    space: Space,
-    upload: UploadedFile,
-    user: AbstractBaseUser | None,
-    title: str = "",
-) -> IngestResult:
-    """Ingest a file sent through a form or the API."""
-    name = upload.name or "upload"
-    _check_size(size=upload.size or 0, filename=name)
-    return document_ingest(
-        space=space, content=upload.read(), filename=name, user=user, title=title
-    )
 
 
 def document_create_from_path(
@@ -353,19 +356,26 @@ def document_update(
     when the extracted text differs.
     """
     if content is None:
-        title = " ".join(title.split())[:300]
+        title = title_clean(title)
         if title and title != document.title:
             before = document.title
             document.title = title
             document.updated_by = user
-            with transaction.atomic():
-                document.save(update_fields=["title", "updated_by", "updated_at"])
-                _audit(
-                    document=document,
-                    actor=user,
-                    action=DocumentEvent.Action.RENAMED,
-                    changes={"title": [before, title]},
-                )
+            try:
+                with transaction.atomic():
+                    document.save(update_fields=["title", "updated_by", "updated_at"])
+                    _audit(
+                        document=document,
+                        actor=user,
+                        action=DocumentEvent.Action.RENAMED,
+                        changes={"title": [before, title]},
+                    )
+            except DatabaseError as error:  # no row left to update
+                if Document.objects.filter(pk=document.pk).exists():
+                    raise
+                raise DocumentGoneError(
+                    f"“{before}” was deleted; nothing was saved."
+                ) from error
         return document
     filename = filename or document.original_filename or "document"
     mime_type, parsed, sha = _parse(content=content, filename=filename)
@@ -376,27 +386,10 @@ def document_update(
         mime_type=mime_type,
         parsed=parsed,
         sha=sha,
-        title=document_title_choose(
+        title=_title_choose(
             given=title or document.title, parsed=parsed, filename=filename
         ),
         user=user,
-    )
-
-
-def document_update_from_upload(
-    *,
-    document: Document,
-    user: AbstractBaseUser | None,
-    upload: UploadedFile | None = None,
-    title: str = "",
-) -> Document:
-    """Replace a document's file (sent through a form or the API) and/or title."""
-    if upload is None:
-        return document_update(document=document, user=user, title=title)
-    name = upload.name or document.original_filename or "upload"
-    _check_size(size=upload.size or 0, filename=name)
-    return document_update(
-        document=document, user=user, content=upload.read(), filename=name, title=title
     )
 
 

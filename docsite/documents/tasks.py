@@ -11,3 +11,11 @@ def document_analyze(*, document_id: int) -> None:
     from .services import document_analyze as analyze
 
     analyze(document_id=document_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def upload_process(*, upload_id: int) -> None:
+    """Parse a received upload under the sandbox's limits; idempotent."""
+    from .uploads import upload_process as process
+
+    process(upload_id=upload_id)

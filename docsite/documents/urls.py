@@ -10,6 +10,11 @@ urlpatterns = [
     path("spaces/<slug:space_slug>/", views.document_list, name="space"),
     path("documents/", views.document_list, name="list"),
     path("documents/upload/", views.document_upload, name="upload"),
+    path(
+        "documents/uploads/<int:upload_id>/",
+        views.upload_status,
+        name="upload-status",
+    ),
     path("documents/<int:document_id>/", views.document_detail, name="detail"),
     path("documents/<int:document_id>/file/", views.document_download, name="download"),
     path("documents/<int:document_id>/live/", views.document_live, name="live"),

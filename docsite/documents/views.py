@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from . import selectors, services
 from .exceptions import DocumentRejectedError
 from .forms import DocumentEditForm, DocumentFilterForm, UploadForm
+from .models import DocumentUpload
 from .panels import (
     document_history_collect,
     document_panels_collect,
@@ -21,6 +22,7 @@ from .panels import (
     home_sections_collect,
 )
 from .templatetags.documents_extras import doctype_label
+from .uploads import upload_receive
 
 PAGE_SIZE = 25
 
@@ -188,27 +190,38 @@ def document_download(request: HttpRequest, document_id: int) -> FileResponse:
 
 
 def _upload_one(*, space, upload, user, title: str) -> dict:
-    """Ingest one file and say what became of it, for the per-file status list."""
-    name = upload.name or "upload"
+    """Receive one file and say where it stands, for the per-file status list."""
     try:
-        result = services.document_create_from_upload(
-            space=space, upload=upload, user=user, title=title
-        )
+        received = upload_receive(space=space, upload=upload, user=user, title=title)
     except DocumentRejectedError as exc:
-        return {"name": name, "status": "refused", "reason": str(exc)}
-    document = result.document
-    return {
-        "name": name,
-        "status": "ready",
-        "outcome": result.outcome,
-        "title": document.title,
-        "url": reverse("documents:detail", kwargs={"document_id": document.pk}),
-        "reason": (
-            "This space already holds a document with the same text."
-            if result.outcome == "unchanged"
-            else ""
+        return {
+            "name": upload.name or "upload",
+            "status": "refused",
+            "reason": str(exc),
+        }
+    return _upload_result(received)
+
+
+def _upload_result(upload: DocumentUpload) -> dict:
+    """An upload in the shape the upload page's script reads (see upload.js)."""
+    result = {
+        "id": upload.pk,
+        "name": upload.filename,
+        "status": upload.state,
+        "status_url": reverse(
+            "documents:upload-status", kwargs={"upload_id": upload.pk}
         ),
+        "reason": upload.reason,
     }
+    if upload.state == DocumentUpload.State.READY and upload.document_id:
+        result.update(
+            outcome=upload.outcome,
+            title=upload.document.title if upload.document else upload.filename,
+            url=reverse("documents:detail", kwargs={"document_id": upload.document_id}),
+        )
+        if upload.outcome == "unchanged":
+            result["reason"] = "This space already holds a document with the same text."
+    return result
 
 
 @login_required
@@ -216,9 +229,10 @@ def _upload_one(*, space, upload, user, title: str) -> dict:
 def document_upload(request: HttpRequest) -> HttpResponse:
     """Upload one file (then show it), or several (then list each one's fate).
 
-    The page's script sends several files one request each, asking for JSON,
-    so every file gets its own status as soon as it is read; without the
-    script, all files go in one request and the page lists the results.
+    Files are only received here; a worker parses each one, and its status
+    page (``upload_status``) follows it. The page's script sends several
+    files one request each, asking for JSON, and polls each status; without
+    the script, one file leads to its status page and several are listed.
     """
     spaces = selectors.space_list_editable(user=request.user)
     if not spaces.exists():
@@ -246,11 +260,7 @@ def document_upload(request: HttpRequest) -> HttpResponse:
             if result["status"] == "refused":
                 form.add_error("file", result["reason"])
             else:
-                if result["outcome"] == "unchanged":
-                    messages.info(request, result["reason"])
-                else:
-                    messages.success(request, f"“{result['title']}” was added.")
-                return redirect(result["url"])
+                return redirect(result["status_url"])
         else:
             return render(
                 request, "documents/upload.html", {"form": form, "results": results}
@@ -259,6 +269,15 @@ def document_upload(request: HttpRequest) -> HttpResponse:
         errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
         return JsonResponse({"errors": errors}, status=400)
     return render(request, "documents/upload.html", {"form": form})
+
+
+@login_required
+def upload_status(request: HttpRequest, upload_id: int) -> HttpResponse:
+    """Say where an upload stands: a page that refreshes itself, or JSON."""
+    upload = selectors.upload_get_visible(user=request.user, upload_id=upload_id)
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse(_upload_result(upload))
+    return render(request, "documents/upload_status.html", {"upload": upload})
 
 
 @login_required
@@ -278,18 +297,31 @@ def document_edit(request: HttpRequest, document_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            services.document_update_from_upload(
+            services.document_update(
                 document=document,
                 user=request.user,
-                upload=upload,
                 title=form.cleaned_data["title"],
             )
             services.document_move(
                 document=document, space=form.cleaned_data["space"], user=request.user
             )
+            # A new file is parsed by a worker, like any upload.
+            received = (
+                upload_receive(
+                    space=document.space,
+                    upload=upload,
+                    user=request.user,
+                    title=form.cleaned_data["title"],
+                    document=document,
+                )
+                if upload
+                else None
+            )
         except DocumentRejectedError as exc:
             form.add_error("file" if upload else "space", str(exc))
         else:
+            if received is not None:
+                return redirect("documents:upload-status", upload_id=received.pk)
             messages.success(request, "Your changes were saved.")
             return redirect("documents:detail", document_id=document.pk)
     return render(

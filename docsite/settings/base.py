@@ -230,6 +230,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "InteractionKindEnum": "interests.models.Interaction.Kind",
         "JobKindEnum": "workers.models.ReprocessJob.Kind",
+        "UploadStateEnum": "docsite.documents.models.DocumentUpload.State",
+        "JobStateEnum": "workers.models.ReprocessJob.State",
     },
 }
 

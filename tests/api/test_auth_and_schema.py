@@ -10,7 +10,9 @@ from rest_framework.test import APIClient
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
+from docsite.documents.models import Document
 from docsite.documents.services import document_create_from_text
+from docsite.documents.uploads import upload_process
 
 pytestmark = pytest.mark.django_db
 
@@ -135,5 +137,8 @@ def test_upload_by_multipart_with_a_token(world, as_user):
     response = as_user(world.alice).post(
         DOCUMENTS, {"space": "engineering", "file": upload}, format="multipart"
     )
-    assert response.status_code == 201, response.content
-    assert response.json()["title"] == "Notes"
+    assert response.status_code == 202, response.content
+    upload_process(upload_id=response.json()["id"])
+    status = as_user(world.alice).get(response["Location"]).json()
+    assert status["state"] == "ready"
+    assert Document.objects.get(pk=status["document"]).title == "Notes"

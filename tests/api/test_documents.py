@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from docsite.documents.models import Document
+from docsite.documents.uploads import upload_process
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +20,18 @@ def detail(document) -> str:
 
 def upload(name: str = "notes.txt", content: bytes = b"Some notes on deployment."):
     return SimpleUploadedFile(name, content, "text/plain")
+
+
+def processed(client, response) -> dict:
+    """Check a 202 answer, run the worker's parse, return the status it reports."""
+    assert response.status_code == 202, response.content
+    received = response.json()
+    assert received["state"] == "processing"
+    assert response["Location"] == received["status_url"]
+    upload_process(upload_id=received["id"])
+    status = client.get(received["status_url"])
+    assert status.status_code == 200
+    return status.json()
 
 
 def test_lists_only_documents_of_visible_spaces(world, docs, as_user):
@@ -95,10 +108,11 @@ def test_create_update_delete_round_trip(world, as_user):
         {"space": "engineering", "title": "Deploy notes", "file": upload()},
         format="multipart",
     )
-    assert created.status_code == 201, created.content
-    document = created.json()
+    status = processed(client, created)
+    assert status["state"] == "ready" and status["outcome"] == "created"
+    url = f"{DOCUMENTS}{status['document']}/"
+    document = client.get(url).json()
     assert document["title"] == "Deploy notes" and document["can_edit"]
-    url = f"{DOCUMENTS}{document['id']}/"
 
     renamed = client.patch(url, {"title": "Deployment notes"}, format="json")
     assert renamed.status_code == 200 and renamed.json()["title"] == "Deployment notes"
@@ -108,7 +122,8 @@ def test_create_update_delete_round_trip(world, as_user):
         {"file": upload("v2.txt", b"Rolling deployments, version two.")},
         format="multipart",
     )
-    assert replaced.status_code == 200, replaced.content
+    assert processed(client, replaced)["outcome"] == "updated"
+    replaced = client.get(url)
     assert replaced.json()["text"] == "Rolling deployments, version two."
     assert replaced.json()["title"] == "Deployment notes"
     assert replaced.json()["original_filename"] == "v2.txt"
@@ -119,7 +134,9 @@ def test_create_update_delete_round_trip(world, as_user):
     assert client.get(url).status_code == 404
 
 
-def test_the_same_text_again_answers_200_with_the_existing_document(world, as_user):
+def test_the_same_text_again_is_reported_unchanged_with_the_existing_document(
+    world, as_user
+):
     client = as_user(world.alice)
     first = client.post(
         DOCUMENTS, {"space": "engineering", "file": upload()}, format="multipart"
@@ -129,8 +146,9 @@ def test_the_same_text_again_answers_200_with_the_existing_document(world, as_us
         {"space": "engineering", "file": upload("copy.txt")},
         format="multipart",
     )
-    assert (first.status_code, again.status_code) == (201, 200)
-    assert first.json()["id"] == again.json()["id"]
+    first, again = processed(client, first), processed(client, again)
+    assert (first["outcome"], again["outcome"]) == ("created", "unchanged")
+    assert first["document"] == again["document"]
 
 
 def test_uploads_need_an_editable_space(world, as_user):

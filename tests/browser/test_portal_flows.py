@@ -69,8 +69,12 @@ def test_reader_uploads_a_document_and_watches_its_summary_appear(
         ]
     )
     page.get_by_role("button", name="Upload").click()
+    # The worker parses the file; the status page follows it without a click.
+    expect(page.locator(".message--success")).to_contain_text(
+        "was added", timeout=30_000
+    )
+    page.get_by_role("link", name="Open the document").click()
     expect(page.locator("#document-title")).to_have_text("Incident runbook")
-    expect(page.locator(".message--success")).to_contain_text("was added")
 
     # The panel polls while the worker generates the summary; no reload.
     expect(page.locator('.summary-panel[data-summary-status="ready"]')).to_be_visible(

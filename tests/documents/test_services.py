@@ -13,14 +13,14 @@ from docsite.documents.exceptions import (
     FileTooLargeError,
     UnsupportedFormatError,
 )
-from docsite.documents.models import Document
+from docsite.documents.models import Document, DocumentUpload
 from docsite.documents.services import (
     document_create_from_text,
-    document_create_from_upload,
     document_delete,
     document_ingest,
     document_update,
 )
+from docsite.documents.uploads import upload_process, upload_receive
 
 pytestmark = pytest.mark.django_db
 
@@ -33,12 +33,11 @@ def _stored_files(settings) -> list:
 def test_upload_stores_file_text_and_hash(world, settings):
     upload = SimpleUploadedFile("backup.md", b"# Backups\n\nRun **pg_dump** nightly.\n")
 
-    result = document_create_from_upload(
-        space=world.engineering, upload=upload, user=world.alice
-    )
+    received = upload_receive(space=world.engineering, upload=upload, user=world.alice)
+    result = upload_process(upload_id=received.pk)
 
-    document = Document.objects.get(pk=result.document.pk)
-    assert result.outcome == "created"
+    document = Document.objects.get(pk=result.document_id)
+    assert result.state == "ready" and result.outcome == "created"
     assert document.title == "Backups"
     assert document.mime_type == "text/markdown"
     assert "pg_dump" in document.text
@@ -87,12 +86,19 @@ def test_same_text_in_another_space_is_a_separate_document(world):
 def test_bad_files_are_refused_whole(world, settings, filename, content, error):
     upload = SimpleUploadedFile(filename, content)
 
-    with pytest.raises(error) as raised:
-        document_create_from_upload(
+    try:
+        received = upload_receive(
             space=world.engineering, upload=upload, user=world.alice
         )
+    except error as refused:  # refused on sight, in the request
+        reason, code = str(refused), refused.code
+    else:  # refused by the parse in the worker
+        processed = upload_process(upload_id=received.pk)
+        assert processed.state == "refused"
+        reason, code = processed.reason, processed.reason_code
 
-    assert filename in str(raised.value) or str(raised.value)
+    assert filename in reason
+    assert code == error.code or issubclass(error, DocumentRejectedError)
     assert Document.objects.count() == 0
     assert _stored_files(settings) == []
 
@@ -102,10 +108,9 @@ def test_oversized_upload_is_refused_before_reading(world, settings):
     upload = SimpleUploadedFile("big.txt", b"word " * 400)
 
     with pytest.raises(FileTooLargeError, match="limit"):
-        document_create_from_upload(
-            space=world.engineering, upload=upload, user=world.alice
-        )
+        upload_receive(space=world.engineering, upload=upload, user=world.alice)
     assert Document.objects.count() == 0
+    assert DocumentUpload.objects.count() == 0
 
 
 def test_failed_database_write_leaves_no_file(world, settings, monkeypatch):

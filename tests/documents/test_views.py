@@ -11,9 +11,10 @@ from django.dispatch import Signal
 from django.urls import reverse
 
 from docsite.documents import services, views
-from docsite.documents.models import Document
+from docsite.documents.models import Document, DocumentUpload
 from docsite.documents.panels import Panel
 from docsite.documents.templatetags.documents_extras import doctype_label
+from docsite.documents.uploads import upload_process
 
 pytestmark = pytest.mark.django_db
 
@@ -342,18 +343,25 @@ def test_upload_of_markdown_creates_document_and_shows_its_text(client, world):
         {"space": world.engineering.pk, "title": "", "file": upload},
     )
 
+    upload = DocumentUpload.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse(
+        "documents:upload-status", kwargs={"upload_id": upload.pk}
+    )
+    assert "Processing" in _html(client.get(response.url))
+    assert not Document.objects.exists()
+
+    upload_process(upload_id=upload.pk)  # the worker's part
+
+    status = _html(client.get(response.url))
     document = Document.objects.get()
     assert document.space == world.engineering
     assert document.created_by == world.alice
-    assert response.status_code == 302
-    assert response.url == reverse(
-        "documents:detail", kwargs={"document_id": document.pk}
-    )
-
-    detail = client.get(response.url)
-    html = _html(detail)
+    assert "was added" in status
+    detail_url = reverse("documents:detail", kwargs={"document_id": document.pk})
+    assert detail_url in status
+    html = _html(client.get(detail_url))
     assert "frobnicator" in html
-    assert "was added" in html  # the success message
     assert "Markdown" in html
 
 

@@ -3,7 +3,8 @@
 Parsers are plugins in the ``docsite.parsers`` entry-point group;
 ``DOCSITE_PARSERS`` says which are on and gives each its OPTIONS.
 ``parse_document`` is the one call the rest of docsite makes: it decides the
-type of a file from its content, runs the matching parser under a time limit,
+type of a file from its content, runs the matching parser in a child process
+under hard time and memory limits,
 and turns every failure into a ``DocumentRejectedError`` whose message can be
 shown to the person who sent the file.
 """
@@ -18,10 +19,8 @@ import logging
 import re
 import threading
 import zipfile
-from collections.abc import Callable
-from concurrent.futures import Future
 from pathlib import PurePath
-from typing import Any, TypeVar
+from typing import Any
 
 import charset_normalizer
 
@@ -37,6 +36,13 @@ from docsite.documents.exceptions import (
     UnsupportedFormatError,
 )
 from docsite.documents.parsers.base import BaseParser, Block, ParsedDocument
+from docsite.documents.parsers.sandbox import (
+    Limits,
+    SandboxCrash,
+    SandboxMemoryError,
+    SandboxTimeout,
+    run_limited,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -114,9 +120,6 @@ _PAGE_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n"})
 
 _parsers: dict[str, BaseParser] | None = None
 _parsers_lock = threading.Lock()
-
-_Result = TypeVar("_Result")
-
 
 # --- Registry --------------------------------------------------------------
 
@@ -270,6 +273,29 @@ def detect_mime_type(data: bytes, *, filename: str) -> str:
     return MIME_TEXT
 
 
+def sniff_refusal(head: bytes, *, filename: str) -> DocumentRejectedError | None:
+    """Return the refusal of a file that starts with ``head``, if it is certain.
+
+    Cheap enough for a web request: only signatures of formats that are never
+    supported, and binary data where text was the only remaining
+    possibility. Everything else is decided by the full parse.
+    """
+    if head[:1024].lstrip().startswith(b"%PDF-") or head.startswith(_ZIP_SIGNATURES):
+        return None
+    for signature, kind in _BINARY_SIGNATURES:
+        if head.startswith(signature):
+            return UnsupportedFormatError(
+                f"{filename} looks like {kind}, which is not a supported format "
+                f"({SUPPORTED_FORMATS})."
+            )
+    marked = any(head.startswith(mark) for mark, _ in _BYTE_ORDER_MARKS)
+    if b"\x00" in head and not marked:
+        return UnsupportedFormatError(
+            f"{filename} is not a supported format ({SUPPORTED_FORMATS})."
+        )
+    return None
+
+
 def _detect_zip_type(data: bytes, *, filename: str) -> str:
     # zipfile raises more than BadZipFile on malformed archives.
     try:
@@ -358,9 +384,11 @@ def parse_document(data: bytes, *, filename: str) -> tuple[str, ParsedDocument]:
     line of at most ``MAX_TITLE_CHARS``. Raise a ``DocumentRejectedError``
     subclass with a readable message when the file is empty, of an
     unsupported type, damaged, has too much text, or takes longer than
-    ``DOCSITE_PARSE_TIMEOUT_SECONDS`` to read. Errors a parser did not
-    anticipate are logged with their traceback and reported as
-    ``CorruptFileError``.
+    ``DOCSITE_PARSE_TIMEOUT_SECONDS`` to read or more memory than
+    ``DOCSITE_PARSE_MEMORY_BYTES``: detection and parsing run in a child
+    process under those hard limits (``sandbox.run_limited``), which is
+    killed when it runs over. Errors a parser did not anticipate are logged
+    with their traceback and reported as ``CorruptFileError``.
     """
     if not data:
         raise EmptyDocumentError(f"{filename} is empty.")
@@ -371,20 +399,34 @@ def parse_document(data: bytes, *, filename: str) -> tuple[str, ParsedDocument]:
         parser = _parser_for(mime_type, parsers, filename=filename)
         return mime_type, parser.parse(data, filename=filename)
 
+    timeout = documents_setting("PARSE_TIMEOUT_SECONDS") or None
+    limits = Limits(
+        wall_seconds=timeout,
+        cpu_seconds=timeout,
+        memory_bytes=documents_setting("PARSE_MEMORY_BYTES"),
+    )
     try:
-        mime_type, parsed = _call_with_timeout(
-            detect_and_parse,
-            timeout_seconds=documents_setting("PARSE_TIMEOUT_SECONDS"),
-            filename=filename,
+        mime_type, parsed = run_limited(
+            detect_and_parse, limits=limits, expected=(DocumentRejectedError,)
         )
-    except DocumentRejectedError:
-        raise
-    except Exception as error:
-        logger.exception("Parsing %s failed unexpectedly.", filename)
+    except SandboxTimeout:
+        logger.warning("Parsing %s took longer than %s seconds.", filename, timeout)
+        raise FileTooLargeError(
+            f"{filename} took longer than {timeout} seconds to read; "
+            "it is too large or too complex."
+        ) from None
+    except SandboxMemoryError:
+        logger.warning("Parsing %s ran out of its memory budget.", filename)
+        raise FileTooLargeError(
+            f"{filename} needs more memory to read than this site allows; "
+            "it is too large or too complex."
+        ) from None
+    except SandboxCrash as error:
+        logger.error("Parsing %s failed unexpectedly:\n%s", filename, error.details)
         raise CorruptFileError(
             f"{filename} could not be read. The file may be damaged, or use "
             "features the reader does not support."
-        ) from error
+        ) from None
 
     text = _tidy_text(parsed.text)
     max_text_chars = documents_setting("MAX_TEXT_CHARS")
@@ -432,47 +474,3 @@ def _tidy_blocks(blocks: list[Block]) -> list[Block]:
     while tidy and tidy[-1].kind == "page_break":
         tidy.pop()
     return tidy
-
-
-def _call_with_timeout(
-    func: Callable[[], _Result], *, timeout_seconds: float | None, filename: str
-) -> _Result:
-    """Run ``func`` in a helper thread and stop waiting after ``timeout_seconds``.
-
-    Python cannot stop a thread, so a parser that runs over its time keeps
-    its daemon thread until it finishes or the process exits; the caller
-    gets its refusal on time, and a Celery hard time limit still reclaims a
-    worker that is stuck for good. ``signal.alarm`` was not used: it works
-    only on the main thread (not under most web servers or in threaded
-    workers) and cannot interrupt C code such as lxml, nh3 or zlib, which is
-    where pathological files spend their time. A worker process per parse
-    would be killable, but costs a process start per file.
-    """
-    if not timeout_seconds:
-        return func()
-    future: Future[_Result] = Future()
-
-    def run() -> None:
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            future.set_result(func())
-        except BaseException as error:  # handed to the waiting caller
-            future.set_exception(error)
-
-    threading.Thread(target=run, name=f"parse {filename}", daemon=True).start()
-    try:
-        return future.result(timeout=timeout_seconds)
-    except TimeoutError:
-        if future.done():
-            # It finished at the deadline, or raised TimeoutError itself.
-            return future.result()
-        logger.warning(
-            "Parsing %s took longer than %s seconds; gave up waiting.",
-            filename,
-            timeout_seconds,
-        )
-        raise FileTooLargeError(
-            f"{filename} took longer than {timeout_seconds} seconds to read; "
-            "it is too large or too complex."
-        ) from None

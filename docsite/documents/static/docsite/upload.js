@@ -106,7 +106,7 @@
     var rows = files.map(function (file) { var row = line(file); show(row, "waiting", ""); return row; });
     var counts = { ready: 0, refused: 0 };
     summary.textContent = files.length + " file" + (files.length === 1 ? "" : "s") + " to upload…";
-    // One at a time: the server parses each file before it answers.
+    // One at a time: each request only stores its file; a worker parses it.
     return files.reduce(function (chain, file, index) {
       return chain.then(function () {
         return send(file, rows[index]).then(function (status) {
