@@ -11,7 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from docsite.documents import services
-from docsite.documents.models import Document, DocumentEvent
+from docsite.documents.models import Document, DocumentEvent, DocumentUpload
+from docsite.documents.uploads import upload_process
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +79,11 @@ def test_editor_renames_replaces_and_moves_and_each_is_audited(
         },
     )
     assert response.status_code == 302
+    received = DocumentUpload.objects.get()
+    assert response.url == reverse(
+        "documents:upload-status", kwargs={"upload_id": received.pk}
+    )
+    upload_process(upload_id=received.pk)  # the worker parses the new file
     doc.refresh_from_db()
     assert doc.title == "Deployment guide"
     assert doc.text.startswith("Deploy v2")
@@ -86,13 +92,20 @@ def test_editor_renames_replaces_and_moves_and_each_is_audited(
     assert (doc.title, doc.space) == ("Deploy", world.handbook)
 
     events = list(DocumentEvent.objects.filter(document_key=doc.pk).order_by("id"))
-    assert [e.action for e in events] == ["created", "replaced", "renamed", "moved"]
+    # The title is saved with the request; the file once the worker read it.
+    assert [e.action for e in events] == [
+        "created",
+        "renamed",
+        "replaced",
+        "renamed",
+        "moved",
+    ]
     assert all(e.actor == world.alice for e in events)
-    replaced = events[1].changes
+    assert events[1].changes == {"title": ["Deploy guide", "Deployment guide"]}
+    replaced = events[2].changes
     assert replaced["text_changed"] is True
     assert replaced["file"][1] == "deploy-v2.md"
-    assert replaced["title"] == ["Deploy guide", "Deployment guide"]
-    assert events[3].changes == {"space": ["engineering", "handbook"]}
+    assert events[4].changes == {"space": ["engineering", "handbook"]}
 
     history = client.get(reverse("documents:history", kwargs={"document_id": doc.pk}))
     html = history.content.decode()
@@ -144,10 +157,13 @@ def test_several_files_in_one_request_each_get_a_status(client, world):
         HTTP_ACCEPT="application/json",
     )
     results = response.json()["files"]
-    assert [r["status"] for r in results] == ["ready", "refused", "refused"]
-    assert results[0]["title"] == "Release Notes"
+    assert [r["status"] for r in results] == ["processing", "refused", "refused"]
     assert "empty" in results[2]["reason"]
     assert results[1]["reason"]
+    upload_process(upload_id=results[0]["id"])  # the worker's part
+    status = client.get(results[0]["status_url"], HTTP_ACCEPT="application/json")
+    assert status.json()["status"] == "ready"
+    assert status.json()["title"] == "Release Notes"
 
     page = client.post(
         reverse("documents:upload"),
@@ -160,10 +176,15 @@ def test_several_files_in_one_request_each_get_a_status(client, world):
         },
     )
     assert page.status_code == 200
-    assert [r["title"] for r in page.context["results"]] == [
+    results = page.context["results"]
+    assert [r["status"] for r in results] == ["processing", "processing"]
+    for result in results:
+        assert result["status_url"] in page.content.decode()
+        upload_process(upload_id=result["id"])
+    assert set(Document.objects.values_list("title", flat=True)) >= {
         "Alpha Notes",
         "Beta Notes",
-    ]
+    }
 
 
 def test_hidden_and_missing_pages_answer_the_same_404_even_with_debug(

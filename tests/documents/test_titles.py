@@ -6,8 +6,9 @@ import pytest
 
 from docsite.documents.importing import documents_import
 from docsite.documents.parsers.base import Block, ParsedDocument
-from docsite.documents.services import document_create_from_upload, document_ingest
+from docsite.documents.services import document_ingest
 from docsite.documents.titles import document_title_choose, title_is_generic
+from docsite.documents.uploads import upload_process, upload_receive
 
 from .test_parsers import make_pdf
 
@@ -90,11 +91,12 @@ def test_forecast_review_pdf_is_named_by_its_first_line(world):
     )
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    result = document_create_from_upload(
+    received = upload_receive(
         space=world.engineering,
         upload=SimpleUploadedFile("forecast-review.pdf", pdf, "application/pdf"),
         user=world.alice,
     )
+    result = upload_process(upload_id=received.pk)
     assert result.document.title == "Quarterly Sales Forecast Review"
 
 
