@@ -40,7 +40,7 @@ def test_reader_uploads_a_document_and_watches_its_summary_appear(
     page.get_by_role("link", name="Upload", exact=True).click()
     # Validation first: a file type no parser reads is refused with a message.
     page.get_by_label("Space").select_option(label="Engineering")
-    page.get_by_label("File").set_input_files(
+    page.get_by_label("File", exact=True).set_input_files(
         files=[
             {
                 "name": "tool.exe",
@@ -55,7 +55,7 @@ def test_reader_uploads_a_document_and_watches_its_summary_appear(
 
     page.get_by_label("Space").select_option(label="Engineering")
     page.get_by_label("Title").fill("Incident runbook")
-    page.get_by_label("File").set_input_files(
+    page.get_by_label("File", exact=True).set_input_files(
         files=[
             {
                 "name": "runbook.md",

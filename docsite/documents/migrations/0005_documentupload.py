@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('documents', '0003_documentevent'),
+        ('documents', '0004_document_search_vector_by_language'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
