@@ -3,8 +3,15 @@ from django.contrib import admin
 from .models import DocumentVector, Interaction, UserInterest
 
 
+class DerivedRowAdmin(admin.ModelAdmin):
+    """Rows that readers' actions or the workers make; nobody adds them by hand."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
 @admin.register(Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(DerivedRowAdmin):
     list_display = ("created_at", "user", "kind", "document", "dwell_seconds")
     list_filter = ("kind",)
     search_fields = ("user__username", "document__title", "query")
@@ -13,7 +20,7 @@ class InteractionAdmin(admin.ModelAdmin):
 
 
 @admin.register(DocumentVector)
-class DocumentVectorAdmin(admin.ModelAdmin):
+class DocumentVectorAdmin(DerivedRowAdmin):
     list_display = ("document", "producer", "chunks", "created_at")
     list_filter = ("producer",)
     raw_id_fields = ("document",)
@@ -22,7 +29,7 @@ class DocumentVectorAdmin(admin.ModelAdmin):
 
 
 @admin.register(UserInterest)
-class UserInterestAdmin(admin.ModelAdmin):
+class UserInterestAdmin(DerivedRowAdmin):
     list_display = (
         "user",
         "producer",

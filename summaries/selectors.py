@@ -244,6 +244,48 @@ def summary_status_counts() -> dict[str, int]:
     return {status: counts.get(status, 0) for status in Summary.Status.values}
 
 
+@dataclass(frozen=True)
+class ProducerCounts:
+    """How many summaries one producer made, by status."""
+
+    producer: str
+    backend: str
+    counts: dict[str, int]
+    is_live: bool
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def by_status(self) -> list[tuple[str, int]]:
+        """``[(status, count)]`` in the order of ``Summary.Status``."""
+        return [
+            (status, self.counts.get(status, 0)) for status in Summary.Status.values
+        ]
+
+
+def summary_producer_counts() -> list[ProducerCounts]:
+    """Return each producer's summaries by status: the live producer first, then by size."""
+    rows = (
+        Summary.objects.order_by()
+        .values("producer", "backend", "status")
+        .annotate(count=Count("id"))
+    )
+    by_producer: dict[tuple[str, str], dict[str, int]] = {}
+    for row in rows:
+        counts = by_producer.setdefault(
+            (row["producer"], row["backend"]), dict.fromkeys(Summary.Status.values, 0)
+        )
+        counts[row["status"]] = row["count"]
+    live = summary_producer_live().producer
+    producers = [
+        ProducerCounts(producer, backend, counts, producer == live)
+        for (producer, backend), counts in by_producer.items()
+    ]
+    return sorted(producers, key=lambda p: (not p.is_live, -p.total, p.producer))
+
+
 def summary_throughput_hourly(*, hours: int = 24, now=None) -> list[tuple[object, int]]:
     """Return ``[(hour start, summaries generated in that hour)]``, oldest first.
 

@@ -224,6 +224,7 @@ class ReprocessJobAdmin(admin.ModelAdmin):
         from summaries.models import Summary
         from summaries.selectors import (
             summaries_failed_recent,
+            summary_producer_counts,
             summary_status_counts,
             summary_throughput_hourly,
         )
@@ -239,6 +240,8 @@ class ReprocessJobAdmin(admin.ModelAdmin):
                 (status, labels[status], count) for status, count in counts.items()
             ],
             "summary_total": sum(counts.values()),
+            "status_columns": [(status, labels[status]) for status in counts],
+            "producer_counts": summary_producer_counts(),
             "throughput_svg": throughput_svg(throughput),
             "throughput_total": sum(count for _, count in throughput),
             "failed_summaries": summaries_failed_recent(limit=10),

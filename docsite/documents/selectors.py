@@ -115,15 +115,55 @@ def _date_bound(lookup: str, value: date | datetime) -> dict:
     return {f"updated_at__date__{lookup}": value}
 
 
-def document_type_facets(*, user: User, space: Space | None = None) -> list[dict]:
-    """Return ``[{"mime_type": ..., "count": n}]`` of the documents ``user`` may read."""
-    documents = Document.objects.filter(space__in=space_ids_visible(user=user))
-    if space is not None:
-        documents = documents.filter(space=space)
+def document_type_facets(
+    *,
+    user: User,
+    space: Space | None = None,
+    query: str = "",
+    updated_after: date | datetime | None = None,
+    updated_before: date | datetime | None = None,
+) -> list[dict]:
+    """Return ``[{"mime_type": ..., "count": n}]`` of the documents ``user`` may read.
+
+    The counts follow the other filters (space, search, dates), so each says
+    how many documents picking that type would list.
+    """
+    documents = document_list_visible(
+        user=user,
+        space=space,
+        query=query,
+        updated_after=updated_after,
+        updated_before=updated_before,
+    )
     return list(
-        documents.values("mime_type")
+        documents.order_by()
+        .values("mime_type")
         .annotate(count=Count("id"))
         .order_by("-count", "mime_type")
+    )
+
+
+def document_space_facets(
+    *,
+    user: User,
+    query: str = "",
+    mime_types: Sequence[str] | None = None,
+    updated_after: date | datetime | None = None,
+    updated_before: date | datetime | None = None,
+) -> dict[str, int]:
+    """Return ``{space slug: count}`` under the other filters (search, type, dates)."""
+    documents = document_list_visible(
+        user=user,
+        query=query,
+        mime_types=mime_types,
+        updated_after=updated_after,
+        updated_before=updated_before,
+    )
+    return dict(
+        documents.order_by()
+        .values("space__slug")
+        .annotate(count=Count("id"))
+        .values_list("space__slug", "count")
     )
 
 

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
@@ -64,6 +65,20 @@ def type_choices_grouped(facets: list[dict]) -> dict[str, dict]:
     return grouped
 
 
+def _facet_counts_label(
+    form: DocumentFilterForm, *, types: dict[str, dict], spaces: dict[str, int]
+) -> None:
+    """Label each facet choice with how many documents it would list now."""
+    form.fields["type"].choices = [
+        (value, f"{label} ({types.get(value, {}).get('count', 0)})" if value else label)
+        for value, label in form.fields["type"].choices
+    ]
+    form.fields["space"].choices = [
+        (value, f"{label} ({spaces.get(value, 0)})" if value else label)
+        for value, label in form.fields["space"].choices
+    ]
+
+
 @login_required
 def document_list(request: HttpRequest, space_slug: str | None = None) -> HttpResponse:
     visible_spaces = selectors.space_list_visible(user=request.user).order_by("name")
@@ -72,15 +87,15 @@ def document_list(request: HttpRequest, space_slug: str | None = None) -> HttpRe
         if space_slug
         else None
     )
+    # Every type the reader has, so a chosen one validates; the labels get
+    # counts that follow the other filters below.
     types = type_choices_grouped(
         selectors.document_type_facets(user=request.user, space=space)
     )
     form = DocumentFilterForm(
         request.GET,
         spaces=visible_spaces,
-        type_choices=[
-            (label, f"{label} ({entry['count']})") for label, entry in types.items()
-        ],
+        type_choices=[(label, label) for label in types],
     )
     form.is_valid()  # an invalid facet is reported and ignored; the others apply
     filters = form.cleaned_data
@@ -88,13 +103,28 @@ def document_list(request: HttpRequest, space_slug: str | None = None) -> HttpRe
         space = selectors.space_get_visible(user=request.user, slug=filters["space"])
     query = filters.get("q", "")
     chosen_type = filters.get("type", "")
+    mime_types = types[chosen_type]["types"] if chosen_type in types else None
+    dates = {
+        "updated_after": filters.get("updated_after"),
+        "updated_before": filters.get("updated_before"),
+    }
+    _facet_counts_label(
+        form,
+        types=type_choices_grouped(
+            selectors.document_type_facets(
+                user=request.user, space=space, query=query, **dates
+            )
+        ),
+        spaces=selectors.document_space_facets(
+            user=request.user, query=query, mime_types=mime_types, **dates
+        ),
+    )
     documents = selectors.document_list_visible(
         user=request.user,
         space=space,
         query=query,
-        mime_types=types[chosen_type]["types"] if chosen_type in types else None,
-        updated_after=filters.get("updated_after"),
-        updated_before=filters.get("updated_before"),
+        mime_types=mime_types,
+        **dates,
     )
     page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
     snippets = document_snippets_collect(
@@ -362,3 +392,8 @@ def document_history(request: HttpRequest, document_id: int) -> HttpResponse:
             ),
         },
     )
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for on every page (the admin's too)."""
+    return redirect(static("docsite/favicon.svg"), permanent=True)

@@ -287,3 +287,51 @@ def test_document_page_fills_in_without_a_reload_and_hidden_is_missing(
     page.goto("/spaces/no-such-space/")
     assert page.locator("main").inner_text() == hidden
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+
+
+def test_operator_pages_count_by_producer_follow_filters_and_read_well(
+    portal, page, shoot, world
+):
+    from summaries.models import Summary
+    from tests.factories import UserFactory
+    from tests.integration.conftest import wait_for
+
+    UserFactory(username="olga", is_staff=True, is_superuser=True)
+    for title, space in (
+        ("Deploy notes", world.engineering),
+        ("Values", world.handbook),
+    ):
+        document_create_from_text(
+            space=space, title=title, text=f"{title}: kubernetes and kindness."
+        )
+    document_create_from_text(
+        space=world.handbook, title="Holidays", text="The office closes in August."
+    )
+    assert wait_for(
+        lambda: Summary.objects.filter(status="generated").count() == 3, timeout=30
+    )
+    login(page, "olga")
+
+    page.goto("/documents/?q=kubernetes")
+    expect(page.get_by_label("Space")).to_contain_text("Handbook (1)")
+    page.get_by_label("Space").select_option(label="Handbook (1)")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.locator(".result-count")).to_contain_text("1 result for")
+    page.goto("/documents/?space=handbook&type=Text")
+    expect(page.locator(".result-count")).to_have_text("2 documents match the filters")
+    page.goto("/documents/?space=engineering")
+    expect(page.locator(".result-count")).to_have_text("1 document matches the filters")
+    icon = page.evaluate(
+        "fetch('/favicon.ico').then(r => [r.status, r.headers.get('content-type')])"
+    )
+    assert icon[0] == 200 and "svg" in icon[1]
+
+    page.goto("/admin/")
+    expect(page.locator("#site-name")).to_have_text("docsite administration")
+    page.goto("/admin/interests/interaction/")
+    expect(page.locator(".object-tools a.addlink")).to_have_count(0)
+    page.goto("/admin/workers/reprocessjob/dashboard/")
+    producers = page.locator("table.producer-counts")
+    expect(producers).to_contain_text("(live)")
+    expect(producers.locator("tbody tr").first.locator("td").last).to_have_text("3")
+    shoot(page, "admin-dashboard-producers")

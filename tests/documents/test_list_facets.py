@@ -102,3 +102,36 @@ def test_home_shows_sections_from_apps_escaped_by_them(client, world):
         portal_home_sections.disconnect(dispatch_uid="tests.section")
     assert 'id="home-test"' in html and "<p>hello</p>" in html
     assert "New in your spaces" in html and "Holiday calendar" in html
+
+
+def test_facet_counts_follow_the_other_filters_and_the_count_reads_well(client, world):
+    from docsite.documents.services import document_create_from_text
+
+    document_create_from_text(
+        space=world.engineering, title="Deploy", text="Deploy the kubernetes cluster."
+    )
+    document_create_from_text(
+        space=world.engineering, title="Holidays", text="Office holidays."
+    )
+    document_create_from_text(
+        space=world.handbook, title="Values", text="Kubernetes and kindness."
+    )
+    client.force_login(world.alice)
+
+    response = client.get("/documents/", {"q": "kubernetes"})
+    form = response.context["form"]
+    assert dict(form.fields["space"].choices)["engineering"] == "Engineering (1)"
+    assert dict(form.fields["space"].choices)["handbook"] == "Handbook (1)"
+    assert dict(form.fields["type"].choices)["Text"] == "Text (2)"
+
+    response = client.get("/documents/", {"space": "engineering", "type": "Text"})
+    form = response.context["form"]
+    assert dict(form.fields["type"].choices)["Text"] == "Text (2)"
+    assert dict(form.fields["space"].choices)["handbook"] == "Handbook (1)"
+    html = " ".join(response.content.decode().split())
+    assert "2 documents match the filters" in html
+
+    response = client.get("/documents/", {"space": "handbook"})
+    assert "1 document matches the filters" in " ".join(
+        response.content.decode().split()
+    )
