@@ -34,7 +34,11 @@ def main() -> None:
     from docsite.documents.selectors import space_ids_visible
     from interests.models import DocumentVector, Interaction
     from interests.selectors import embedding_producer_active, feed_for
-    from interests.services import interactions_import, user_interest_refresh
+    from interests.services import (
+        interactions_import,
+        user_interest_refresh,
+        vector_index_sql,
+    )
 
     rng = np.random.default_rng(0)
     producer = embedding_producer_active()
@@ -103,11 +107,14 @@ def main() -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
             cursor.execute("SET LOCAL hnsw.ef_search = 100")
+            # The per-size index's expression and predicate (interests.models).
+            n = len(vector)
             cursor.execute(
-                "SELECT v.document_id, v.embedding <=> %s::vector AS d "
+                f"SELECT v.document_id, v.embedding::vector({n}) <=> %s::vector({n}) AS d "
                 "FROM interests_documentvector v "
                 "JOIN documents_document doc ON doc.id = v.document_id "
-                "WHERE v.producer = %s AND doc.space_id = ANY(%s) ORDER BY d LIMIT %s",
+                f"WHERE v.producer = %s AND vector_dims(v.embedding) = {n} "
+                "AND doc.space_id = ANY(%s) ORDER BY d LIMIT %s",
                 [str(vector.tolist()), producer, visible_space_ids, k],
             )
             return cursor.fetchall()
@@ -115,16 +122,14 @@ def main() -> None:
     total = 0
     for size in sorted(args.sizes):
         started = time.perf_counter()
+        create_index, drop_index = vector_index_sql(384)
         with connection.cursor() as cursor:
-            cursor.execute("DROP INDEX IF EXISTS docvector_embedding_hnsw")
+            cursor.execute(drop_index)
         add_documents(size - total, total)
         total = size
         with connection.cursor() as cursor:
             cursor.execute("SET maintenance_work_mem = '512MB'")
-            cursor.execute(
-                "CREATE INDEX docvector_embedding_hnsw ON interests_documentvector "
-                "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
-            )
+            cursor.execute(create_index)
             cursor.execute("ANALYZE")
         print(
             f"{size} documents loaded and indexed in {time.perf_counter() - started:.0f}s"

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.checks import Error, register
+from django.core.checks import Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
+from django.db.models import F, Func, IntegerField
+
+from docsite.ml.embedders import get_embedder
+from docsite.ml.outputs import EMBEDDINGS, output_kind, producer_live
 
 from .conf import interests_setting
 
@@ -41,3 +47,63 @@ def check_interests_settings(app_configs=None, **kwargs) -> list[Error]:
                 )
             )
     return errors
+
+
+def live_vector_sizes() -> tuple[str, str, int | None, int | None]:
+    """Return the live alias and producer, the size of its stored vectors and
+    the size its configured embedder declares (None where unknown)."""
+    from .models import DocumentVector
+
+    live = producer_live(kind=EMBEDDINGS)
+    stored = (
+        DocumentVector.objects.filter(producer=live.producer)
+        .annotate(
+            dims=Func(
+                F("embedding"), function="vector_dims", output_field=IntegerField()
+            )
+        )
+        .values_list("dims", flat=True)
+        .first()
+    )
+    declared = get_embedder(live.backend_alias).declared_dimension()
+    return live.backend_alias, live.producer, stored, declared
+
+
+@register(Tags.database)
+def check_live_vector_size(app_configs=None, databases=None, **kwargs) -> list:
+    """interests.E004: the stored live vectors and the configured embedder differ in size.
+
+    Runs with ``manage.py check --database default`` (and ``migrate``): query
+    vectors of another size than the stored ones find nothing.
+    """
+    if not databases:
+        return []
+    try:
+        alias, producer, stored, declared = live_vector_sizes()
+        configured = output_kind(EMBEDDINGS).producer_for(backend_alias=alias)
+    except (DatabaseError, ImproperlyConfigured, ValueError):
+        return []  # tables not migrated yet, or a setting other checks report
+    problems: list = []
+    if stored is not None and declared is not None and stored != declared:
+        problems.append(
+            Error(
+                f"The live vectors ({producer}) are {stored}-d, but the embedder "
+                f"DOCSITE_EMBEDDERS['{alias}'] now makes {declared}-d vectors: "
+                "searches and feeds would find nothing.",
+                hint="Restore the embedder's settings, or build its vectors with "
+                f"`manage.py reprocess --kind embeddings --producer {alias}`.",
+                id="interests.E004",
+            )
+        )
+    elif stored is not None and producer != configured:
+        problems.append(
+            Warning(
+                f"The live vectors were made by {producer}, but "
+                f"DOCSITE_EMBEDDERS['{alias}'] (and the document representation) now "
+                f"make {configured}: queries are embedded differently from the "
+                "stored vectors.",
+                hint=f"Rebuild them: `manage.py reprocess --kind embeddings --producer {alias}`.",
+                id="interests.W004",
+            )
+        )
+    return problems

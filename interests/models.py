@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pgvector.django import HnswIndex, VectorField
+from pgvector.django import VectorField
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -12,8 +12,6 @@ from django.utils import timezone
 
 from docsite.documents.models import Document
 
-DIMENSIONS = 384
-
 
 class DocumentVector(models.Model):
     """One embedding of one version of a document's text by one producer.
@@ -21,6 +19,12 @@ class DocumentVector(models.Model):
     Rows are keyed by ``(document, content_sha256, producer)``; the producer
     names the embedder and the document representation, so vectors from
     different models never mix in one similarity query.
+
+    The vector size belongs to the producer: the column is an untyped
+    ``vector``, and each size in use gets its own partial HNSW index over
+    ``embedding::vector(N) WHERE vector_dims(embedding) = N``
+    (``interests.services.vector_index_ensure``; 384 from the migration).
+    Nearest-neighbour queries use that expression, so they keep the index.
     """
 
     document = models.ForeignKey(
@@ -28,7 +32,7 @@ class DocumentVector(models.Model):
     )
     content_sha256 = models.CharField(max_length=64)
     producer = models.CharField(max_length=200)
-    embedding = VectorField(dimensions=DIMENSIONS)
+    embedding = VectorField()
     chunks = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -40,13 +44,6 @@ class DocumentVector(models.Model):
             )
         ]
         indexes = [
-            HnswIndex(
-                name="docvector_embedding_hnsw",
-                fields=["embedding"],
-                m=16,
-                ef_construction=64,
-                opclasses=["vector_cosine_ops"],
-            ),
             models.Index(
                 fields=["producer", "document"], name="docvector_producer_doc"
             ),
@@ -112,9 +109,10 @@ class UserInterest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="interest"
     )
     producer = models.CharField(max_length=200, blank=True)
-    long_term = VectorField(dimensions=DIMENSIONS, null=True, blank=True)
-    short_term = VectorField(dimensions=DIMENSIONS, null=True, blank=True)
-    negative = VectorField(dimensions=DIMENSIONS, null=True, blank=True)
+    # Of the producer's size (see DocumentVector).
+    long_term = VectorField(null=True, blank=True)
+    short_term = VectorField(null=True, blank=True)
+    negative = VectorField(null=True, blank=True)
     # Up to INTERESTS_MAX_CENTROIDS lists of floats, heaviest first.
     centroids = models.JSONField(default=list, blank=True)
     # Nearest neighbours of each interest vector, found at refresh time (in

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -156,6 +156,8 @@ def document_vectors_compute(
                 chunks=len(texts),
             )
         )
+    if rows:
+        vector_index_ensure(dimension=len(rows[0].embedding))
     with transaction.atomic():
         if force:
             DocumentVector.objects.filter(
@@ -173,6 +175,49 @@ def document_vectors_compute(
         "embedded %d documents (%d chunks) with %s", len(rows), len(flat), producer
     )
     return VectorReport(computed=len(rows), skipped=skipped, chunks=len(flat))
+
+
+_indexed_sizes: set[int] = set()
+
+
+def vector_index_sql(dimension: int) -> tuple[str, str]:
+    """Return the SQL creating and dropping the HNSW index of ``dimension``-sized vectors."""
+    dimension = int(dimension)
+    name = f"docvector_hnsw_{dimension}d"
+    create = (
+        f"CREATE INDEX IF NOT EXISTS {name} ON interests_documentvector "
+        f"USING hnsw ((embedding::vector({dimension})) vector_cosine_ops) "
+        f"WITH (m = 16, ef_construction = 64) "
+        f"WHERE vector_dims(embedding) = {dimension}"
+    )
+    return create, f"DROP INDEX IF EXISTS {name}"
+
+
+def vector_index_ensure(*, dimension: int) -> None:
+    """Create the HNSW index for vectors of ``dimension`` unless it exists.
+
+    Each size in use has its own partial index (an HNSW index needs a fixed
+    size; the column has none). A new embedder's first vectors create theirs,
+    once per process; ``IF NOT EXISTS`` makes a race harmless.
+    """
+    if dimension in _indexed_sizes:
+        return
+    create, _drop = vector_index_sql(dimension)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_indexes WHERE tablename = 'interests_documentvector' "
+            "AND indexname = %s",
+            [f"docvector_hnsw_{int(dimension)}d"],
+        )
+        if cursor.fetchone() is None:
+            if connection.in_atomic_block:
+                # CREATE INDEX refuses a table with deferred foreign-key
+                # checks pending in this transaction; run them now.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(create)
+    if not connection.in_atomic_block:
+        # Only once committed: a rolled-back transaction takes the index along.
+        _indexed_sizes.add(dimension)
 
 
 def document_vectors_enqueue(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from pgvector.django import CosineDistance
+from pgvector.django import CosineDistance, VectorField
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, transaction
@@ -23,6 +23,7 @@ from django.db.models import (
     QuerySet,
     Value,
 )
+from django.db.models.functions import Cast
 
 from docsite.documents.models import Document
 from docsite.documents.selectors import space_ids_visible
@@ -31,7 +32,7 @@ from docsite.ml.embedders.base import BaseEmbedder
 from docsite.ml.outputs import EMBEDDINGS, LiveProducer, producer_live
 
 from ..conf import interests_setting
-from ..models import DIMENSIONS, DocumentVector, UserInterest
+from ..models import DocumentVector, UserInterest
 from ..ranking import InterestVectors
 
 User = AbstractBaseUser | AnonymousUser
@@ -143,7 +144,7 @@ def user_interest_vectors(*, user: User, producer: str) -> StoredInterest | None
         short_term=_vector(row.short_term),
         negative=_vector(row.negative),
         centroids=[np.asarray(c, dtype=np.float32) for c in row.centroids],
-        exemplars=_exemplars(row.exemplars),
+        exemplars=_exemplars(row.exemplars, dimension=_dimension(row)),
         exemplar_ids=[int(pk) for pk in row.exemplar_ids],
         space_shares={
             int(space): float(share) for space, share in row.space_shares.items()
@@ -151,11 +152,30 @@ def user_interest_vectors(*, user: User, producer: str) -> StoredInterest | None
     )
 
 
-def _exemplars(raw) -> np.ndarray | None:
-    if not raw:
+def _dimension(row: UserInterest) -> int | None:
+    for vector in (row.long_term, row.short_term, row.negative):
+        if vector is not None:
+            return len(vector)
+    return len(row.centroids[0]) if row.centroids else None
+
+
+def _exemplars(raw, *, dimension: int | None) -> np.ndarray | None:
+    if not raw or not dimension:
         return None
     flat = np.frombuffer(bytes(raw), dtype=np.float32)
-    return flat.reshape(-1, DIMENSIONS)
+    return flat.reshape(-1, dimension)
+
+
+def vectors_of_size(
+    vectors: QuerySet[DocumentVector], *, dimension: int
+) -> QuerySet[DocumentVector]:
+    """Return ``vectors`` of ``dimension`` with ``sized``, the embedding cast to
+    ``vector(dimension)``: the expression and predicate of that size's HNSW
+    index, so ordering by a distance to ``sized`` can use it."""
+    return vectors.annotate(
+        dims=Func(F("embedding"), function="vector_dims", output_field=IntegerField()),
+        sized=Cast("embedding", VectorField(dimensions=dimension)),
+    ).filter(dims=dimension)
 
 
 def _ann_settings_apply(*, ef_search: int, max_scan_tuples: int) -> None:
@@ -201,11 +221,14 @@ def documents_nearest(
     scans: list[QuerySet] = []
     for index, vector in enumerate(query_vectors):
         scan = (
-            DocumentVector.objects.filter(
-                producer=producer, document__space__in=visible
+            vectors_of_size(
+                DocumentVector.objects.filter(
+                    producer=producer, document__space__in=visible
+                ),
+                dimension=len(vector),
             )
             .annotate(
-                distance=CosineDistance("embedding", vector),
+                distance=CosineDistance("sized", vector),
                 source=Value(index, IntegerField()),
             )
             .order_by("distance")

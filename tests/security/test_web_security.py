@@ -354,7 +354,12 @@ def test_audit_trail_names_who_approved_edited_rejected_and_who_ran_jobs(site, c
     with mock.patch("docsite.documents.dispatch.task_enqueue", return_value=True):
         response = client.post(
             reverse("admin:workers_reprocessjob_add"),
-            {"kind": "summaries", "selection": "all", "backend_alias": "candidate"},
+            {
+                "kind": "summaries",
+                "selection": "all",
+                "backend_alias": "candidate",
+                "confirm": "on",
+            },
         )
         assert response.status_code == 302
         job = ReprocessJob.objects.latest("pk")

