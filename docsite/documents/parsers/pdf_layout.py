@@ -183,8 +183,9 @@ def drop_running_lines(pages: list[list[Line]], *, page_height: float) -> None:
     A running line sits among the first or last two lines of a page, near
     its edge, at the same height on at least half of the pages (two at
     least), with the same text once digits are set aside ("Page 3 of 9").
-    A page number alone at the edge goes too. Full-width lines of body text
-    are never taken for running lines, however alike.
+    A page number alone at the edge goes too, and so does the outermost
+    line of a single page when it is set smaller than the body. Full-width
+    lines of body text are never taken for running lines, however alike.
     """
     edge = _EDGE_SHARE * page_height
     every_line = [line for lines in pages for line in lines]
@@ -221,8 +222,22 @@ def drop_running_lines(pages: list[list[Line]], *, page_height: float) -> None:
             for line in edges
             if (counts[key(line)] >= needed and not body_like(line))
             or _PAGE_NUMBER.match(line.text)
+            or (len(pages) == 1 and _small_edge_line(line, lines, body_size))
         }
         lines[:] = [line for line in lines if id(line) not in running]
+
+
+def _small_edge_line(line: Line, lines: list[Line], body_size: float) -> bool:
+    """Whether ``line`` is the top or bottom line of a page, set small: a running line.
+
+    With one page nothing repeats, so a header or footer shows only by being
+    the outermost line in a smaller type than the body.
+    """
+    outermost = (
+        max(lines, key=lambda other: other.y),
+        min(lines, key=lambda other: other.y),
+    )
+    return line in outermost and line.size <= 0.85 * body_size
 
 
 def blocks_from_lines(pages: list[list[Line]]) -> list[Block]:
