@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from summaries.backends.base import BaseSummarizer, SummaryBudget
+from summaries.kb import KnowledgeBaseFileError, kb_record_resolve
 from summaries.scoring import (
     BOOTSTRAP_RESAMPLES,
     BOOTSTRAP_SEED,
@@ -49,6 +50,7 @@ from summaries.text import (
     text_word_count,
     truncate_to_budget,
 )
+from summaries.wellformed import well_formed_report
 
 LEAD_MATCHED = "LEAD-matched"
 
@@ -81,6 +83,16 @@ def evaluation_records_load(
                 raise EvaluationDataError(
                     f"{path}, line {number}: not JSON ({exc})"
                 ) from exc
+            if (
+                isinstance(record, dict)
+                and "file" in record
+                and "document" not in record
+            ):
+                # A knowledge-base manifest row: the file is parsed as an upload is.
+                try:
+                    record = kb_record_resolve(record, base=path.parent)
+                except KnowledgeBaseFileError as exc:
+                    raise EvaluationDataError(f"line {number}: {exc}") from exc
             if not isinstance(record, dict) or not isinstance(
                 record.get("document"), str
             ):
@@ -107,7 +119,9 @@ def summarizer_evaluate(
 
     The report is ``{"rouge1", "rouge2", "rougeLsum", "n", "docs_per_s",
     "avg_words", "baseline": {...}, "lead_matched": {...}, "bootstrap":
-    {"resamples", "seed", "confidence"}, "tokenizer"}``; each baseline is
+    {"resamples", "seed", "confidence"}, "tokenizer", "well_formed"}``
+    (``well_formed`` from ``summaries.wellformed.well_formed_report``,
+    checked against each record's ``blocks`` where it has them); each baseline is
     ``{"name", "rouge1", "rouge2", "rougeLsum", "avg_words", "difference":
     {metric: {"mean", "low", "high"}}}`` where ``difference`` is the
     summarizer minus the baseline. ROUGE is F1 x 100. ``docs_per_s`` leaves
@@ -151,6 +165,11 @@ def summarizer_evaluate(
         "n": count,
         "docs_per_s": round(count / elapsed, 2) if elapsed > 0 else 0.0,
         "avg_words": _average_words(predictions),
+        "well_formed": well_formed_report(
+            summaries=predictions,
+            blocks=[record.get("blocks") for record in records],
+            ids=[str(record.get("id", i)) for i, record in enumerate(records)],
+        ),
     }
     for key, name, texts in (
         ("baseline", baseline_name(baseline), lead_k),

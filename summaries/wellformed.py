@@ -27,7 +27,7 @@ from typing import Any
 
 from docsite.documents.parsers.base import Block
 
-__all__ = ["PROBLEMS", "SummaryCheck", "summary_check"]
+__all__ = ["PROBLEMS", "SummaryCheck", "summary_check", "well_formed_report"]
 
 PROBLEMS = (
     "empty",
@@ -153,3 +153,42 @@ def _code_line(flat: str, blocks: list[Block]) -> str:
             if len(line) >= _MIN_CODE_LINE_CHARS and line in flat and line not in prose:
                 return line
     return ""
+
+
+def well_formed_report(
+    *,
+    summaries: Sequence[str],
+    blocks: Sequence[Sequence[Block | dict[str, Any]] | None],
+    ids: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Return the share of well-formed ``summaries`` and what failed.
+
+    ``blocks[i]`` are the source blocks of ``summaries[i]`` (``None`` or empty
+    when unknown). The report is ``{"rate", "n", "by_problem": {problem:
+    count}, "failures": [{"id", "problems", "details", "summary"}]}``; the
+    rate is a percentage rounded to 1 place.
+    """
+    ids = list(ids) if ids is not None else [str(i) for i in range(len(summaries))]
+    by_problem = dict.fromkeys(PROBLEMS, 0)
+    failures: list[dict[str, Any]] = []
+    for identifier, summary, source in zip(ids, summaries, blocks, strict=True):
+        check = summary_check(summary, blocks=source)
+        for problem in check.problems:
+            by_problem[problem] += 1
+        if check.problems:
+            failures.append(
+                {
+                    "id": identifier,
+                    "problems": list(check.problems),
+                    "details": list(check.details),
+                    "summary": summary,
+                }
+            )
+    count = len(summaries)
+    rate = 100.0 * (count - len(failures)) / count if count else 0.0
+    return {
+        "rate": round(rate, 1),
+        "n": count,
+        "by_problem": {name: n for name, n in by_problem.items() if n},
+        "failures": failures,
+    }

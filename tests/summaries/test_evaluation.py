@@ -77,6 +77,7 @@ def test_json_report_scores_a_perfect_lead_at_100(data_file):
         "lead_matched",
         "bootstrap",
         "tokenizer",
+        "well_formed",
     }
     assert report["split"] == "all"
     assert report["n"] == 2

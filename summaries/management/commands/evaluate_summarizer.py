@@ -160,3 +160,11 @@ class Command(BaseCommand):
                 for metric, d in row["difference"].items()
             )
             self.stdout.write(f"vs {row['name']} ({confidence}% CI): {intervals}")
+        well_formed = report["well_formed"]
+        problems = ", ".join(
+            f"{name} {count}" for name, count in well_formed["by_problem"].items()
+        )
+        self.stdout.write(
+            f"well-formed: {well_formed['rate']:.1f}% of {well_formed['n']}"
+            + (f" ({problems})" if problems else "")
+        )
