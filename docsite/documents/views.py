@@ -307,7 +307,21 @@ def upload_status(request: HttpRequest, upload_id: int) -> HttpResponse:
     upload = selectors.upload_get_visible(user=request.user, upload_id=upload_id)
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse(_upload_result(upload))
+    ready = upload.state == DocumentUpload.State.READY and upload.document_id
+    if request.GET.get("open") and ready:
+        # The page's script asks to go on to the document once it is read;
+        # the document page then fills in its analysis and summary by itself.
+        messages.success(request, _upload_outcome_message(upload))
+        return redirect("documents:detail", document_id=upload.document_id)
     return render(request, "documents/upload_status.html", {"upload": upload})
+
+
+def _upload_outcome_message(upload: DocumentUpload) -> str:
+    if upload.outcome == "unchanged":
+        return f"{upload.space.name} already holds a document with the same text."
+    if upload.outcome == "updated":
+        return "The document was updated."
+    return f"“{upload.document.title}” was added to {upload.space.name}."
 
 
 @login_required

@@ -119,8 +119,9 @@ def test_editor_drops_files_then_edits_moves_and_deletes_a_document(
     )
     rows = page.locator("[data-upload-list] .upload-result")
     expect(rows).to_have_count(3)
+    # Each file is read by the worker in turn; the list follows without a reload.
     expect(page.locator("[data-upload-summary]")).to_contain_text(
-        "Done: 2 ready, 1 refused."
+        "Done: 2 ready, 1 refused.", timeout=60_000
     )
     # Titles come from the content, not from the file names.
     expect(rows.nth(0)).to_have_attribute("data-status", "ready")
@@ -147,8 +148,11 @@ def test_editor_drops_files_then_edits_moves_and_deletes_a_document(
     )
     page.get_by_label("Space").select_option(label="Handbook")
     page.get_by_role("button", name="Save changes").click()
-    expect(page.locator(".message--success")).to_contain_text("saved")
-    expect(page.locator("#document-title")).to_have_text("Sales forecast review, Q3")
+    # The new file is read by the worker; the page follows it to the document.
+    expect(page.locator("#document-title")).to_have_text(
+        "Sales forecast review, Q3", timeout=30_000
+    )
+    expect(page.locator(".message--success")).to_contain_text("updated")
     expect(page.locator(".breadcrumb")).to_contain_text("Handbook")
     expect(page.locator(".document__text")).to_contain_text("five percent")
     shoot(page, "document-after-edit")
@@ -255,7 +259,7 @@ def test_document_page_fills_in_without_a_reload_and_hidden_is_missing(
     login(page, "alice")
     page.goto("/documents/upload/")
     page.get_by_label("Space").select_option(label="Engineering")
-    page.get_by_label("File").set_input_files(
+    page.get_by_label("File", exact=True).set_input_files(
         files=[
             {
                 "name": "backups.md",
@@ -266,7 +270,11 @@ def test_document_page_fills_in_without_a_reload_and_hidden_is_missing(
         ]
     )
     page.get_by_role("button", name="Upload").click()
-    expect(page.locator("#document-title")).to_have_text("Postgres Backups")
+    # The status page follows the worker, then opens the document.
+    expect(page.locator("#document-title")).to_have_text(
+        "Postgres Backups", timeout=30_000
+    )
+    expect(page.locator(".message--success")).to_contain_text("was added")
     url = page.url
     # Everything the worker fills in arrives on this same page.
     expect(page.locator(".document__status")).to_contain_text(
