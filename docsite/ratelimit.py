@@ -1,160 +1,180 @@
-"""Fixed-window rate limits kept in Django's cache.
+"""Rate limits and the client's address, on maintained libraries.
 
-Production shares the limits between web processes through the Redis cache
-(``CACHES`` in settings/base.py); tests use locmem. A limit is a rate such as
-``"10/m"`` under a scope name, read from ``DOCSITE_RATELIMITS`` at call time::
-
-    DOCSITE_RATELIMITS = {"login": "10/m", "interactions": "120/m"}
-
-A scope missing from the setting, or a rate of ``None``, is not limited. When
-the cache cannot be reached the request is let through and a warning logged:
-an outage of Redis must not lock everyone out of the site.
-
-Use :func:`ratelimit` as a view decorator::
-
-    @ratelimit(scope="interactions", key=user_or_ip)
-    def interaction_create_api(request): ...
+- **Logins** (every form that authenticates, the admin's included) are
+  counted by django-axes: failed attempts per username *and* client address,
+  locked for ``AXES_COOLOFF_TIME`` after ``AXES_FAILURE_LIMIT`` failures.
+  Usernames are keyed as Django's login form normalises them (NFKC), so
+  ``ｖｉｃ`` and ``ᵛⁱᶜ`` share ``vic``'s count. A POST without a password
+  never reaches ``authenticate`` and is never counted: nobody can lock the
+  site by sending empty forms.
+- **Requests** (search, uploads, reading events) are throttled by DRF's
+  throttles, per signed-in user (per address for anonymous requests), in
+  the API and in the portal's pages alike (``throttle`` below); the rates
+  are ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``. The counters live in the
+  default cache (Redis in production, shared by every web process); when
+  it cannot be reached, requests are let through and a warning logged.
+- **The client's address** is ``REMOTE_ADDR``, unless that is one of
+  ``DOCSITE_TRUSTED_PROXIES``: then it is the last address in
+  ``X-Forwarded-For`` that is not a trusted proxy. A header sent by anyone
+  else is ignored, so it cannot be forged to dodge a limit.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
+import ipaddress
 import logging
-import time
+import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from typing import Any
+
+from axes.backends import AxesStandaloneBackend
+from rest_framework.throttling import SimpleRateThrottle
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_RATES: dict[str, str | None] = {
-    # Per client IP and username: guessing passwords.
-    "login": "10/m",
-    # Per client IP, whatever the username: spraying one password over many.
-    "login-ip": "60/m",
-    # Per signed-in user: the reading events of the interests app.
-    "interactions": "120/m",
-}
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-@dataclass(frozen=True)
-class Rate:
-    limit: int
-    window_seconds: int
-
-    @classmethod
-    def parse(cls, rate: str) -> Rate:
-        """Parse ``"<count>/<unit>"``, unit one of s, m, h, d (``"5/10m"`` too)."""
-        count, _, period = rate.partition("/")
-        multiplier = period[:-1] or "1"
-        unit = period[-1:]
-        if not count.isdigit() or not multiplier.isdigit() or unit not in _UNITS:
-            raise ValueError(f"Invalid rate {rate!r}; use e.g. '10/m' or '100/h'.")
-        return cls(limit=int(count), window_seconds=int(multiplier) * _UNITS[unit])
+# --- the client's address ------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    count: int
-    retry_after: int
+@functools.lru_cache(maxsize=8)
+def _networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
 
 
-def rate_for(scope: str) -> Rate | None:
-    """Return the configured rate of ``scope``, or None when it is unlimited."""
-    rates = {**DEFAULT_RATES, **getattr(settings, "DOCSITE_RATELIMITS", {})}
-    rate = rates.get(scope)
-    return Rate.parse(rate) if rate else None
-
-
-def ratelimit_hit(*, scope: str, key: str, rate: Rate) -> Decision:
-    """Count one request of ``key`` in ``scope`` and say whether it is allowed.
-
-    The counter lives in the cache under the current window, so it resets by
-    itself; ``add`` then ``incr`` keeps the count exact across processes.
-    """
-    now = time.time()
-    window_start = int(now // rate.window_seconds) * rate.window_seconds
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    cache_key = f"ratelimit:{scope}:{digest}:{window_start}"
-    retry_after = max(1, int(window_start + rate.window_seconds - now + 0.999))
+def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
     try:
-        if cache.add(cache_key, 1, timeout=rate.window_seconds + 1):
-            count = 1
-        else:
-            try:
-                count = cache.incr(cache_key)
-            except ValueError:  # expired between add and incr
-                cache.add(cache_key, 1, timeout=rate.window_seconds + 1)
-                count = 1
-    except Exception:  # the cache is down: fail open, loudly
-        logger.warning(
-            "Rate limit %s not enforced: cache unavailable.", scope, exc_info=True
-        )
-        return Decision(allowed=True, count=0, retry_after=0)
-    return Decision(allowed=count <= rate.limit, count=count, retry_after=retry_after)
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
 
 
 def client_ip(request: HttpRequest) -> str:
-    """Return the address the request came from.
+    """Return the address the request came from, seen through trusted proxies."""
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    networks = _networks(tuple(getattr(settings, "DOCSITE_TRUSTED_PROXIES", ())))
+    if not networks or not _trusted(remote, networks):
+        return remote
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    # Each proxy appends the address it got the request from; walk back from
+    # our side and stop at the first hop that is not ours.
+    for hop in reversed([part.strip() for part in forwarded.split(",")]):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            break  # garbage from outside our proxies: trust nothing before it
+        if not _trusted(hop, networks):
+            return hop
+    return remote
 
-    ``REMOTE_ADDR`` only: a ``X-Forwarded-For`` header can be forged by the
-    client unless a trusted proxy sets it, and docsite's compose file has none.
+
+# --- logins (django-axes) ---------------------------------------------------------
+
+
+def login_username(request: HttpRequest | None, credentials: dict | None) -> str:
+    """The username axes counts failures under: as Django's login form reads it.
+
+    ``AuthenticationForm`` normalises with NFKC before it authenticates, so
+    compatibility spellings sign in as the same user and must share a count.
     """
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    username: Any = (credentials or {}).get("username")
+    if username is None and request is not None:
+        username = request.POST.get("username", "")
+    return unicodedata.normalize("NFKC", str(username or ""))[:150]
 
 
-def user_or_ip(request: HttpRequest) -> str:
-    """Key by the signed-in user, or by client IP for anonymous requests."""
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return f"user:{user.pk}"
-    return f"ip:{client_ip(request)}"
+def login_client_ip(request: HttpRequest) -> str:
+    return client_ip(request)
 
 
-def too_many_requests(request: HttpRequest, *, retry_after: int) -> HttpResponse:
-    """Answer 429 with a Retry-After header, as JSON for API calls."""
-    message = f"Too many requests. Try again in {retry_after} seconds."
-    wants_json = request.path.startswith("/api/") or "json" in request.headers.get(
-        "Accept", ""
+def login_lockout_response(
+    request: HttpRequest, response: HttpResponse | None = None, credentials=None
+) -> HttpResponse:
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    message = (
+        "Too many failed sign-ins for this username from your address. "
+        f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
     )
-    response = (
-        JsonResponse({"error": message}, status=429)
-        if wants_json
-        else HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
-    )
-    response["Retry-After"] = str(retry_after)
-    return response
+    return _too_many(request, message=message, retry_after=minutes * 60)
 
 
-def ratelimit(
-    *,
-    scope: str,
-    key: Callable[[HttpRequest], str],
-    methods: Iterable[str] = ("POST",),
-) -> Callable:
-    """Limit a view's ``methods`` to the rate of ``scope``, counted per ``key(request)``."""
-    limited_methods = frozenset(method.upper() for method in methods)
+# --- request throttles (DRF) ----------------------------------------------------------
+
+
+class ScopeThrottle(SimpleRateThrottle):
+    """A DRF throttle whose scope the view names, per HTTP method if it likes.
+
+    A view sets ``throttle_scopes = {"POST": "uploads"}`` (or
+    ``throttle_scope`` for every method). Without a scope for the request's
+    method, or without a rate for the scope, nothing is limited. Counted per
+    user, or per client address for anonymous requests.
+    """
+
+    def __init__(self) -> None:  # the rate depends on the view: see allow_request
+        pass
+
+    def allow_request(self, request, view) -> bool:
+        scopes = getattr(view, "throttle_scopes", None) or {}
+        self.scope = scopes.get(request.method) or getattr(view, "throttle_scope", "")
+        if not self.scope:
+            return True
+        self.rate = self.get_rate()
+        if self.rate is None:
+            return True
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # the cache is down: fail open, loudly
+            logger.warning(
+                "Rate limit %s not enforced: cache unavailable.",
+                self.scope,
+                exc_info=True,
+            )
+            return True
+
+    def get_rate(self) -> str | None:
+        rates = getattr(settings, "REST_FRAMEWORK", {}).get(
+            "DEFAULT_THROTTLE_RATES", {}
+        )
+        return rates.get(self.scope)
+
+    def get_cache_key(self, request, view) -> str:
+        user = getattr(request, "user", None)
+        ident = (
+            f"user:{user.pk}"
+            if user is not None and user.is_authenticated
+            else f"ip:{client_ip(request)}"
+        )
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def throttle(*, scope: str, methods: Iterable[str] = ("POST",)) -> Callable:
+    """Limit a portal view's ``methods`` with the API's throttle of ``scope``.
+
+    The counters are the API's, so a reader has one budget whichever route
+    the requests take.
+    """
+    scopes = {method.upper(): scope for method in methods}
+    view_like = type("ThrottledView", (), {"throttle_scopes": scopes})()
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if request.method in limited_methods:
-                rate = rate_for(scope)
-                if rate is not None:
-                    decision = ratelimit_hit(scope=scope, key=key(request), rate=rate)
-                    if not decision.allowed:
-                        logger.warning(
-                            "Rate limit %s exceeded by %s.", scope, key(request)
-                        )
-                        return too_many_requests(
-                            request, retry_after=decision.retry_after
-                        )
+            limiter = ScopeThrottle()
+            if not limiter.allow_request(request, view_like):
+                wait = max(1, int(limiter.wait() or 1))
+                logger.warning("Rate limit %s exceeded by %s.", scope, request.user)
+                return _too_many(
+                    request,
+                    message=f"Too many requests. Try again in {wait} seconds.",
+                    retry_after=wait,
+                )
             return view(request, *args, **kwargs)
 
         return wrapped
@@ -162,14 +182,28 @@ def ratelimit(
     return decorator
 
 
-def login_key(request: HttpRequest) -> str:
-    """Key a login attempt by client IP and the username tried."""
-    username = str(request.POST.get("username", ""))[:150].strip().lower()
-    return f"{client_ip(request)}|{username}"
-
-
-def login_ratelimited(view: Callable) -> Callable:
-    """Limit login POSTs per IP and username, and per IP alone."""
-    return ratelimit(scope="login-ip", key=client_ip)(
-        ratelimit(scope="login", key=login_key)(view)
+def _too_many(request: HttpRequest, *, message: str, retry_after: int) -> HttpResponse:
+    """Answer 429 with a Retry-After header, as JSON for API and script calls."""
+    wants_json = request.path.startswith("/api/") or "json" in request.headers.get(
+        "Accept", ""
     )
+    response = (
+        JsonResponse({"detail": message}, status=429)
+        if wants_json
+        else HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+class LoginLimitBackend(AxesStandaloneBackend):
+    """Axes' check before every authentication that comes with a web request.
+
+    ``authenticate()`` without a request (a shell, a management command) is
+    no web login to count; axes would refuse it outright.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username, password, **kwargs)

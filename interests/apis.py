@@ -12,7 +12,6 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
 
 from docsite.documents.selectors import document_get_visible, space_list_visible
 from docsite.documents.serializers import (
@@ -20,7 +19,6 @@ from docsite.documents.serializers import (
     ErrorSerializer,
     snippets_context,
 )
-from docsite.ratelimit import rate_for, ratelimit_hit, user_or_ip
 
 from . import selectors
 from .models import Interaction
@@ -44,27 +42,6 @@ from .services import (
 )
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Missing, or hidden from you.")
-
-
-class InteractionsThrottle(BaseThrottle):
-    """The ``interactions`` limit of ``DOCSITE_RATELIMITS``, counted per user.
-
-    It shares its counters with the portal's limiter, so a reader has one
-    budget whichever route the events take.
-    """
-
-    scope = "interactions"
-
-    def allow_request(self, request: Request, view) -> bool:
-        rate = rate_for(self.scope)
-        if rate is None or request.method not in ("POST", "DELETE"):
-            return True
-        decision = ratelimit_hit(scope=self.scope, key=user_or_ip(request), rate=rate)
-        self.retry_after = decision.retry_after
-        return decision.allowed
-
-    def wait(self) -> float | None:
-        return getattr(self, "retry_after", None)
 
 
 class FeedApi(GenericAPIView):
@@ -104,6 +81,7 @@ class RelatedDocumentsApi(GenericAPIView):
 
 class SearchApi(GenericAPIView):
     serializer_class = SearchHitSerializer
+    throttle_scope = "search"
     pagination_class = None  # ranked hits, sized by ``limit``
 
     @extend_schema(
@@ -153,7 +131,7 @@ class InteractionListCreateApi(GenericAPIView):
 
     serializer_class = InteractionSerializer
     parser_classes = [JSONParser, FormParser, MultiPartParser]
-    throttle_classes = [InteractionsThrottle]
+    throttle_scopes = {"POST": "interactions", "DELETE": "interactions"}
 
     @extend_schema(
         parameters=[InteractionListQuerySerializer],

@@ -1,7 +1,5 @@
 from django.urls import path
 
-from docsite.ratelimit import ratelimit, user_or_ip
-
 from . import apis, views
 
 app_name = "interests"
@@ -9,11 +7,9 @@ app_name = "interests"
 urlpatterns = [
     path(
         "api/interactions/",
-        # The reading beacon of the portal: the API's view, limited per
-        # session user before DRF authenticates (counters shared with the API).
-        ratelimit(scope="interactions", key=user_or_ip, methods=("POST", "DELETE"))(
-            apis.InteractionListCreateApi.as_view(throttle_classes=[], schema=None)
-        ),
+        # The reading beacon and toggles of the portal: the API's view, with
+        # its throttle (one budget per reader whichever route).
+        apis.InteractionListCreateApi.as_view(schema=None),
         name="interaction-api",
     ),
     path("for-you/", views.feed_page, name="feed"),

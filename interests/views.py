@@ -19,6 +19,7 @@ from docsite.documents.models import Document
 from docsite.documents.panels import Panel, document_snippets_collect
 from docsite.documents.selectors import document_type_facets, space_list_visible
 from docsite.documents.views import type_choices_grouped
+from docsite.ratelimit import throttle
 
 from . import selectors
 from .models import Interaction
@@ -68,6 +69,7 @@ def search_filters_from(
 
 @login_required
 @require_GET
+@throttle(scope="search", methods=("GET",))
 def search_page(request: HttpRequest) -> HttpResponse:
     """The one search: the header box lands here; hybrid unless a mode is chosen."""
     query = request.GET.get("q", "")[:500]

@@ -73,6 +73,7 @@ class SpaceListApi(GenericAPIView):
 
 class DocumentListCreateApi(GenericAPIView):
     serializer_class = DocumentSerializer
+    throttle_scopes = {"POST": "uploads"}
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
@@ -183,6 +184,7 @@ class UploadDetailApi(GenericAPIView):
 
 class DocumentDetailApi(GenericAPIView):
     serializer_class = DocumentDetailSerializer
+    throttle_scopes = {"PATCH": "uploads"}
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     http_method_names = ["get", "patch", "delete", "head", "options"]
 

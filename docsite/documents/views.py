@@ -12,6 +12,8 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from docsite.ratelimit import throttle
+
 from . import selectors, services
 from .exceptions import DocumentRejectedError
 from .forms import DocumentEditForm, DocumentFilterForm, UploadForm
@@ -256,6 +258,7 @@ def _upload_result(upload: DocumentUpload) -> dict:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@throttle(scope="uploads")
 def document_upload(request: HttpRequest) -> HttpResponse:
     """Upload one file (then show it), or several (then list each one's fate).
 

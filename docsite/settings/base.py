@@ -8,6 +8,7 @@ and uses ``docsite.settings.production``.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "docsite.documents",
     "docsite.ml",
     "summaries",
@@ -53,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # portal: the same 404 page for missing and hidden, even with DEBUG on.
     "docsite.documents.middleware.UniformNotFoundMiddleware",
+    # Turns a login lockout into a 429 page (see docsite/ratelimit.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "docsite.urls"
@@ -139,12 +143,25 @@ CACHES = {
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
-# Requests per window, per scope; see docsite/ratelimit.py.
-DOCSITE_RATELIMITS = {
-    "login": env_str("DOCSITE_RATELIMIT_LOGIN") or "10/m",
-    "login-ip": env_str("DOCSITE_RATELIMIT_LOGIN_IP") or "60/m",
-    "interactions": env_str("DOCSITE_RATELIMIT_INTERACTIONS") or "120/m",
-}
+# Rate limits (docsite/ratelimit.py). The client address comes from
+# X-Forwarded-For only when REMOTE_ADDR is one of these proxies (addresses or
+# networks, e.g. "10.0.0.0/8,127.0.0.1"); behind a proxy that is not listed,
+# every client shares the proxy's address.
+DOCSITE_TRUSTED_PROXIES = env_list("DOCSITE_TRUSTED_PROXIES", [])
+# Logins, every form (the admin's too): django-axes counts failures per
+# username (normalised as Django's login form does) and client address.
+AUTHENTICATION_BACKENDS = [
+    "docsite.ratelimit.LoginLimitBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("DOCSITE_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("DOCSITE_LOGIN_COOLOFF_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "docsite.ratelimit.login_username"
+AXES_CLIENT_IP_CALLABLE = "docsite.ratelimit.login_client_ip"
+AXES_LOCKOUT_CALLABLE = "docsite.ratelimit.login_lockout_response"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -215,6 +232,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per user (per address when anonymous); the portal's pages share them.
+    "DEFAULT_THROTTLE_CLASSES": ["docsite.ratelimit.ScopeThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "search": env_str("DOCSITE_RATELIMIT_SEARCH") or "60/min",
+        "uploads": env_str("DOCSITE_RATELIMIT_UPLOADS") or "30/min",
+        "interactions": env_str("DOCSITE_RATELIMIT_INTERACTIONS") or "120/min",
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "docsite API",

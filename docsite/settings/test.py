@@ -33,3 +33,6 @@ SUMMARIES_BACKENDS = {
     "candidate": {"BACKEND": "dummy", "OPTIONS": {"model_revision": "2"}},
     "slow": {"BACKEND": "dummy", "OPTIONS": {"seconds_per_text": 0.3}},
 }
+
+# axes warns that a locmem cache is per process; the test run is one process.
+SILENCED_SYSTEM_CHECKS = ["axes.W001"]

@@ -87,7 +87,10 @@ def test_interactions_refuse_hidden_documents_and_bad_input(world, docs, as_user
 
 
 def test_interactions_are_rate_limited_per_user(world, docs, as_user, settings):
-    settings.DOCSITE_RATELIMITS = {"interactions": "2/m"}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"interactions": "2/min"},
+    }
     client = as_user(world.carol)
     body = {"document": docs.handbook.pk, "kind": "like"}
     codes = [client.post("/api/v1/interactions/", body).status_code for _ in range(3)]

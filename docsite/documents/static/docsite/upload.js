@@ -90,6 +90,13 @@
       headers: { Accept: "application/json" }
     })
       .then(function (response) {
+        if (response.status === 429) {
+          // Over the upload rate limit: wait as told, then send it again.
+          var wait = parseInt(response.headers.get("Retry-After"), 10) || 5;
+          show(row, "waiting", "Waiting " + wait + " s (upload limit)…");
+          return new Promise(function (resolve) { window.setTimeout(resolve, wait * 1000); })
+            .then(function () { return send(file, row); });
+        }
         return response.json().then(function (data) {
           if (data.files && data.files.length) return settle(row, data.files[0]);
           var errors = data.errors || {};
