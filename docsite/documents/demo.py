@@ -145,16 +145,29 @@ def demo_world_create(*, password: str) -> dict[str, Any]:
 
 
 def demo_logins() -> list[tuple[str, str]]:
-    """Return ``(username, what they can see)`` for each demo user."""
-    visible: dict[str, list[str]] = {}
+    """Return ``(username, what they may see and change)`` for each demo user.
+
+    Derived from the specs above, the same ones ``demo_world_create`` applies,
+    so every banner that prints it agrees with what the portal does.
+    """
+    logins = []
     for spec in DEMO_USERS:
         if spec.is_superuser:
-            visible[spec.username] = ["every space", "the admin"]
+            logins.append((spec.username, "superuser: every space, and the admin"))
             continue
-        visible[spec.username] = [
-            space.slug
+        groups = set(spec.groups)
+        reads = [
+            space.name
             for space in DEMO_SPACES
             if space.is_public
-            or set(space.viewer_groups + space.editor_groups) & set(spec.groups)
+            or groups & set(space.viewer_groups + space.editor_groups)
         ]
-    return [(username, ", ".join(seen)) for username, seen in visible.items()]
+        edits = [
+            space.name for space in DEMO_SPACES if groups & set(space.editor_groups)
+        ]
+        read_only = [name for name in reads if name not in edits]
+        parts = [f"reads and edits {', '.join(edits)}"] if edits else []
+        if read_only:
+            parts.append(f"reads {', '.join(read_only)}")
+        logins.append((spec.username, "; ".join(parts)))
+    return logins

@@ -147,7 +147,7 @@ def elements_of(markdown: str) -> list[Element]:
     return elements
 
 
-def inline_text(token) -> str:  # noqa: ANN001 - a markdown-it Token
+def inline_text(token) -> str:
     pieces = []
     for child in token.children or []:
         if child.type in ("text", "code_inline"):

@@ -63,8 +63,11 @@ def _database_ensure(*, socket_dir: str, database: str) -> None:
             "SELECT 1 FROM pg_database WHERE datname = %s", [database]
         ).fetchone()
         if not exists:
-            # Another process may create it between the check and here.
-            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+            # Another process may create it between the check and here; two
+            # concurrent CREATEs fail on pg_database's unique index instead.
+            with contextlib.suppress(
+                psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation
+            ):
                 conn.execute(
                     sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database))
                 )
