@@ -1,7 +1,9 @@
-"""Shared set-up of the interests benches: a database of their own.
+"""Shared set-up of the benches: a database of their own.
 
 The benches default to ``DOCSITE_DATA_DIR=/tmp/docsite-bench`` (an embedded
-PostgreSQL of their own) so they never touch development data.
+PostgreSQL of their own), and ``scratch_database_prepare`` refuses any
+database that already holds data without the benches' mark (development,
+production, whatever ``DATABASE_URL`` names).
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ def django_setup() -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
+    from docsite.db.scratch import scratch_database_prepare
 
-    call_command("migrate", verbosity=0, skip_checks=True)
+    scratch_database_prepare(purpose="bench")
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -63,7 +63,7 @@ def main() -> None:
             "workers",
             "worker",
             "-Q",
-            "ml",
+            "ml,default",
             "-c",
             "1",
             "--pool",

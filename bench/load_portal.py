@@ -283,8 +283,9 @@ def main() -> int:
 
     data_dir = Path(tempfile.mkdtemp(prefix="docsite-bench-"))
     port = _free_port()
+    # Never a DATABASE_URL from the shell: the bench's own embedded server.
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
         "DJANGO_SETTINGS_MODULE": "docsite.settings.base",
         "DOCSITE_DATA_DIR": str(data_dir),
         "REDIS_URL": f"redis://localhost:6379/{args.redis_db}",
@@ -297,7 +298,13 @@ def main() -> int:
     processes: list[subprocess.Popen] = []
     try:
         print(f"data folder {data_dir}; setting up ...", flush=True)
-        _manage(env, "migrate", "--no-input")
+        _manage(
+            env,
+            "shell",
+            "-c",
+            "from docsite.db.scratch import scratch_database_prepare; "
+            "scratch_database_prepare(purpose='bench')",
+        )
         _manage(env, "demo_setup", "--password", "bench-admin-password-1")
         print(
             _manage(
@@ -329,7 +336,7 @@ def main() -> int:
                     "workers",
                     "worker",
                     "-Q",
-                    "default,ml,bulk",
+                    "ml,default,bulk",
                     "-P",
                     "solo",
                     "-c",

@@ -107,7 +107,7 @@ def job_rate(*, chunk_size: int) -> tuple[float, dict]:
             "workers",
             "worker",
             "-Q",
-            "ml,bulk",
+            "ml,default,bulk",
             "-P",
             "solo",
             "--without-mingle",

@@ -15,6 +15,16 @@ import pytest
 from tests.factories import GroupFactory, SpaceFactory, UserFactory
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database is made for the suite, so evaluation commands may run
+    in it (docsite.db.scratch)."""
+    from docsite.db.scratch import scratch_database_mark
+
+    with django_db_blocker.unblock():
+        scratch_database_mark(purpose="tests")
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -13,7 +13,7 @@ DEFAULTS: dict[str, Any] = {
     "CHUNK_SECONDS": 30,
     # A chunk runs in steps of about this many seconds and gives way to
     # interactive work (queue ml) between them.
-    "STEP_SECONDS": 2,
+    "STEP_SECONDS": 1,
     # Rounds that pick up documents of the selection saved while the job ran.
     "CATCHUP_ROUNDS": 3,
     "MAX_CHUNKS_IN_FLIGHT": 2,

@@ -27,6 +27,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.test import override_settings
 from django.utils import timezone
 
+from docsite.db.scratch import NotAScratchDatabase, scratch_database_prepare
 from docsite.documents.models import Document, Space
 from docsite.documents.services import document_create_from_text, document_delete
 from interests.conf import interests_setting
@@ -149,6 +150,10 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
 
     def handle(self, *args, **options):
+        try:
+            scratch_database_prepare(purpose="evaluate_interests")
+        except NotAScratchDatabase as exc:
+            raise CommandError(str(exc)) from exc
         for name in ("news", "impressions"):
             if not options[name].is_file():
                 raise CommandError(f"--{name}: no such file {options[name]}")
