@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from summaries.backends.base import BaseSummarizer, SummaryBudget
+from summaries.backends.lead import lead_units
 from summaries.kb import KnowledgeBaseFileError, kb_record_resolve
 from summaries.scoring import (
     BOOTSTRAP_RESAMPLES,
@@ -45,7 +46,6 @@ from summaries.scoring import (
     rouge_per_document,
 )
 from summaries.text import (
-    sentences_join,
     sentences_split,
     text_word_count,
     truncate_to_budget,
@@ -130,15 +130,28 @@ def summarizer_evaluate(
     """
     tokenizer = tokenizer or ScriptAwareTokenizer()
     documents = [record["document"] for record in records]
+    # Parsed files (the knowledge-base set) carry their blocks: every system
+    # reads the same units from them.
+    structures = [record.get("blocks") or None for record in records]
     references = [_references(record) for record in records]
     summarizer.summarize_batch(["Loading the model is not timed."], budget=budget)
     started = time.perf_counter()
     predictions = _summaries(
-        summarizer, documents, budget=budget, batch_size=batch_size, language=language
+        summarizer,
+        documents,
+        structures,
+        budget=budget,
+        batch_size=batch_size,
+        language=language,
     )
     elapsed = time.perf_counter() - started
     lead_k = _summaries(
-        baseline, documents, budget=budget, batch_size=batch_size, language=language
+        baseline,
+        documents,
+        structures,
+        budget=budget,
+        batch_size=batch_size,
+        language=language,
     )
     matched = [
         lead_matched(
@@ -146,8 +159,11 @@ def summarizer_evaluate(
             size=_length(prediction, unit=budget.unit),
             unit=budget.unit,
             language=language,
+            blocks=structure,
         )
-        for document, prediction in zip(documents, predictions, strict=True)
+        for document, prediction, structure in zip(
+            documents, predictions, structures, strict=True
+        )
     ]
 
     def score(texts: Sequence[str]) -> dict[str, np.ndarray]:
@@ -199,7 +215,12 @@ def summarizer_evaluate(
 
 
 def lead_matched(
-    text: str, *, size: int, unit: str = "words", language: str | None = None
+    text: str,
+    *,
+    size: int,
+    unit: str = "words",
+    language: str | None = None,
+    blocks: Sequence[Any] | None = None,
 ) -> str:
     """Return the opening of ``text`` cut to exactly ``size`` words (or characters).
 
@@ -208,10 +229,11 @@ def lead_matched(
     """
     if size <= 0:
         return ""
-    units = sentences_split(text, language=language)
-    body = [unit for unit in units if not unit.is_heading] or units
+    units = lead_units(text, blocks=blocks, language=language)
     return truncate_to_budget(
-        sentences_join(body), SummaryBudget(size=size, unit=unit), marker=""
+        " ".join(unit.text for unit in units),
+        SummaryBudget(size=size, unit=unit),
+        marker="",
     )
 
 
@@ -262,15 +284,21 @@ def _length(text: str, *, unit: str) -> int:
 def _summaries(
     summarizer: BaseSummarizer,
     documents: Sequence[str],
+    structures: Sequence[Any],
     *,
     budget: SummaryBudget,
     batch_size: int,
     language: str | None,
 ) -> list[str]:
     summaries: list[str] = []
-    for start in range(0, len(documents), max(1, batch_size)):
-        batch = documents[start : start + max(1, batch_size)]
-        results = summarizer.summarize_batch(batch, budget=budget, language=language)
+    size = max(1, batch_size)
+    for start in range(0, len(documents), size):
+        results = summarizer.summarize_batch(
+            documents[start : start + size],
+            budget=budget,
+            language=language,
+            blocks=structures[start : start + size],
+        )
         summaries.extend(result.text for result in results)
     return summaries
 

@@ -109,7 +109,10 @@ def summaries_generate(
     language = languages.pop() if len(languages) == 1 else None
     try:
         results = summarizer.summarize_batch(
-            texts, budget=summary_budget(), language=language or None
+            texts,
+            budget=summary_budget(),
+            language=language or None,
+            blocks=[row.document.blocks or None for row in rows],
         )
     except SummarizerError as exc:
         if exc.transient:

@@ -316,7 +316,8 @@ def units_join(units: Sequence[Unit]) -> str:
             if items:
                 sentences.append(_folded(unit, items))
             continue
-        sentences.append(_terminated(unit.text))
+        # A dialogue turn keeps its own line, as in the transcript.
+        sentences.append(("\n" if unit.is_turn else "") + _terminated(unit.text))
     return _joined(sentences)
 
 
@@ -349,11 +350,17 @@ def _terminated(text: str) -> str:
 
 def _joined(sentences: list[str]) -> str:
     text = ""
+    after_turn = False
     for sentence in sentences:
+        turn = sentence.startswith("\n")
+        sentence = sentence.lstrip("\n")
         if not text:
             text = sentence
+        elif turn or after_turn:
+            text += "\n" + sentence
         elif _CJK.match(sentence[:1]) or text.endswith(("。", "！", "？", "」", "』")):
             text += sentence
         else:
             text += " " + sentence
+        after_turn = turn
     return text

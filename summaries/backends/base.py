@@ -92,19 +92,22 @@ class BaseSummarizer:
             params["device"] = device_class(str(params["device"]))
         return params
 
-    def producer_for(self, budget: SummaryBudget) -> str:
+    def producer_for(self, budget: SummaryBudget, *, variant: int = 0) -> str:
         """Return ``backend:model:hash``, the key of the Summary rows this makes.
 
-        The hash covers the backend version, every output-changing option and
-        the budget, so two configurations that could write different text
-        never share a key.
+        The hash covers the backend version, every output-changing option,
+        the budget and a non-zero ``variant``, so two configurations that
+        could write different text never share a key.
         """
+        key: dict[str, Any] = {
+            "version": self.version,
+            "params": self.params,
+            "budget": budget.as_dict(),
+        }
+        if variant:
+            key["variant"] = int(variant)
         encoded = json.dumps(
-            {
-                "version": self.version,
-                "params": self.params,
-                "budget": budget.as_dict(),
-            },
+            key,
             sort_keys=True,
             default=str,
         )
@@ -129,10 +132,18 @@ class BaseSummarizer:
         *,
         budget: SummaryBudget,
         language: str | None = None,
+        blocks: Sequence[Sequence[Any] | None] | None = None,
+        variant: int = 0,
     ) -> list[SummaryResult]:
         """Return one result per text, in order.
 
-        ``language`` is an ISO 639-1 code when known. Raise
+        ``language`` is an ISO 639-1 code when known. ``blocks[i]``, when
+        given, is the parsed structure of ``texts[i]`` (``Document.blocks``,
+        possibly empty); a backend may read units from it instead of the
+        plain text. ``variant`` asks for an alternative to the usual output
+        (0): a backend that can give one (the next-best selection, another
+        sampling seed) makes a different text for each variant, and
+        ``producer_for(budget, variant=...)`` keys it apart. Raise
         ``SummarizerUnavailableError`` when the model cannot load and
         ``SummarizerTransientError`` for failures worth retrying.
         """

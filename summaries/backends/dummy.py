@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from .base import BaseSummarizer, SummaryBudget, SummaryResult
 
@@ -28,16 +29,19 @@ class DummySummarizer(BaseSummarizer):
         *,
         budget: SummaryBudget,
         language: str | None = None,
+        blocks: Sequence[Sequence[Any] | None] | None = None,
+        variant: int = 0,
     ) -> list[SummaryResult]:
         results = []
         for text in texts:
             started = time.perf_counter()
             time.sleep(float(self.options.get("seconds_per_text", 0)))
             words = text.split()
+            # A variant starts that many words later: a different text.
             summary = (
-                " ".join(words[: budget.size])
+                " ".join(words[variant : variant + budget.size])
                 if budget.unit == "words"
-                else text[: budget.size]
+                else text[variant : variant + budget.size]
             )
             results.append(
                 SummaryResult(

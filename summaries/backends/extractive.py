@@ -2,9 +2,10 @@
 
 For a batch of texts:
 
-1. Split each text into units (``summaries.text.sentences_split``): sentences,
-   list items, dialogue turns. Headings are never picked; they cut the text
-   into sections.
+1. Read each text into units (``summaries.structure``): from the document's
+   blocks when the parser stored them, else from the plain text read the way
+   the text parser reads it. Units are sentences, list items and dialogue
+   turns; headings only name sections, tables and code give no units.
 2. Embed the units of every text of the batch in one ``embed_batch`` call, so
    the embedder batches (sorted by length) across documents. At most
    ``max_sentences`` units per text are embedded: a longer text is sampled
@@ -16,41 +17,54 @@ For a batch of texts:
      2019). A unit scores by its similarity to the units after it, plus
      ``backward_weight`` (negative) times its similarity to the units before
      it: sentences that introduce what follows win over ones that repeat
-     what came before. This is the lead bias of news and dialogue, learnt
-     from the text instead of assumed. Similarities below
-     ``edge_threshold`` of the way from the document's lowest to its highest
-     count zero, and units only link within their section, so a long
-     document with headings is scored section by section and its summary
-     draws from sections across the whole document. A long text without
-     headings is cut into sections at paragraph starts (``section_units``),
-     so a 20-page report is summarized from all of its pages.
+     what came before. Similarities below ``edge_threshold`` of the way from
+     the document's lowest to its highest count zero, and units only link
+     within their section, so a long document with headings is scored
+     section by section and its summary draws from sections across the
+     whole document. A long text without headings is cut into sections at
+     paragraph starts (``section_units``).
    - ``centroid``: cosine similarity to the mean of the document's units.
    - ``textrank``: LexRank, PageRank by power iteration on the graph of
      positive cosine similarities.
    - ``combined``: the mean of ``centroid`` and ``textrank`` (each scaled to
      0-1).
 
-   ``position_weight`` optionally blends in a prior of 1/sqrt(1 + position
-   in the section).
+   ``position_weight`` blends in a prior of 1/sqrt(1 + position in the
+   section): relevance = (1 - w) x centrality + w x prior. Where the opening
+   carries the point (news, a paper's abstract, a section's first sentence)
+   the prior keeps it; centrality reorders neighbours and passes over an
+   opening that says little (a greeting, a quote).
 4. Pick units by maximal marginal relevance (``mmr_lambda`` relevance
    against ``1 - mmr_lambda`` similarity to what is already picked; near
    duplicates are never picked twice) until the summary reaches
    ``length_ratio`` of the document's length, never past the budget
-   (``length_ratio=0`` fills the budget). A short document thus gets a short
-   summary, and a long one fills the budget.
-5. Join the picked units in document order.
+   (``length_ratio=0`` fills the budget). Only whole units are picked, so
+   every summary ends a sentence. A sentence that introduces a list ("You
+   need:") is picked together with its items or not at all, and an item
+   that is no sentence by itself is never picked alone.
+5. Join the picked units in document order (``summaries.structure.units_join``).
+
+Chinese, Japanese and Korean text is measured in characters, not words: a
+word budget of N allows ``CJK_CHARS_PER_WORD`` x N characters, about the
+same content as N English words.
+
+``variant`` (per call) asks for an alternative: variant k leaves out the
+opening pick of variants 0..k-1, so an editor who regenerates gets the
+next-best selection rather than the same text.
 
 ``tokens_in`` counts the embedder's tokens of the units embedded and
 ``tokens_out`` those of the summary. ``seconds`` is the batch's time, shared
 between its texts in proportion to ``tokens_in``.
 
-The default configuration was chosen with ``manage.py evaluate_summarizer``
-on news (XSum) and dialogue (DialogSum) dev sets: one configuration for both,
-beating LEAD-1 and LEAD-2 on ROUGE-1 and ROUGE-Lsum.
+The default configuration (directed centrality, ``position_weight`` 0.9)
+was chosen with ``manage.py evaluate_summarizer --split a`` on news (XSum)
+and dialogue (DialogSum) dev sets, one configuration for both; the figures
+on the other half (``--split b``) are in docs/summaries-evaluation.md.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,13 +72,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from summaries.text import (
-    Sentence,
-    sentences_join,
-    sentences_split,
-    text_word_count,
-    truncate_to_budget,
-)
+from summaries.structure import Unit, units_from_blocks, units_from_text, units_join
+from summaries.text import text_word_count
 
 from .base import BaseSummarizer, SummaryBudget, SummaryResult
 
@@ -72,6 +81,12 @@ if TYPE_CHECKING:
     from docsite.ml.embedders.base import BaseEmbedder
 
 METHODS = ("directed", "centroid", "textrank", "combined")
+# Characters of Chinese, Japanese or Korean that say about what one English
+# word says (UN parallel texts run 1.5-1.8 characters a word).
+CJK_CHARS_PER_WORD = 1.6
+_CJK_CHAR = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# A unit this many times the budget is too long to stand in for a summary.
+OVERSIZE_FACTOR = 1.5
 
 # Units this similar to one already picked say the same thing; picking both
 # only wastes the budget, whatever mmr_lambda says.
@@ -86,16 +101,22 @@ class _DocumentPlan:
     """What one text contributes to the batch before embedding.
 
     ``units`` are the units to embed (the candidates' pool), ``sections``
-    (shape ``(n,)``) the section of each, ``sizes`` (``(n,)``) their length
-    in budget units, ``eligible`` (``(n,)`` bool) those long enough to be
-    picked, and ``target`` the summary length to reach.
+    (shape ``(n,)``) the section of each and ``positions`` (``(n,)``) its
+    place in the section, ``members[i]`` the units that come with unit ``i``
+    when it is picked (itself, and a list's items after its introduction),
+    ``sizes`` (``(n,)``) the length of those members in budget units,
+    ``eligible`` (``(n,)`` bool) the units that may be picked, ``target``
+    the summary length to reach and ``limit`` the most it may reach.
     """
 
-    units: list[Sentence]
+    units: list[Unit]
     sections: np.ndarray
+    positions: np.ndarray
+    members: list[list[int]]
     sizes: np.ndarray
     eligible: np.ndarray
     target: float
+    limit: float
 
 
 class ExtractiveSummarizer(BaseSummarizer):
@@ -105,7 +126,7 @@ class ExtractiveSummarizer(BaseSummarizer):
     ``embedder`` (an embedder instance, required; settings name an alias of
     ``DOCSITE_EMBEDDERS`` and the registry resolves it), ``method``
     ("directed"), ``length_ratio`` (0.2), ``mmr_lambda`` (0.7),
-    ``position_weight`` (0.0), ``backward_weight`` (-2.0), ``edge_threshold``
+    ``position_weight`` (0.9), ``backward_weight`` (-2.0), ``edge_threshold``
     (0.1), ``min_sentence_words`` (3: shorter units are not picked unless
     nothing else is there), ``max_sentences`` (200 units embedded per
     text) and ``section_units`` (40: a longer text without headings is cut
@@ -113,7 +134,8 @@ class ExtractiveSummarizer(BaseSummarizer):
     """
 
     name = "extractive"
-    version = "1"
+    # 2: units from blocks (sentencex), whole units only, position prior.
+    version = "2"
 
     def __init__(
         self,
@@ -122,7 +144,7 @@ class ExtractiveSummarizer(BaseSummarizer):
         method: str = "directed",
         length_ratio: float = 0.2,
         mmr_lambda: float = 0.7,
-        position_weight: float = 0.0,
+        position_weight: float = 0.9,
         backward_weight: float = -2.0,
         edge_threshold: float = 0.1,
         min_sentence_words: int = 3,
@@ -188,15 +210,25 @@ class ExtractiveSummarizer(BaseSummarizer):
         *,
         budget: SummaryBudget,
         language: str | None = None,
+        blocks: Sequence[Sequence[Any] | None] | None = None,
+        variant: int = 0,
     ) -> list[SummaryResult]:
         """Return one summary per text, in order, each within ``budget``.
 
-        All units of the batch go through one ``embed_batch`` call.
+        ``blocks[i]``, when given and not empty, is the parsed structure of
+        ``texts[i]`` (``Document.blocks``). All units of the batch go through
+        one ``embed_batch`` call.
         """
         if not texts:
             return []
         started = time.perf_counter()
-        plans = [self._plan(text, budget=budget, language=language) for text in texts]
+        structures = list(blocks) if blocks is not None else [None] * len(texts)
+        if len(structures) != len(texts):
+            raise ValueError("summarize_batch: one blocks entry per text, or none.")
+        plans = [
+            self._plan(text, blocks=structure, budget=budget, language=language)
+            for text, structure in zip(texts, structures, strict=True)
+        ]
         flat_texts = [unit.text for plan in plans for unit in plan.units]
         if flat_texts:
             vectors = self.embedder.embed_batch(flat_texts)
@@ -210,7 +242,7 @@ class ExtractiveSummarizer(BaseSummarizer):
         for plan in plans:
             end = offset + len(plan.units)
             summaries.append(
-                self._summarize(plan, vectors=vectors[offset:end], budget=budget)
+                self._summarize(plan, vectors=vectors[offset:end], variant=variant)
             )
             tokens_in.append(int(sum(flat_tokens[offset:end])))
             offset = end
@@ -239,80 +271,128 @@ class ExtractiveSummarizer(BaseSummarizer):
         ]
 
     def _plan(
-        self, text: str, *, budget: SummaryBudget, language: str | None
+        self,
+        text: str,
+        *,
+        blocks: Sequence[Any] | None,
+        budget: SummaryBudget,
+        language: str | None,
     ) -> _DocumentPlan:
-        """Split ``text`` and choose the units to embed (evenly sampled past the cap)."""
-        units = sentences_split(text, language=language)
-        section_of: dict[int, int] = {}
-        section = 0
-        for unit in units:
-            if unit.is_heading:
-                section += 1
-            section_of[unit.index] = section
-        body = [unit for unit in units if not unit.is_heading]
-        if not body:
-            # Only headings (a title, a table of contents): better than nothing.
-            body = units
-        if section == 0 and len(body) > self.section_units:
-            section_of.update(_sections_by_paragraphs(body, size=self.section_units))
+        """Read ``text`` (or its ``blocks``) into units and choose those to embed."""
+        if blocks:
+            units = units_from_blocks(blocks, language=language)
+        else:
+            units = units_from_text(text, language=language) if text.strip() else []
+        sections = {unit.index: unit.section_index for unit in units}
+        positions = {unit.index: unit.position for unit in units}
+        if len(set(sections.values())) <= 1 and len(units) > self.section_units:
+            sections, positions = _sections_by_paragraphs(
+                units, size=self.section_units
+            )
+        body = units
         if len(body) > self.max_sentences:
             kept = np.unique(
                 np.linspace(0, len(body) - 1, self.max_sentences).round().astype(int)
             )
             body = [body[i] for i in kept]
 
-        if budget.unit == "chars":
-            sizes = np.array([len(unit.text) + 1 for unit in body], dtype=float)
-            document_size = len(text)
-        else:
-            sizes = np.array([text_word_count(unit.text) for unit in body], dtype=float)
-            document_size = text_word_count(text)
-        eligible = np.array(
-            [text_word_count(unit.text) >= self.min_sentence_words for unit in body],
-            dtype=bool,
-        )
-        if not eligible.any():
-            eligible[:] = True
-        target = float(budget.size)
+        measure, limit = _measure(text, budget=budget)
+        row_of = {unit.index: row for row, unit in enumerate(body)}
+        items_of: dict[int, list[int]] = {}
+        for row, unit in enumerate(body):
+            if unit.intro is not None and unit.intro in row_of:
+                items_of.setdefault(unit.intro, []).append(row)
+        members = []
+        eligible = []
+        for row, unit in enumerate(body):
+            if unit.introduces_list:
+                # A list's introduction comes with its items, or not at all.
+                items = items_of.get(unit.index, [])
+                members.append([row, *items])
+                eligible.append(bool(items))
+                continue
+            members.append([row])
+            standalone = not (unit.intro is not None and _reads_as_fragment(unit))
+            eligible.append(
+                standalone
+                and not unit.is_fragment
+                and text_word_count(unit.text) >= self.min_sentence_words
+            )
+        own_sizes = np.array([measure(unit.text) for unit in body], dtype=float)
+        sizes = np.array([own_sizes[rows].sum() for rows in members], dtype=float)
+        eligible_mask = np.array(eligible, dtype=bool)
+        if body and not eligible_mask.any():
+            # Only fragments and short lines (a slide, a form): better than nothing.
+            eligible_mask = np.array(
+                [not unit.introduces_list for unit in body], dtype=bool
+            )
+        target = float(limit)
         if self.length_ratio:
-            target = min(target, self.length_ratio * document_size)
+            target = min(target, self.length_ratio * measure(text))
         return _DocumentPlan(
             units=body,
-            sections=np.array([section_of[unit.index] for unit in body], dtype=int),
+            sections=np.array([sections[unit.index] for unit in body], dtype=int),
+            positions=np.array([positions[unit.index] for unit in body], dtype=float),
+            members=members,
             sizes=sizes,
-            eligible=eligible,
+            eligible=eligible_mask,
             target=target,
+            limit=float(limit),
         )
 
     def _summarize(
-        self, plan: _DocumentPlan, *, vectors: np.ndarray, budget: SummaryBudget
+        self, plan: _DocumentPlan, *, vectors: np.ndarray, variant: int = 0
     ) -> str:
         """Return the summary of one planned text; ``vectors`` is ``(n_units, dim)``."""
-        if not plan.units or budget.size <= 0:
+        if not plan.units or plan.limit <= 0 or not plan.eligible.any():
             return ""
         similarity = vectors @ vectors.T
         relevance = self._relevance(
-            vectors, similarity=similarity, sections=plan.sections
+            vectors,
+            similarity=similarity,
+            sections=plan.sections,
+            positions=plan.positions,
         )
+        eligible = plan.eligible.copy()
+        for _ in range(max(0, int(variant))):
+            # The next-best selection: what the previous variant opened with
+            # is left out (while anything else is left to pick).
+            first = _mmr_select(
+                relevance=relevance,
+                similarity=similarity,
+                sizes=plan.sizes,
+                eligible=eligible,
+                target=plan.target,
+                limit=plan.limit,
+                mmr_lambda=self.mmr_lambda,
+            )[:1] or [_best_oversize(plan, relevance, eligible)]
+            if first[0] is None or eligible.sum() <= 1:
+                break
+            eligible[first[0]] = False
         picked = _mmr_select(
             relevance=relevance,
             similarity=similarity,
             sizes=plan.sizes,
-            eligible=plan.eligible,
+            eligible=eligible,
             target=plan.target,
-            limit=budget.size,
+            limit=plan.limit,
             mmr_lambda=self.mmr_lambda,
         )
         if not picked:
-            # Not even one unit fits: cut the best one.
-            best = int(np.argmax(np.where(plan.eligible, relevance, -np.inf)))
-            return truncate_to_budget(plan.units[best].text, budget)
-        chosen = [plan.units[i] for i in sorted(picked)]
-        # Separators can add a character or two to a character budget.
-        return truncate_to_budget(sentences_join(chosen), budget)
+            # No whole unit fits: the best one that is not far over the
+            # budget, else the shortest. A sentence cut short is no summary.
+            best = _best_oversize(plan, relevance, eligible)
+            picked = [best] if best is not None else []
+        rows = sorted({row for pick in picked for row in plan.members[pick]})
+        return units_join([plan.units[row] for row in rows])
 
     def _relevance(
-        self, vectors: np.ndarray, *, similarity: np.ndarray, sections: np.ndarray
+        self,
+        vectors: np.ndarray,
+        *,
+        similarity: np.ndarray,
+        sections: np.ndarray,
+        positions: np.ndarray,
     ) -> np.ndarray:
         """Return each unit's relevance, shape ``(n,)``, scaled to 0-1."""
         if self.method == "centroid":
@@ -334,29 +414,70 @@ class ExtractiveSummarizer(BaseSummarizer):
                 )
             )
         if self.position_weight:
-            prior = 1 / np.sqrt(1 + _position_in_section(sections))
+            prior = 1 / np.sqrt(1 + positions)
             scores = (1 - self.position_weight) * scores + self.position_weight * prior
         return scores
 
 
-def _sections_by_paragraphs(units: list, *, size: int) -> dict[int, int]:
+def _sections_by_paragraphs(
+    units: Sequence[Unit], *, size: int
+) -> tuple[dict[int, int], dict[int, int]]:
     """Cut a long text without headings into sections of about ``size`` units.
 
     Each cut falls on the next paragraph start (a PDF page, say), so the
     sections are the text's own parts. Scored section by section, a long
     report's summary draws from all of it instead of only its opening,
-    which "directed" scoring favours within a section.
+    which "directed" scoring and the position prior favour within a
+    section. Return each unit's section and its position in it.
     """
     sections: dict[int, int] = {}
+    positions: dict[int, int] = {}
     section, in_section, previous_paragraph = 0, 0, None
     for unit in units:
         starts_paragraph = unit.paragraph != previous_paragraph
         if (in_section >= size and starts_paragraph) or in_section >= 2 * size:
             section, in_section = section + 1, 0
         sections[unit.index] = section
+        positions[unit.index] = in_section
         in_section += 1
         previous_paragraph = unit.paragraph
-    return sections
+    return sections, positions
+
+
+def _measure(text: str, *, budget: SummaryBudget):
+    """Return how to measure a text against ``budget``, and the limit in that measure.
+
+    Chinese, Japanese and Korean have no spaces to count words by: their
+    text is measured in characters, and a word budget becomes
+    ``CJK_CHARS_PER_WORD`` characters a word.
+    """
+    if budget.unit == "chars":
+        return (lambda piece: len(piece) + 1), float(budget.size)
+    cjk = len(_CJK_CHAR.findall(text))
+    if cjk and cjk >= text_word_count(text) / 2:
+        return (
+            lambda piece: len("".join(piece.split())),
+            budget.size * CJK_CHARS_PER_WORD,
+        )
+    return text_word_count, float(budget.size)
+
+
+def _reads_as_fragment(unit: Unit) -> bool:
+    """Whether a list item means nothing without its introduction ("a hardware key")."""
+    first = unit.text[:1]
+    return unit.is_fragment or (first.isalpha() and first.islower())
+
+
+def _best_oversize(
+    plan: _DocumentPlan, relevance: np.ndarray, eligible: np.ndarray
+) -> int | None:
+    """Return the most relevant unit within ``OVERSIZE_FACTOR`` x the limit, else the shortest."""
+    if not eligible.any():
+        return None
+    near = eligible & (plan.sizes <= OVERSIZE_FACTOR * plan.limit)
+    if near.any():
+        return int(np.argmax(np.where(near, relevance, -np.inf)))
+    return int(np.argmin(np.where(eligible, plan.sizes, np.inf)))
 
 
 def _check_range(option: str, value: float, *, low: float, high: float) -> None:
@@ -428,14 +549,6 @@ def _directed_scores(
     forward = np.triu(edges, k=1).sum(axis=1)
     backward = np.tril(edges, k=-1).sum(axis=1)
     return forward + backward_weight * backward
-
-
-def _position_in_section(sections: np.ndarray) -> np.ndarray:
-    """Return each unit's 0-based position within its section, shape ``(n,)``."""
-    positions = np.zeros(len(sections), dtype=float)
-    for i in range(1, len(sections)):
-        positions[i] = positions[i - 1] + 1 if sections[i] == sections[i - 1] else 0
-    return positions
 
 
 def _mmr_select(

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
-from summaries.text import (
-    Sentence,
-    sentences_join,
-    sentences_split,
-    text_word_count,
-    truncate_to_budget,
-)
+from summaries.structure import Unit, units_from_blocks, units_from_text, units_join
+from summaries.text import text_word_count, truncate_to_budget
 
 from .base import BaseSummarizer, SummaryBudget, SummaryResult
 
 
 class LeadSummarizer(BaseSummarizer):
-    """Return the first ``sentences`` sentences of each text, headings skipped.
+    """Return the first ``sentences`` units of each text (headings are no units).
 
     Options: ``sentences`` (default 0: as many leading sentences as fit the
     budget). Whatever is chosen is cut to the budget, so LEAD-k and the
@@ -44,10 +40,14 @@ class LeadSummarizer(BaseSummarizer):
         *,
         budget: SummaryBudget,
         language: str | None = None,
+        blocks: Sequence[Sequence[Any] | None] | None = None,
+        variant: int = 0,
     ) -> list[SummaryResult]:
         started = time.perf_counter()
+        structures = list(blocks) if blocks is not None else [None] * len(texts)
         summaries = [
-            self._summarize(text, budget=budget, language=language) for text in texts
+            self._summarize(text, blocks=structure, budget=budget, language=language)
+            for text, structure in zip(texts, structures, strict=True)
         ]
         seconds = (time.perf_counter() - started) / max(1, len(texts))
         return [
@@ -61,20 +61,31 @@ class LeadSummarizer(BaseSummarizer):
         ]
 
     def _summarize(
-        self, text: str, *, budget: SummaryBudget, language: str | None
+        self,
+        text: str,
+        *,
+        blocks: Sequence[Any] | None,
+        budget: SummaryBudget,
+        language: str | None,
     ) -> str:
-        units = sentences_split(text, language=language)
-        body = [unit for unit in units if not unit.is_heading] or units
+        body = lead_units(text, blocks=blocks, language=language)
         if self.sentences:
-            return truncate_to_budget(sentences_join(body[: self.sentences]), budget)
-        return truncate_to_budget(
-            sentences_join(_leading_fit(body, budget=budget)), budget
-        )
+            return truncate_to_budget(units_join(body[: self.sentences]), budget)
+        return truncate_to_budget(units_join(_leading_fit(body, budget=budget)), budget)
 
 
-def _leading_fit(units: list[Sentence], *, budget: SummaryBudget) -> list[Sentence]:
+def lead_units(
+    text: str, *, blocks: Sequence[Any] | None = None, language: str | None = None
+) -> list[Unit]:
+    """Return the units LEAD reads, in order: those every summarizer reads."""
+    if blocks:
+        return units_from_blocks(blocks, language=language)
+    return units_from_text(text, language=language) if text.strip() else []
+
+
+def _leading_fit(units: list[Unit], *, budget: SummaryBudget) -> list[Unit]:
     """Return the longest run of leading units within ``budget`` (at least one)."""
-    chosen: list[Sentence] = []
+    chosen: list[Unit] = []
     used = 0
     for unit in units:
         # A character budget also pays for the separator before each unit.

@@ -449,6 +449,8 @@ class TransformersSummarizer(BaseSummarizer):
         *,
         budget: SummaryBudget,
         language: str | None = None,
+        blocks: Sequence[Sequence[Any] | None] | None = None,
+        variant: int = 0,
     ) -> list[SummaryResult]:
         """Return one result per text, in input order.
 
