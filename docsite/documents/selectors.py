@@ -99,7 +99,11 @@ def document_list_visible(
         documents = documents.filter(**_date_bound("lte", updated_before))
     query = query.strip()
     if query:
-        search = SearchQuery(query, search_type="websearch", config="english")
+        # The index stems English documents and keeps others word for word
+        # (models.DocumentSearchVector), so the query is asked both ways.
+        search = SearchQuery(
+            query, search_type="websearch", config="english"
+        ) | SearchQuery(query, search_type="websearch", config="simple")
         documents = (
             documents.filter(search_vector=search)
             .annotate(rank=SearchRank(F("search_vector"), search))

@@ -310,7 +310,9 @@ def test_operator_pages_count_by_producer_follow_filters_and_read_well(
         ("Values", world.handbook),
     ):
         document_create_from_text(
-            space=space, title=title, text=f"{title}: kubernetes and kindness."
+            space=space,
+            title=title,
+            text=f"The {title} page explains how our teams run kubernetes with kindness.",
         )
     document_create_from_text(
         space=world.handbook, title="Holidays", text="The office closes in August."

@@ -135,3 +135,16 @@ def test_facet_counts_follow_the_other_filters_and_the_count_reads_well(client, 
     assert "1 document matches the filters" in " ".join(
         response.content.decode().split()
     )
+
+
+def test_the_list_search_finds_documents_indexed_word_for_word(client, world):
+    from docsite.documents.models import Document
+    from docsite.documents.services import document_create_from_text
+
+    document = document_create_from_text(
+        space=world.handbook, title="Werte", text="Kubernetes und Freundlichkeit."
+    ).document
+    Document.objects.filter(pk=document.pk).update(language="de")
+    client.force_login(world.alice)
+    response = client.get("/documents/", {"q": "kubernetes"})
+    assert [d.title for d in response.context["page"].object_list] == ["Werte"]
