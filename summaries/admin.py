@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -58,10 +59,32 @@ def approve_selected(modeladmin, request, queryset):
     )
 
 
-@admin.action(description="Reject selected summaries", permissions=["review"])
+@admin.action(description="Reject selected summaries…", permissions=["review"])
 def reject_selected(modeladmin, request, queryset):
-    _run_review_action(
-        modeladmin, request, queryset, services.summary_reject, "Rejected"
+    """Ask for the reason first (an intermediate page), then reject them all with it."""
+    reason = request.POST.get("reject_reason", "").strip()[:2000]
+    if request.POST.get("confirm_reject") and reason:
+        _run_review_action(
+            modeladmin,
+            request,
+            queryset,
+            lambda *, summary, actor: services.summary_reject(
+                summary=summary, actor=actor, reason=reason
+            ),
+            "Rejected",
+        )
+        return None
+    return TemplateResponse(
+        request,
+        "admin/summaries/summary/reject_selected.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": "Why are these summaries rejected?",
+            "opts": modeladmin.model._meta,
+            "summaries": queryset.select_related("document"),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "missing_reason": bool(request.POST.get("confirm_reject")),
+        },
     )
 
 

@@ -155,6 +155,9 @@ def test_editor_drops_files_then_edits_moves_and_deletes_a_document(
     expect(page.locator(".message--success")).to_contain_text("updated")
     expect(page.locator(".breadcrumb")).to_contain_text("Handbook")
     expect(page.locator(".document__text")).to_contain_text("five percent")
+    expect(page.locator('.summary-panel[data-summary-status="ready"]')).to_be_visible(
+        timeout=30_000
+    )
     shoot(page, "document-after-edit")
 
     page.get_by_role("link", name="History").click()

@@ -147,15 +147,26 @@ def test_admin_approve_button_and_bulk_reject(client, world, make_document, eng_
     summary.refresh_from_db()
     assert summary.status == "approved" and summary.reviewed_by == editor
 
+    selected = [s.pk for s in Summary.objects.all()]
+    asked = client.post(
+        reverse("admin:summaries_summary_changelist"),
+        {"action": "reject_selected", "_selected_action": selected},
+    )
+    assert "Why are these summaries rejected?" in asked.content.decode()
+    assert "rejected" not in set(Summary.objects.values_list("status", flat=True))
     client.post(
         reverse("admin:summaries_summary_changelist"),
         {
             "action": "reject_selected",
-            "_selected_action": [s.pk for s in Summary.objects.all()],
+            "_selected_action": selected,
+            "confirm_reject": "yes",
+            "reject_reason": "Both invent dates.",
         },
     )
     assert set(Summary.objects.values_list("status", flat=True)) == {"rejected"}
-    assert SummaryEvent.objects.filter(action="rejected", actor=editor).count() == 2
+    events = SummaryEvent.objects.filter(action="rejected", actor=editor)
+    assert events.count() == 2
+    assert {e.changes["reason"] for e in events} == {"Both invent dates."}
 
 
 def test_admin_edit_creates_new_version(client, world, make_document, eng_group):
