@@ -25,6 +25,10 @@ LATIN_WORD = re.compile(r"[^\W_]+(?:[_.'-][^\W_]+)*", re.UNICODE)
 # run, typically a sentence, is ranked by its bigrams one by one, so a
 # document holding most of them ranks first without holding them all.
 CJK_PHRASE_MAX = 6
+# A query with this many words outside quotes is prose (a pasted sentence, a
+# summary): its quotation marks quote someone rather than ask for a phrase,
+# so quoted words rank like the others instead of being required.
+PROSE_TERMS = 6
 # Terms beyond this many add little to the ranking but cost a check each.
 MAX_TERMS = 40
 
@@ -208,7 +212,8 @@ def _latin_terms(text: str) -> list[Term]:
 def query_parse(query: str) -> ParsedQuery:
     """Return the ranked terms, required phrases and exclusions of ``query``.
 
-    - ``"a phrase"`` must occur; ``-word`` and ``-"a phrase"`` must not;
+    - ``"a phrase"`` must occur (unless the query is prose, see
+      ``PROSE_TERMS``); ``-word`` and ``-"a phrase"`` must not;
     - every other word is a ranked term: a document matching more of the
       rarer terms ranks higher, and none is required alone;
     - ``or`` is accepted and ignored (terms are alternatives already);
@@ -237,6 +242,13 @@ def query_parse(query: str) -> ParsedQuery:
             if key not in seen:
                 seen.add(key)
                 parsed.terms.append(term)
+    if len(parsed.terms) >= PROSE_TERMS and parsed.phrases:
+        for phrase in parsed.phrases:
+            for term in _word_terms(phrase.text.strip('"')):
+                if term.text.lower() not in seen:
+                    seen.add(term.text.lower())
+                    parsed.terms.append(term)
+        parsed.phrases = []
     if parsed.terms and query and not query[-1].isspace():
         last = parsed.terms[-1].text.lower()
         typed_last = query.rstrip().lower().endswith(last)

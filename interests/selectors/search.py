@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import connection
 from django.db.models import BooleanField, FloatField, QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -23,14 +22,7 @@ from docsite.documents.models import Document, Space
 from docsite.documents.selectors import document_list_visible, space_ids_visible
 
 from ..conf import interests_setting
-from ..search_syntax import ParsedQuery, Term, query_parse
-from .search_terms import (
-    corpus_size,
-    term_corrections,
-    term_document_counts,
-    term_weight,
-    words_unknown,
-)
+from .search_query import PreparedSearch, search_prepare, tsquery_and, tsquery_or
 from .vectors import (
     documents_in_order,
     documents_nearest,
@@ -87,162 +79,12 @@ class SearchFilters:
 NO_FILTERS = SearchFilters()
 
 
-@dataclass(frozen=True)
-class TermQuery:
-    """One ranked term as ``tsquery`` text in each configuration, with its weight."""
-
-    english: str
-    simple: str
-    weight: float
-    common: bool
-
-
-@dataclass
-class PreparedSearch:
-    """A query parsed and turned into ``tsquery`` text, ready for every mode."""
-
-    query: str
-    parsed: ParsedQuery
-    terms: list[TermQuery] = field(default_factory=list)
-    required: tuple[str, str] = ("", "")
-    excluded: tuple[str, str] = ("", "")
-    # "Did you mean": the query with words no document holds respelled.
-    suggestion: str = ""
-    # Words to mark in snippets (the query's, their respellings, the prefix).
-    marked: list[str] = field(default_factory=list)
-
-    @property
-    def has_terms(self) -> bool:
-        return any(t.english or t.simple for t in self.terms) or any(self.required)
-
-
-def _or(parts: Sequence[str]) -> str:
-    parts = [p for p in parts if p]
-    return " | ".join(f"( {p} )" for p in parts)
-
-
-def _and(parts: Sequence[str]) -> str:
-    parts = [p for p in parts if p]
-    return " & ".join(f"( {p} )" for p in parts)
-
-
-def _tsqueries(texts: Sequence[str], *, prefix: str = "") -> list[tuple[str, str]]:
-    """Return ``(english, simple)`` tsquery text of each websearch text, in one query.
-
-    With ``prefix``, the pair for ``prefix:*`` is appended.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT websearch_to_tsquery('english', t)::text,"
-            " websearch_to_tsquery('simple', t)::text"
-            " FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, i) ORDER BY i",
-            [list(texts)],
-        )
-        rows = [(en, simple) for en, simple in cursor.fetchall()]
-        if prefix:
-            cursor.execute(
-                "SELECT to_tsquery('english', %s)::text, to_tsquery('simple', %s)::text",
-                [f"{prefix}:*", f"{prefix}:*"],
-            )
-            rows.append(cursor.fetchone())
-    return rows
-
-
-def _term_text(term: Term) -> str:
-    if term.cjk and len(term.words) == 1 and len(term.words[0]) == 1:
-        return term.words[0]  # one character: matched as a prefix below
-    return term.text
-
-
-def search_prepare(*, query: str) -> PreparedSearch:
-    """Parse ``query`` and build its ``tsquery`` pieces, weights and respellings.
-
-    Costs one query for the ``tsquery`` text, one for the terms' document
-    counts and, per word that no document holds, one trigram lookup.
-    """
-    search = interests_setting("SEARCH")
-    parsed = query_parse(query)
-    prepared = PreparedSearch(query=query, parsed=parsed)
-    if parsed.is_empty:
-        return prepared
-    words = {w for term in parsed.terms for w in term.words}
-    counts = term_document_counts(words=words)
-    corrections: dict[str, list[str]] = {}
-    for word in words_unknown(
-        words=[t.text.lower() for t in parsed.terms if len(t.words) == 1],
-        counts=counts,
-    ):
-        found = term_corrections(word=word, threshold=search["TYPO_SIMILARITY"])
-        if found:
-            corrections[word] = [w for w, _ in found]
-    counts.update(
-        term_document_counts(words=[w for ws in corrections.values() for w in ws])
-    )
-    texts = []
-    for term in parsed.terms:
-        alternatives = corrections.get(term.text.lower(), [])
-        texts.append(" or ".join([_term_text(term), *alternatives]))
-    single_cjk = [
-        i
-        for i, t in enumerate(parsed.terms)
-        if t.cjk and len(t.words) == 1 and len(t.words[0]) == 1
-    ]
-    texts += [p.text for p in parsed.phrases] + [e.text for e in parsed.excluded]
-    prefix = parsed.prefix if parsed.prefix not in corrections else ""
-    pairs = _tsqueries(texts, prefix=prefix)
-    n_terms, n_phrases = len(parsed.terms), len(parsed.phrases)
-    term_pairs = pairs[:n_terms]
-    for i in single_cjk:
-        char = parsed.terms[i].words[0]
-        term_pairs[i] = (f"'{char}':*", f"'{char}':*")
-    if prefix:
-        term_pairs[-1] = pairs[-1]
-    phrase_pairs = pairs[n_terms : n_terms + n_phrases]
-    excluded_pairs = pairs[n_terms + n_phrases : len(texts)]
-    corpus = corpus_size()
-    for term, (english, simple) in zip(parsed.terms, term_pairs, strict=True):
-        spellings = [
-            term.words,
-            *[(w,) for w in corrections.get(term.text.lower(), [])],
-        ]
-        document_count = max(
-            min((counts.get(w, 0) for w in words_), default=0) for words_ in spellings
-        )
-        prepared.terms.append(
-            TermQuery(
-                english=english,
-                simple=simple,
-                weight=term_weight(document_count=document_count, corpus=corpus),
-                common=document_count > search["COMMON_SHARE"] * corpus,
-            )
-        )
-    prepared.required = (
-        _and([en for en, _ in phrase_pairs]),
-        _and([s for _, s in phrase_pairs]),
-    )
-    prepared.excluded = (
-        _or([en for en, _ in excluded_pairs]),
-        _or([s for _, s in excluded_pairs]),
-    )
-    if corrections:
-        prepared.suggestion = " ".join(
-            corrections[w.lower()][0] if w.lower() in corrections else w
-            for w in query.split()
-        )
-    marked = parsed.marked_words()
-    marked += [w for ws in corrections.values() for w in ws]
-    if prefix:
-        marked.append(prefix + "*")
-    prepared.marked = list(dict.fromkeys(marked))
-    return prepared
-
-
 def _match_query(prepared: PreparedSearch, column: int) -> str:
     """Return the tsquery a document must match, for one configuration (0 en, 1 simple)."""
     terms = [t for t in prepared.terms if not t.common] or prepared.terms
-    parts = [_or([(t.english, t.simple)[column] for t in terms])]
+    parts = [tsquery_or([(t.english, t.simple)[column] for t in terms])]
     parts.append(prepared.required[column])
-    query = _and(parts)
+    query = tsquery_and(parts)
     if query and prepared.excluded[column]:
         query = f"{query} & !( {prepared.excluded[column]} )"
     return query
@@ -269,8 +111,8 @@ def _keyword_documents(
                 coverage_params += [text, term.weight / total]
         coverage_sql.append(" + ".join(pieces) or "0")
     coverage = _by_language(f"({coverage_sql[0]})", f"({coverage_sql[1]})")
-    ranked = [_or([t.english for t in prepared.terms]) or english]
-    ranked.append(_or([t.simple for t in prepared.terms]) or simple)
+    ranked = [tsquery_or([t.english for t in prepared.terms]) or english]
+    ranked.append(tsquery_or([t.simple for t in prepared.terms]) or simple)
     rank = _by_language(
         f"ts_rank_cd({VECTOR}, %s::tsquery, 32)",
         f"ts_rank_cd({VECTOR}, %s::tsquery, 32)",
@@ -416,24 +258,41 @@ def documents_search_fused(
 ) -> list[SearchHit]:
     search = interests_setting("SEARCH")
     depth = max(limit, interests_setting("SEARCH_DEPTH"))
-    k = interests_setting("RRF_K")
     keyword = _keyword_hits(user=user, prepared=prepared, filters=filters, limit=depth)
     semantic = _semantic_hits(
         user=user, prepared=prepared, filters=filters, limit=depth
     )
+    return hits_fuse(
+        keyword=keyword,
+        semantic=semantic,
+        k=interests_setting("RRF_K"),
+        keyword_weight=search["KEYWORD_WEIGHT"],
+        semantic_weight=search["SEMANTIC_WEIGHT"],
+        limit=limit,
+    )
+
+
+def hits_fuse(
+    *,
+    keyword: Sequence[SearchHit],
+    semantic: Sequence[SearchHit],
+    k: float,
+    keyword_weight: float,
+    semantic_weight: float,
+    limit: int,
+) -> list[SearchHit]:
+    """Return the weighted reciprocal rank fusion of two ranked lists, best first."""
     fused: dict[int, float] = {}
     ranks: dict[int, dict] = {}
     documents: dict[int, Document] = {}
     for hit in keyword:
-        weight = search["KEYWORD_WEIGHT"] * min(1.0, hit.match or 0.0)
+        weight = keyword_weight * min(1.0, hit.match or 0.0)
         fused[hit.document.pk] = weight / (k + hit.keyword_rank)
         ranks[hit.document.pk] = {"keyword_rank": hit.keyword_rank, "match": hit.match}
         documents[hit.document.pk] = hit.document
     for hit in semantic:
         pk = hit.document.pk
-        fused[pk] = fused.get(pk, 0.0) + search["SEMANTIC_WEIGHT"] / (
-            k + hit.semantic_rank
-        )
+        fused[pk] = fused.get(pk, 0.0) + semantic_weight / (k + hit.semantic_rank)
         ranks.setdefault(pk, {})["semantic_rank"] = hit.semantic_rank
         documents[pk] = hit.document
     best = sorted(fused, key=lambda pk: (-fused[pk], pk))[:limit]

@@ -1,0 +1,115 @@
+"""``manage.py evaluate_search --data FILE.jsonl``: known-item search per mode.
+
+It ingests and deletes documents, so it refuses any database whose name does
+not say it is for evaluations (``DOCSITE_DB_NAME=docsite_eval``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from interests.search_evaluation import (
+    MODES,
+    WrongDatabaseError,
+    evaluation_database_require,
+    search_evaluate,
+)
+from summaries.evaluation import EvaluationDataError, evaluation_records_load
+from summaries.scoring import SPLITS
+
+
+class Command(BaseCommand):
+    help = (
+        "Known-item search on a JSONL file of {id?, document, summary} records: each "
+        "summary queries the corpus of all documents through the API's search; "
+        "MRR@10, recall@1/@10 and p50/p95 latency per mode, with paired bootstrap "
+        "95%% intervals of hybrid minus each mode, and the meaning floor's "
+        "calibration. Runs only in an evaluation database."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--data", required=True, type=Path)
+        parser.add_argument("--limit", type=int, help="Use the first N records.")
+        parser.add_argument(
+            "--split",
+            choices=SPLITS,
+            default="all",
+            help="Queries from one half, by a hash of the id: choose on 'a', "
+            "report on 'b' (default: %(default)s). The corpus is every record.",
+        )
+        parser.add_argument(
+            "--variant",
+            choices=["plain", "typos"],
+            default="plain",
+            help="'typos': deterministic typos and paraphrases in the queries.",
+        )
+        parser.add_argument(
+            "--modes", default=",".join(MODES), help="Comma-separated modes."
+        )
+        parser.add_argument(
+            "--keep", action="store_true", help="Keep the ingested documents."
+        )
+        parser.add_argument(
+            "--sweep",
+            action="store_true",
+            help="Also score hybrid over a grid of fusion settings (choose on 'a').",
+        )
+        parser.add_argument(
+            "--json", action="store_true", help="Print one JSON object."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            evaluation_database_require()
+        except WrongDatabaseError as exc:
+            raise CommandError(str(exc)) from exc
+        modes = [m.strip() for m in options["modes"].split(",") if m.strip()]
+        unknown = set(modes) - set(MODES)
+        if unknown or not modes:
+            raise CommandError(f"--modes takes {', '.join(MODES)}.")
+        try:
+            records = evaluation_records_load(
+                path=options["data"], limit=options["limit"]
+            )
+        except EvaluationDataError as exc:
+            raise CommandError(str(exc)) from exc
+        if len(records) < 2:
+            raise CommandError(f"{options['data']} needs at least two records.")
+        report = search_evaluate(
+            records=records,
+            split=options["split"],
+            variant="" if options["variant"] == "plain" else options["variant"],
+            modes=modes,
+            keep=options["keep"],
+            sweep=options["sweep"],
+            log=lambda message: self.stderr.write(message),
+        )
+        report = {"data": str(options["data"]), **report}
+        if options["json"]:
+            self.stdout.write(json.dumps(report))
+            return
+        self.stdout.write(
+            f"{report['data']}: {report['queries']} queries (split {report['split']},"
+            f" {report['variant']}) over {report['documents']} documents"
+        )
+        self.stdout.write(
+            f"{'mode':<9} {'MRR@10':>7} {'R@1':>6} {'R@10':>6} {'p50 ms':>7} {'p95 ms':>7}"
+        )
+        for mode, row in report["modes"].items():
+            self.stdout.write(
+                f"{mode:<9} {row['mrr@10']:>7.1f} {row['recall@1']:>6.1f}"
+                f" {row['recall@10']:>6.1f} {row['p50_ms']:>7.1f} {row['p95_ms']:>7.1f}"
+            )
+        for mode, interval in report.get("hybrid_minus", {}).items():
+            self.stdout.write(
+                f"hybrid - {mode}: MRR@10 {interval['mean']:+.1f}"
+                f" [{interval['low']:+.1f}, {interval['high']:+.1f}] (95% CI)"
+            )
+        for row in report.get("fusion_sweep", [])[:5]:
+            self.stdout.write(f"fusion {row}")
+        if "calibration" in report:
+            self.stdout.write(f"calibration: {json.dumps(report['calibration'])}")

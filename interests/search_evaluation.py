@@ -1,0 +1,333 @@
+"""Known-item search evaluation: does a document's own summary find it?
+
+Each record's document is ingested (ingestion service, language analysis,
+the live embedder, the term dictionary) into a space of its own; each
+record's summary is then a query, run through ``search_run`` exactly as the
+API runs it, and the answer is the record's own document. Reported per mode:
+MRR@10, recall@1 and @10 (all ×100), p50/p95 latency, and the paired
+bootstrap 95% interval of hybrid's per-query reciprocal rank minus each
+other mode's. The meaning floor is calibrated from the same run: cosine of
+known-item pairs against cosine of random pairs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection
+
+from docsite.documents.models import Document, Space
+from docsite.documents.services import document_analyze, document_create_from_text
+from summaries.scoring import paired_bootstrap, record_split
+
+from .conf import interests_setting
+from .models import DocumentVector
+from .search_index import search_terms_refresh
+from .selectors import (
+    SearchFilters,
+    embedder_live,
+    embedding_producer_active,
+    search_run,
+    vectors_by_document,
+)
+from .selectors.search import hits_fuse
+from .services import document_vectors_compute
+
+MODES = ("keyword", "semantic", "hybrid")
+DEPTH = 10
+EMBED_BATCH = 64
+# A database evaluated in must say so in its name (docsite_eval, bench_search).
+EVALUATION_DATABASE = re.compile(r"(^|[_-])(eval|evaluation|bench)([_-]|$)")
+
+
+class WrongDatabaseError(RuntimeError):
+    """Evaluations write and delete documents: never in a live database."""
+
+
+def evaluation_database_require() -> str:
+    """Return the database name, or raise unless it is made for evaluations."""
+    name = str(connection.settings_dict.get("NAME") or "")
+    if not EVALUATION_DATABASE.search(name):
+        raise WrongDatabaseError(
+            f"refusing to evaluate in database '{name}': evaluations ingest and "
+            "delete documents. Use a database of their own, e.g. "
+            "DOCSITE_DB_NAME=docsite_eval manage.py migrate, then run again "
+            "with the same DOCSITE_DB_NAME."
+        )
+    return name
+
+
+# Query variants: deterministic typos and paraphrases ------------------------
+
+PARAPHRASES = {
+    "said": "stated",
+    "says": "states",
+    "people": "persons",
+    "government": "administration",
+    "company": "firm",
+    "police": "officers",
+    "man": "person",
+    "woman": "lady",
+    "children": "kids",
+    "new": "fresh",
+    "first": "initial",
+    "killed": "slain",
+    "died": "passed away",
+    "found": "discovered",
+    "car": "vehicle",
+    "help": "assist",
+    "buy": "purchase",
+    "wants": "would like",
+    "asks": "requests",
+    "tells": "informs",
+    "talk": "chat",
+    "job": "position",
+    "money": "cash",
+    "home": "house",
+    "big": "large",
+    "small": "little",
+    "start": "begin",
+    "end": "finish",
+    "plans": "intends",
+    "shows": "demonstrates",
+    "because": "since",
+}
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    i = rng.randrange(1, len(word) - 1)
+    kind = rng.randrange(3)
+    if kind == 0:  # drop a letter
+        return word[:i] + word[i + 1 :]
+    if kind == 1:  # swap two neighbours
+        return word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]
+    return word[:i] + word[i] + word[i:]  # double a letter
+
+
+def query_variant(query: str, *, key: str) -> str:
+    """Return ``query`` with a typo in about one word in four (of 5+ letters) and
+    common words paraphrased; the same ``key`` always gives the same variant."""
+    rng = random.Random(hashlib.sha256(key.encode()).digest())
+    words = []
+    for word in query.split():
+        core = word.strip(".,;:!?\"'").lower()
+        if core in PARAPHRASES:
+            word = word.lower().replace(core, PARAPHRASES[core])
+        elif len(core) >= 5 and core.isalpha() and rng.random() < 0.25:
+            word = word.replace(word.strip(".,;:!?\"'"), _typo(core, rng))
+        words.append(word)
+    return " ".join(words)
+
+
+# The run ---------------------------------------------------------------------
+
+
+def _corpus_create(records: Sequence[dict[str, Any]], *, log: Callable) -> tuple:
+    tag = secrets.token_hex(4)
+    group = Group.objects.create(name=f"eval-search-{tag}")
+    space = Space.objects.create(slug=f"eval-search-{tag}", name=f"Search eval {tag}")
+    space.viewer_groups.add(group)
+    user = get_user_model().objects.create_user(username=f"eval-search-{tag}")
+    user.groups.add(group)
+    ids = []
+    for position, record in enumerate(records):
+        title = str(record.get("title") or f"Record {record.get('id', position)}")
+        result = document_create_from_text(
+            space=space,
+            title=title,
+            text=record["document"],
+            source_key=f"eval:{record.get('id', position)}",
+        )
+        document_analyze(document_id=result.document.pk)
+        ids.append(result.document.pk)
+    log(f"ingested {len(ids)} documents; embedding…")
+    for start in range(0, len(ids), EMBED_BATCH):
+        document_vectors_compute(document_ids=ids[start : start + EMBED_BATCH])
+    search_terms_refresh()
+    return space, user, group, ids
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(values, q)) if len(values) else 0.0
+
+
+def _calibration(
+    *, queries: Sequence[str], document_ids: Sequence[int], log: Callable
+) -> dict[str, Any]:
+    """Return cosine percentiles of known-item pairs and of random pairs, and the
+    agreement of the query runtime with the document embedder on the queries."""
+    embedder = embedder_live()
+    query_vectors = embedder.embed_queries(list(queries))
+    stored = vectors_by_document(
+        DocumentVector.objects.filter(
+            document_id__in=list(document_ids), producer=embedding_producer_active()
+        )
+    )
+    matrix = np.stack([stored[pk] for pk in document_ids])
+    similarities = query_vectors @ matrix.T
+    known = np.diag(similarities)
+    rng = np.random.default_rng(0)
+    shifted = (
+        np.arange(len(queries)) + rng.integers(1, len(queries), len(queries))
+    ) % len(queries)
+    random_pairs = similarities[np.arange(len(queries)), shifted]
+    report = {
+        "known_item_cosine": {
+            f"p{q}": round(_percentile(known, q), 3) for q in (1, 5, 50)
+        },
+        "random_pair_cosine": {
+            f"p{q}": round(_percentile(random_pairs, q), 3) for q in (50, 95, 99)
+        },
+        "floor": embedder.similarity_floor,
+    }
+    document_vectors = getattr(embedder, "embed_batch", None)
+    if (
+        document_vectors is not None
+        and getattr(embedder, "query_runtime", "") == "onnx"
+    ):
+        reference = embedder.embed_batch(list(queries))
+        agreement = (reference * query_vectors).sum(axis=1)
+        report["query_runtime_agreement"] = {
+            "runtime": "onnx int8 vs torch fp32",
+            "mean": round(float(agreement.mean()), 4),
+            "p1": round(_percentile(agreement, 1), 4),
+            "min": round(float(agreement.min()), 4),
+        }
+    log(f"calibration: {report}")
+    return report
+
+
+def _fusion_sweep(*, user, queries, targets, filters) -> list[dict[str, Any]]:
+    """Return hybrid MRR@10 for a grid of fusion settings, best first (choose on split a)."""
+    depth = interests_setting("SEARCH_DEPTH")
+    lists = []
+    for query in queries:
+        keyword, _ = search_run(
+            user=user, query=query, mode="keyword", limit=depth, filters=filters
+        )
+        semantic, _ = search_run(
+            user=user, query=query, mode="semantic", limit=depth, filters=filters
+        )
+        lists.append((keyword, semantic))
+    results = []
+    for k in (10, 30, 60):
+        for keyword_weight in (0.5, 1.0, 1.5, 2.0, 3.0):
+            reciprocal = []
+            for (keyword, semantic), target in zip(lists, targets, strict=True):
+                fused = hits_fuse(
+                    keyword=keyword,
+                    semantic=semantic,
+                    k=k,
+                    keyword_weight=keyword_weight,
+                    semantic_weight=1.0,
+                    limit=DEPTH,
+                )
+                found = [hit.document.pk for hit in fused]
+                reciprocal.append(
+                    1.0 / (found.index(target) + 1) if target in found else 0.0
+                )
+            results.append(
+                {
+                    "rrf_k": k,
+                    "keyword_weight": keyword_weight,
+                    "mrr@10": round(100 * float(np.mean(reciprocal)), 1),
+                }
+            )
+    return sorted(results, key=lambda row: -row["mrr@10"])
+
+
+def search_evaluate(
+    *,
+    records: Sequence[dict[str, Any]],
+    split: str = "all",
+    variant: str = "",
+    modes: Sequence[str] = MODES,
+    keep: bool = False,
+    sweep: bool = False,
+    log: Callable[[str], None] = lambda message: None,
+) -> dict[str, Any]:
+    """Ingest every record, query with the summaries of ``split``; return the report.
+
+    The whole file is the corpus (a harder search than one half); queries
+    come from one half (``a`` to choose settings, ``b`` to report) by a hash
+    of the record id, or from ``all``.
+    """
+    evaluation_database_require()
+    space, user, group, ids = _corpus_create(records, log=log)
+    try:
+        chosen = [
+            (i, record)
+            for i, record in enumerate(records)
+            if split == "all" or record_split(str(record.get("id", i))) == split
+        ]
+        queries = []
+        for i, record in chosen:
+            query = str(record["summary"])
+            if variant == "typos":
+                query = query_variant(query, key=str(record.get("id", i)))
+            queries.append(query)
+        targets = [ids[i] for i, _ in chosen]
+        filters = SearchFilters(space=space)
+        reciprocal: dict[str, np.ndarray] = {}
+        report: dict[str, Any] = {
+            "documents": len(ids),
+            "queries": len(queries),
+            "split": split,
+            "variant": variant or "plain",
+            "modes": {},
+        }
+        for mode in modes:
+            ranks, seconds = [], []
+            for query, target in zip(queries, targets, strict=True):
+                started = time.perf_counter()
+                hits, _ = search_run(
+                    user=user, query=query, mode=mode, limit=DEPTH, filters=filters
+                )
+                seconds.append(time.perf_counter() - started)
+                found = [hit.document.pk for hit in hits]
+                ranks.append(found.index(target) + 1 if target in found else 0)
+            rr = np.array([1.0 / r if r else 0.0 for r in ranks])
+            reciprocal[mode] = rr
+            report["modes"][mode] = {
+                "mrr@10": round(100 * float(rr.mean()), 1),
+                "recall@1": round(100 * float(np.mean([r == 1 for r in ranks])), 1),
+                "recall@10": round(100 * float(np.mean([r > 0 for r in ranks])), 1),
+                "p50_ms": round(1000 * _percentile(seconds, 50), 1),
+                "p95_ms": round(1000 * _percentile(seconds, 95), 1),
+            }
+            log(f"{mode}: {report['modes'][mode]}")
+        if "hybrid" in reciprocal:
+            report["hybrid_minus"] = {
+                mode: paired_bootstrap(
+                    {"mrr@10": 100 * (reciprocal["hybrid"] - reciprocal[mode])}
+                )["mrr@10"].as_dict()
+                for mode in reciprocal
+                if mode != "hybrid"
+            }
+        if sweep:
+            report["fusion_sweep"] = _fusion_sweep(
+                user=user, queries=queries, targets=targets, filters=filters
+            )
+            log(f"fusion sweep: {report['fusion_sweep'][:5]}")
+        if "semantic" in modes and queries:
+            report["calibration"] = _calibration(
+                queries=queries, document_ids=targets, log=log
+            )
+        return report
+    finally:
+        if not keep:
+            Document.objects.filter(space=space).delete()
+            space.delete()
+            user.delete()
+            group.delete()
+            search_terms_refresh()

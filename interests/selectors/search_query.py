@@ -1,0 +1,173 @@
+"""Search queries prepared for Postgres: ``tsquery`` text per language, term
+weights (rarity), respellings of words no document holds, words to mark.
+
+Everything a search mode needs from the query is computed once here, so
+hybrid search parses and looks up the dictionary once for both halves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from ..conf import interests_setting
+from ..search_syntax import ParsedQuery, Term, query_parse
+from .search_terms import (
+    corpus_size,
+    term_corrections,
+    term_document_counts,
+    term_weight,
+    words_unknown,
+)
+
+
+@dataclass(frozen=True)
+class TermQuery:
+    """One ranked term as ``tsquery`` text in each configuration, with its weight."""
+
+    english: str
+    simple: str
+    weight: float
+    common: bool
+
+
+@dataclass
+class PreparedSearch:
+    """A query parsed and turned into ``tsquery`` text, ready for every mode."""
+
+    query: str
+    parsed: ParsedQuery
+    terms: list[TermQuery] = field(default_factory=list)
+    required: tuple[str, str] = ("", "")
+    excluded: tuple[str, str] = ("", "")
+    # "Did you mean": the query with words no document holds respelled.
+    suggestion: str = ""
+    # Words to mark in snippets (the query's, their respellings, the prefix).
+    marked: list[str] = field(default_factory=list)
+
+    @property
+    def has_terms(self) -> bool:
+        return any(t.english or t.simple for t in self.terms) or any(self.required)
+
+
+def tsquery_or(parts: Sequence[str]) -> str:
+    parts = [p for p in parts if p]
+    return " | ".join(f"( {p} )" for p in parts)
+
+
+def tsquery_and(parts: Sequence[str]) -> str:
+    parts = [p for p in parts if p]
+    return " & ".join(f"( {p} )" for p in parts)
+
+
+def _tsqueries(texts: Sequence[str], *, prefix: str = "") -> list[tuple[str, str]]:
+    """Return ``(english, simple)`` tsquery text of each websearch text, in one query.
+
+    With ``prefix``, the pair for ``prefix:*`` is appended.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT websearch_to_tsquery('english', t)::text,"
+            " websearch_to_tsquery('simple', t)::text"
+            " FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, i) ORDER BY i",
+            [list(texts)],
+        )
+        rows = [(en, simple) for en, simple in cursor.fetchall()]
+        if prefix:
+            cursor.execute(
+                "SELECT to_tsquery('english', %s)::text, to_tsquery('simple', %s)::text",
+                [f"{prefix}:*", f"{prefix}:*"],
+            )
+            rows.append(cursor.fetchone())
+    return rows
+
+
+def _term_text(term: Term) -> str:
+    if term.cjk and len(term.words) == 1 and len(term.words[0]) == 1:
+        return term.words[0]  # one character: matched as a prefix below
+    return term.text
+
+
+def search_prepare(*, query: str) -> PreparedSearch:
+    """Parse ``query`` and build its ``tsquery`` pieces, weights and respellings.
+
+    Costs one query for the ``tsquery`` text, one for the terms' document
+    counts and, per word that no document holds, one trigram lookup.
+    """
+    search = interests_setting("SEARCH")
+    parsed = query_parse(query)
+    prepared = PreparedSearch(query=query, parsed=parsed)
+    if parsed.is_empty:
+        return prepared
+    words = {w for term in parsed.terms for w in term.words}
+    counts = term_document_counts(words=words)
+    corrections: dict[str, list[str]] = {}
+    for word in words_unknown(
+        words=[t.text.lower() for t in parsed.terms if len(t.words) == 1],
+        counts=counts,
+    ):
+        found = term_corrections(word=word, threshold=search["TYPO_SIMILARITY"])
+        if found:
+            corrections[word] = [w for w, _ in found]
+    counts.update(
+        term_document_counts(words=[w for ws in corrections.values() for w in ws])
+    )
+    texts = []
+    for term in parsed.terms:
+        alternatives = corrections.get(term.text.lower(), [])
+        texts.append(" or ".join([_term_text(term), *alternatives]))
+    single_cjk = [
+        i
+        for i, t in enumerate(parsed.terms)
+        if t.cjk and len(t.words) == 1 and len(t.words[0]) == 1
+    ]
+    texts += [p.text for p in parsed.phrases] + [e.text for e in parsed.excluded]
+    prefix = parsed.prefix if parsed.prefix not in corrections else ""
+    pairs = _tsqueries(texts, prefix=prefix)
+    n_terms, n_phrases = len(parsed.terms), len(parsed.phrases)
+    term_pairs = pairs[:n_terms]
+    for i in single_cjk:
+        char = parsed.terms[i].words[0]
+        term_pairs[i] = (f"'{char}':*", f"'{char}':*")
+    if prefix:
+        term_pairs[-1] = pairs[-1]
+    phrase_pairs = pairs[n_terms : n_terms + n_phrases]
+    excluded_pairs = pairs[n_terms + n_phrases : len(texts)]
+    corpus = corpus_size()
+    for term, (english, simple) in zip(parsed.terms, term_pairs, strict=True):
+        spellings = [
+            term.words,
+            *[(w,) for w in corrections.get(term.text.lower(), [])],
+        ]
+        document_count = max(
+            min((counts.get(w, 0) for w in words_), default=0) for words_ in spellings
+        )
+        prepared.terms.append(
+            TermQuery(
+                english=english,
+                simple=simple,
+                weight=term_weight(document_count=document_count, corpus=corpus),
+                common=document_count > search["COMMON_SHARE"] * corpus,
+            )
+        )
+    prepared.required = (
+        tsquery_and([en for en, _ in phrase_pairs]),
+        tsquery_and([s for _, s in phrase_pairs]),
+    )
+    prepared.excluded = (
+        tsquery_or([en for en, _ in excluded_pairs]),
+        tsquery_or([s for _, s in excluded_pairs]),
+    )
+    if corrections:
+        prepared.suggestion = " ".join(
+            corrections[w.lower()][0] if w.lower() in corrections else w
+            for w in query.split()
+        )
+    marked = parsed.marked_words()
+    marked += [w for ws in corrections.values() for w in ws]
+    if prefix:
+        marked.append(prefix + "*")
+    prepared.marked = list(dict.fromkeys(marked))
+    return prepared
