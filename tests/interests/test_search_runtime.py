@@ -37,6 +37,11 @@ WEB_PROCESS = textwrap.dedent(
 
     client = Client(HTTP_HOST="localhost")
     client.force_login(get_user_model().objects.get(username=sys.argv[1]))
+    warm_up = 0.0
+    if sys.argv[3] == "warm":  # as gunicorn.conf.py's post_worker_init does
+        from interests.services import search_warm_up
+
+        warm_up = search_warm_up()
     ready = time.perf_counter()
     response = client.get("/api/v1/search/", {"q": sys.argv[2], "mode": "semantic"})
     first = time.perf_counter() - ready
@@ -46,6 +51,7 @@ WEB_PROCESS = textwrap.dedent(
         "titles": [row["document"]["title"] for row in response.json()],
         "hybrid": [row["document"]["title"] for row in hybrid.json()],
         "first_search_seconds": first,
+        "warm_up_seconds": warm_up,
         "torch": "torch" in sys.modules,
         "transformers": "transformers" in sys.modules,
     }))
@@ -68,7 +74,8 @@ def test_transformer_embedder_answers_queries_from_onnx(real_embedder):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_web_process_searches_by_meaning_without_torch(world, real_embedder):
+@pytest.mark.parametrize("start", ["cold", "warm"])
+def test_web_process_searches_by_meaning_without_torch(world, real_embedder, start):
     """GIVEN documents with vectors of the live producer
     WHEN a fresh process imports the WSGI app and runs a meaning search
     THEN it finds the right document, never imports torch, and answers fast."""
@@ -97,7 +104,7 @@ def test_web_process_searches_by_meaning_without_torch(world, real_embedder):
         "DOCSITE_DB_NAME": connection.settings_dict["NAME"],
     }
     result = subprocess.run(
-        [sys.executable, "-c", WEB_PROCESS, "carol", "scaling the cluster up"],
+        [sys.executable, "-c", WEB_PROCESS, "carol", "scaling the cluster up", start],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -110,5 +117,7 @@ def test_web_process_searches_by_meaning_without_torch(world, real_embedder):
     assert report["titles"][0] == "Kubernetes autoscaling"
     assert report["hybrid"][0] == "Kubernetes autoscaling"
     assert not report["torch"] and not report["transformers"]
-    # Under 1 s on a quiet machine; the bound leaves room for a loaded CI.
-    assert report["first_search_seconds"] < 3.0
+    # Cold, the first search also loads the URLconf and the query model; warmed
+    # up after the fork (gunicorn.conf.py) it is an ordinary search. Quiet
+    # machine: about 1 s cold and 0.05 s warm; the bounds leave room for CI.
+    assert report["first_search_seconds"] < (2.0 if start == "warm" else 15.0)
