@@ -121,6 +121,23 @@ class VisibleSpaceListFilter(admin.SimpleListFilter):
         return queryset.filter(document__space_id=int(value))
 
 
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    """Generated summaries with a sentence the document may not back."""
+
+    title = "faithfulness"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Needs attention"), ("no", "No flags")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(needs_attention=True)
+        if self.value() == "no":
+            return queryset.filter(needs_attention=False)
+        return queryset
+
+
 @admin.register(Summary)
 class SummaryAdmin(admin.ModelAdmin):
     change_form_template = "admin/summaries/summary/change_form.html"
@@ -129,11 +146,18 @@ class SummaryAdmin(admin.ModelAdmin):
         "summary_text",
         "space",
         "status",
+        "attention",
         "backend",
         "producer",
         "created_at",
     ]
-    list_filter = ["status", "backend", "producer", VisibleSpaceListFilter]
+    list_filter = [
+        NeedsAttentionFilter,
+        "status",
+        "backend",
+        "producer",
+        VisibleSpaceListFilter,
+    ]
     search_fields = ["document__title", "text"]
     list_select_related = ["document", "document__space"]
     # The review queue: what has waited longest comes first.
@@ -198,6 +222,13 @@ class SummaryAdmin(admin.ModelAdmin):
         if not text:
             return summary.error[:120] if summary.error else "—"
         return text if len(text) <= 240 else text[:239].rsplit(" ", 1)[0] + "…"
+
+    @admin.display(description="Attention", ordering="-needs_attention")
+    def attention(self, summary: Summary) -> str:
+        flagged = sum(1 for flag in summary.flags if flag.get("flagged"))
+        if not flagged:
+            return ""
+        return f"⚠ {flagged} sentence{'' if flagged == 1 else 's'}"
 
     @admin.display(description="Space", ordering="document__space__name")
     def space(self, summary: Summary) -> str:
@@ -301,6 +332,9 @@ class SummaryAdmin(admin.ModelAdmin):
         context["can_review"] = self.has_review_permission(request)
         if obj is not None:
             context["document"] = obj.document
+            context["flagged_sentences"] = [
+                flag for flag in obj.flags if flag.get("flagged")
+            ]
             if obj.status == Summary.Status.REJECTED:
                 context["rejection_reason"] = summary_rejection_reason(obj)
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)

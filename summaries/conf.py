@@ -15,6 +15,10 @@ DEFAULTS: dict[str, Any] = {
     },
     # Length of generated summaries.
     "BUDGET": {"size": 60, "unit": "words"},
+    # Faithfulness flags of generated (not verbatim) summaries: the embedder
+    # alias that scores support, and the support below which a sentence is
+    # flagged (None: summaries.faithfulness.SUPPORT_THRESHOLD).
+    "FAITHFULNESS": {"EMBEDDER": "default", "THRESHOLD": None},
     # Documents per generation batch (one task claims up to this many).
     "BATCH_SIZE": 16,
     # Show a summary to readers only once an editor approved it.

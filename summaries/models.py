@@ -42,6 +42,16 @@ class Summary(models.Model):
     tokens_out = models.PositiveIntegerField(default=0)
     duration_ms = models.PositiveIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
+    flags = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Faithfulness check of each sentence of a generated summary "
+        "(summaries.faithfulness): support, evidence, missing facts, reason.",
+    )
+    needs_attention = models.BooleanField(
+        default=False,
+        help_text="A sentence may say what the document does not.",
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -79,6 +89,9 @@ class Summary(models.Model):
             models.Index(fields=["status", "created_at"], name="summary_status_age"),
             models.Index(
                 fields=["document", "content_sha256"], name="summary_document_text"
+            ),
+            models.Index(
+                fields=["needs_attention", "status"], name="summary_attention"
             ),
         ]
         permissions = [

@@ -25,6 +25,7 @@ from docsite.ml.outputs import producer_rows_delete
 from .backends import BaseSummarizer, get_summarizer, summary_budget
 from .backends.base import SummarizerError
 from .conf import summaries_setting
+from .faithfulness import faithfulness_check_batch, flags_need_attention
 from .models import Summary, SummaryEvent
 from .selectors import summary_producer_live
 
@@ -128,9 +129,12 @@ def summaries_generate(
         )
         raise
 
+    checks = _faithfulness_checks(summarizer=summarizer, rows=rows, results=results)
     now = timezone.now()
     with transaction.atomic():
-        for row, result in zip(rows, results, strict=True):
+        for row, result, flags in zip(rows, results, checks, strict=True):
+            row.flags = flags
+            row.needs_attention = flags_need_attention(flags)
             row.text = result.text
             row.tokens_in = result.tokens_in
             row.tokens_out = result.tokens_out
@@ -152,6 +156,8 @@ def summaries_generate(
                 "status",
                 "error",
                 "generated_at",
+                "flags",
+                "needs_attention",
             ],
         )
     failed = sum(1 for row in rows if row.status == Summary.Status.FAILED)
@@ -164,6 +170,42 @@ def summaries_generate(
     return GenerationReport(
         generated=len(rows) - failed, skipped=skipped, failed=failed
     )
+
+
+def _faithfulness_checks(
+    *, summarizer: BaseSummarizer, rows: list[Summary], results: Sequence
+) -> list[list[dict]]:
+    """Return the faithfulness flags of each generated text (none for verbatim backends).
+
+    Runs outside any transaction, like the summarizer. When the check itself
+    fails, every summary of the batch is marked for attention with the
+    reason, rather than passing unchecked.
+    """
+    if summarizer.verbatim:
+        return [[] for _ in rows]
+    config = summaries_setting("FAITHFULNESS")
+    threshold = config.get("THRESHOLD")
+    try:
+        from docsite.ml.embedders import get_embedder
+
+        checks = faithfulness_check_batch(
+            summaries=[result.text for result in results],
+            sources=[row.document.text for row in rows],
+            blocks=[row.document.blocks or None for row in rows],
+            embedder=get_embedder(config.get("EMBEDDER", "default")),
+            **({"threshold": float(threshold)} if threshold is not None else {}),
+        )
+    except Exception as exc:
+        logger.exception(
+            "faithfulness check failed for summaries %s", [r.pk for r in rows]
+        )
+        reason = f"The faithfulness check could not run ({type(exc).__name__}): {exc}"
+        return [
+            [{"sentence": "", "support": 0.0, "evidence": [], "missing": [],
+              "flagged": True, "reason": reason[:500]}]
+            for _ in rows
+        ]  # fmt: skip
+    return [[flag.as_dict() for flag in flags] for flags in checks]
 
 
 def _mark_failed(rows: list[Summary], message: str) -> None:

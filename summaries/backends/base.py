@@ -69,6 +69,9 @@ class BaseSummarizer:
 
     name: ClassVar[str] = ""
     version: ClassVar[str] = "1"
+    # True when every summary sentence is copied from the source, so it
+    # cannot say what the source does not (no faithfulness check needed).
+    verbatim: ClassVar[bool] = False
     #: Whether the backend takes ``device`` and ``dtype`` options; the registry
     #: resolves their ``auto`` values before building it.
     uses_device: ClassVar[bool] = False

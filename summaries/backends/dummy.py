@@ -15,10 +15,16 @@ from .base import BaseSummarizer, SummaryBudget, SummaryResult
 
 class DummySummarizer(BaseSummarizer):
     """Options: ``seconds_per_text`` makes it slow on purpose (for tests of
-    workers being killed mid-batch); any other option only changes the producer."""
+    workers being killed mid-batch); ``invent`` is a sentence appended to
+    every summary, standing in for what a language model makes up (for tests
+    of the faithfulness flags); any other option only changes the producer."""
 
     name = "dummy"
     version = "1"
+
+    @property
+    def verbatim(self) -> bool:  # type: ignore[override]
+        return not self.options.get("invent")
 
     def seconds_per_document_hint(self) -> float:
         return float(self.options.get("seconds_per_text", 0)) or 0.001
@@ -43,6 +49,8 @@ class DummySummarizer(BaseSummarizer):
                 if budget.unit == "words"
                 else text[variant : variant + budget.size]
             )
+            if self.options.get("invent"):
+                summary = f"{summary.rstrip()} {self.options['invent']}"
             results.append(
                 SummaryResult(
                     text=summary,

@@ -134,6 +134,7 @@ class ExtractiveSummarizer(BaseSummarizer):
     """
 
     name = "extractive"
+    verbatim = True
     # 2: units from blocks (sentencex), whole units only, position prior.
     version = "2"
 

@@ -24,6 +24,7 @@ class LeadSummarizer(BaseSummarizer):
     """
 
     name = "lead"
+    verbatim = True
     version = "1"
 
     def __init__(self, *, sentences: int = 0) -> None:
