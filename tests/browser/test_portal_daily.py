@@ -90,7 +90,7 @@ DROP_FILES = """(files) => {
 
 
 def test_editor_drops_files_then_edits_moves_and_deletes_a_document(
-    portal, page, shoot, world
+    portal, page, shoot, world, tmp_path
 ):
     import base64
 
@@ -110,6 +110,18 @@ def test_editor_drops_files_then_edits_moves_and_deletes_a_document(
     login(page, "alice")
     page.goto("/documents/upload/")
     page.get_by_label("Space").select_option(label="Engineering")
+    # A picked folder: every file in it, hidden ones left out.
+    folder = tmp_path / "handover"
+    folder.mkdir()
+    (folder / "guide.md").write_bytes(b"# Handover Guide\n\nWho to call at night.")
+    (folder / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    page.locator("#upload-folder").set_input_files(folder)
+    page.get_by_role("button", name="Upload").click()
+    rows = page.locator("[data-upload-list] .upload-result")
+    expect(rows).to_have_count(1)
+    expect(rows.nth(0)).to_contain_text("handover/guide.md")
+    expect(rows.nth(0)).to_contain_text("Handover Guide", timeout=30_000)
+
     page.evaluate(
         DROP_FILES,
         [
@@ -117,7 +129,6 @@ def test_editor_drops_files_then_edits_moves_and_deletes_a_document(
             for n, t, b in files
         ],
     )
-    rows = page.locator("[data-upload-list] .upload-result")
     expect(rows).to_have_count(3)
     # Each file is read by the worker in turn; the list follows without a reload.
     expect(page.locator("[data-upload-summary]")).to_contain_text(
