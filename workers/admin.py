@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.http import HttpRequest, JsonResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
@@ -76,6 +77,7 @@ def retry_failed(modeladmin, request, queryset):
 @admin.register(ReprocessJob)
 class ReprocessJobAdmin(admin.ModelAdmin):
     change_list_template = "admin/workers/reprocessjob/change_list.html"
+    change_form_template = "admin/workers/reprocessjob/change_form.html"
     list_display = [
         "__str__",
         "kind",
@@ -152,6 +154,19 @@ class ReprocessJobAdmin(admin.ModelAdmin):
     @admin.display(description="Progress")
     def progress_bar(self, job: ReprocessJob) -> str:
         progress = reprocess_job_progress(job=job)
+        if job.phase == ReprocessJob.Phase.ACTIVATING:
+            return format_html(
+                '<span class="job-progress" data-job-id="{}" data-state="{}">'
+                '<progress max="{}" value="{}"></progress> '
+                '<span class="job-progress__text">switched; carrying readers over: '
+                "{} / {}</span></span>",
+                job.pk,
+                job.state,
+                max(job.activation_total, 1),
+                job.activation_done,
+                job.activation_done,
+                job.activation_total,
+            )
         return format_html(
             '<span class="job-progress" data-job-id="{}" data-state="{}">'
             '<progress max="{}" value="{}"></progress> '
@@ -188,6 +203,11 @@ class ReprocessJobAdmin(admin.ModelAdmin):
                 name="workers_dashboard",
             ),
             path(
+                "<int:job_id>/control/<str:action>/",
+                self.admin_site.admin_view(self.control_view),
+                name="workers_reprocessjob_control",
+            ),
+            path(
                 "health/",
                 self.admin_site.admin_view(self.health_view),
                 name="workers_reprocessjob_health",
@@ -205,6 +225,50 @@ class ReprocessJobAdmin(admin.ModelAdmin):
             {str(job.pk): reprocess_job_progress(job=job).as_dict() for job in jobs}
         )
 
+    CONTROLS = {
+        "pause": (services.reprocess_job_pause, "Paused"),
+        "resume": (services.reprocess_job_resume, "Resumed"),
+        "cancel": (services.reprocess_job_cancel, "Cancelled"),
+        "retry": (
+            services.reprocess_job_retry_failed,
+            "Retried the failed documents of",
+        ),
+    }
+
+    def control_view(self, request: HttpRequest, job_id: int, action: str):
+        """Pause, resume, cancel or retry one job from its page (POST only)."""
+        job = ReprocessJob.objects.filter(pk=job_id).first()
+        if request.method != "POST" or action not in self.CONTROLS or job is None:
+            return JsonResponse({}, status=405 if job else 404)
+        if not self.has_change_permission(request, job):
+            return JsonResponse({}, status=403)
+        service, verb = self.CONTROLS[action]
+        try:
+            service(job=job, actor=request.user)
+            self.message_user(request, f"{verb} job #{job.pk}.")
+        except ValueError as exc:
+            self.message_user(request, f"Job #{job.pk}: {exc}", messages.WARNING)
+        return redirect("admin:workers_reprocessjob_change", job.pk)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = ReprocessJob.objects.filter(pk=object_id).first()
+        controls = []
+        if job is not None and self.has_change_permission(request, job):
+            allowed = {
+                "pause": job.state == ReprocessJob.State.RUNNING,
+                "resume": job.state
+                in (ReprocessJob.State.PAUSED, ReprocessJob.State.QUEUED),
+                "cancel": job.state in ReprocessJob.ACTIVE_STATES,
+                "retry": job.failed_count > 0,
+            }
+            controls = [(name, name.capitalize()) for name, ok in allowed.items() if ok]
+        return super().change_view(
+            request,
+            object_id,
+            form_url,
+            extra_context={**(extra_context or {}), "job_controls": controls},
+        )
+
     def health_view(self, request: HttpRequest):
         if not self.has_view_permission(request):
             return JsonResponse({}, status=403)
@@ -212,7 +276,7 @@ class ReprocessJobAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": "Queues and workers",
             "queues": queue_depths(),
-            "workers": workers_status(timeout=1.0),
+            "workers": workers_status(),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/workers/health.html", context)

@@ -23,4 +23,6 @@ app = Celery("docsite")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-from . import control  # noqa: E402, F401  (registers docsite_loaded_models)
+from . import reports  # noqa: E402  (workers report what they hold)
+
+app.steps["consumer"].add(reports.Heartbeat)

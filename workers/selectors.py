@@ -60,18 +60,19 @@ QUEUES = ("ml", "default", "bulk")
 
 def queue_depths(names: tuple[str, ...] = QUEUES) -> dict[str, int | None]:
     """Return the messages waiting in each queue (None when the broker is unreachable)."""
-    from workers.celery import app
+    from kombu.transport.redis import PRIORITY_STEPS, Channel
+
+    from .reports import broker_redis
 
     depths: dict[str, int | None] = {}
     try:
-        with app.pool.acquire(block=True, timeout=2) as connection:
-            channel = connection.default_channel
-            # The Redis transport keeps one list per queue and priority step.
-            for name in names:
-                depths[name] = sum(
-                    channel.client.llen(channel._q_for_pri(name, priority))
-                    for priority in channel.priority_steps
-                )
+        client = broker_redis()
+        # The Redis transport keeps one list per queue and priority step.
+        for name in names:
+            depths[name] = sum(
+                client.llen(f"{name}{Channel.sep}{step}" if step else name)
+                for step in PRIORITY_STEPS
+            )
     except Exception:  # the broker being down is itself what the page reports
         return dict.fromkeys(names)
     return depths
@@ -82,28 +83,39 @@ def queue_waiting(name: str) -> int:
     return queue_depths((name,)).get(name) or 0
 
 
-def workers_status(*, timeout: float = 1.0) -> dict[str, dict]:
-    """Ask every worker for its queues, activity and loaded models."""
-    from workers.celery import app
+def workers_status() -> dict[str, dict]:
+    """Return each live worker's queues, what its processes run now and the
+    models they hold.
 
-    inspect = app.control.inspect(timeout=timeout)
-    try:
-        stats = inspect.stats() or {}
-        active = inspect.active() or {}
-        queues = inspect.active_queues() or {}
-        models = inspect._request("docsite_loaded_models") or {}
-    except Exception:
-        return {}
-    return {
-        name: {
-            "queues": sorted(q["name"] for q in queues.get(name, [])),
-            "active_tasks": [task["name"] for task in active.get(name, [])],
-            "concurrency": info.get("pool", {}).get("max-concurrency"),
-            "pid": info.get("pid"),
-            "loaded": models.get(name, {}),
+    Read from what the workers write to Redis themselves (heartbeats and
+    per-process reports, ``workers.reports``): no broadcast, so this answers
+    in milliseconds even while every worker is busy.
+    """
+    from .reports import worker_reports, workers_alive
+
+    reports = worker_reports()
+    status = {}
+    for name, beat in sorted(workers_alive().items()):
+        processes = sorted(
+            (
+                r
+                for r in reports
+                if r.get("host") == beat["host"]
+                and beat["pid"] in (r.get("pid"), r.get("ppid"))
+            ),
+            key=lambda r: r["pid"],
+        )
+        loaded: dict[str, dict] = {}
+        for report in processes:
+            for group, backends in report.get("loaded", {}).items():
+                loaded.setdefault(group, {}).update(backends)
+        status[name] = {
+            "queues": beat["queues"],
+            "processes": len(processes),
+            "active_tasks": [r["task"] for r in processes if r.get("task")],
+            "loaded": loaded,
         }
-        for name, info in stats.items()
-    }
+    return status
 
 
 def reprocess_items_failed_recent(*, limit: int = 10):

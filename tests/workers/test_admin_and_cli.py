@@ -140,3 +140,47 @@ def test_cli_requires_a_known_space(three_documents):
         call_command(
             "reprocess", "--kind", "summaries", "--space", "nope", stdout=io.StringIO()
         )
+
+
+def test_job_page_has_pause_resume_and_cancel_buttons_that_work(
+    client, operator, three_documents
+):
+    from workers.services import reprocess_job_start
+
+    with mock.patch("docsite.documents.dispatch.task_enqueue", return_value=True):
+        job = reprocess_job_start(kind="summaries", backend_alias="candidate")
+        client.force_login(operator)
+        page = reverse("admin:workers_reprocessjob_change", args=[job.pk])
+
+        def buttons() -> set[str]:
+            html = client.get(page).content.decode()
+            return {
+                action
+                for action in ("pause", "resume", "cancel", "retry")
+                if f"job-control__{action}" in html
+            }
+
+        def press(action: str):
+            return client.post(
+                reverse("admin:workers_reprocessjob_control", args=[job.pk, action])
+            )
+
+        assert buttons() == {"pause", "cancel"}
+        assert press("pause").status_code == 302
+        job.refresh_from_db()
+        assert job.state == "paused" and buttons() == {"resume", "cancel"}
+        press("resume")
+        job.refresh_from_db()
+        assert job.state == "running"
+        press("cancel")
+        job.refresh_from_db()
+        assert job.state == "cancelled" and buttons() == set()
+        # A control that the state forbids is refused with a message, not a 500.
+        follow = client.post(
+            reverse("admin:workers_reprocessjob_control", args=[job.pk, "pause"]),
+            follow=True,
+        )
+        assert "Only a running job can be paused" in follow.content.decode()
+    assert client.get(
+        reverse("admin:workers_reprocessjob_control", args=[job.pk, "pause"])
+    ).status_code == 405

@@ -12,11 +12,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true")
-        parser.add_argument("--timeout", type=float, default=2.0)
 
-    def handle(self, *args, json: bool = False, timeout: float = 2.0, **options):
+    def handle(self, *args, json: bool = False, **options):
         depths = queue_depths()
-        workers = workers_status(timeout=timeout)
+        workers = workers_status()
         if json:
             self.stdout.write(_json_dumps({"queues": depths, "workers": workers}))
         else:
@@ -32,7 +31,7 @@ class Command(BaseCommand):
             for name, info in workers.items():
                 self.stdout.write(
                     f"{name}: queues {','.join(info['queues'])}, "
-                    f"concurrency {info['concurrency']}, active {len(info['active_tasks'])}"
+                    f"running {', '.join(info['active_tasks']) or 'nothing'}"
                 )
                 for group, backends in info["loaded"].items():
                     for alias, description in backends.items():
