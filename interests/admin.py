@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from docsite.documents.selectors import space_ids_visible
+
 from .models import DocumentVector, Interaction, UserInterest
 
 
@@ -10,8 +12,23 @@ class DerivedRowAdmin(admin.ModelAdmin):
         return False
 
 
+class OfVisibleDocumentsAdmin(DerivedRowAdmin):
+    """Rows about documents: only those of spaces the staff user may read.
+
+    A hidden document's title, and who read it, stay hidden in the admin as
+    in the portal.
+    """
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(document__space__in=space_ids_visible(user=request.user))
+        )
+
+
 @admin.register(Interaction)
-class InteractionAdmin(DerivedRowAdmin):
+class InteractionAdmin(OfVisibleDocumentsAdmin):
     list_display = ("created_at", "user", "kind", "document", "dwell_seconds")
     list_filter = ("kind",)
     search_fields = ("user__username", "document__title", "query")
@@ -20,7 +37,7 @@ class InteractionAdmin(DerivedRowAdmin):
 
 
 @admin.register(DocumentVector)
-class DocumentVectorAdmin(DerivedRowAdmin):
+class DocumentVectorAdmin(OfVisibleDocumentsAdmin):
     list_display = ("document", "producer", "chunks", "created_at")
     list_filter = ("producer",)
     raw_id_fields = ("document",)

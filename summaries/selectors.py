@@ -233,10 +233,21 @@ def summary_outcomes(
 # Operator dashboard ----------------------------------------------------------
 
 
-def summary_status_counts() -> dict[str, int]:
-    """Return ``{status: count}`` over every summary, each status present (0 if none)."""
+def _summaries_seen_by(user) -> QuerySet[Summary]:
+    """Every summary, or with ``user`` those of documents they may read."""
+    if user is None:
+        return Summary.objects.all()
+    return Summary.objects.filter(document__space__in=space_ids_visible(user=user))
+
+
+def summary_status_counts(*, user=None) -> dict[str, int]:
+    """Return ``{status: count}``, each status present (0 if none).
+
+    Over every summary, or with ``user`` over those of the spaces they read.
+    """
     counts = dict(
-        Summary.objects.order_by()
+        _summaries_seen_by(user)
+        .order_by()
         .values("status")
         .annotate(count=Count("id"))
         .values_list("status", "count")
@@ -265,10 +276,11 @@ class ProducerCounts:
         ]
 
 
-def summary_producer_counts() -> list[ProducerCounts]:
+def summary_producer_counts(*, user=None) -> list[ProducerCounts]:
     """Return each producer's summaries by status: the live producer first, then by size."""
     rows = (
-        Summary.objects.order_by()
+        _summaries_seen_by(user)
+        .order_by()
         .values("producer", "backend", "status")
         .annotate(count=Count("id"))
     )
@@ -286,7 +298,9 @@ def summary_producer_counts() -> list[ProducerCounts]:
     return sorted(producers, key=lambda p: (not p.is_live, -p.total, p.producer))
 
 
-def summary_throughput_hourly(*, hours: int = 24, now=None) -> list[tuple[object, int]]:
+def summary_throughput_hourly(
+    *, hours: int = 24, now=None, user=None
+) -> list[tuple[object, int]]:
     """Return ``[(hour start, summaries generated in that hour)]``, oldest first.
 
     Counts rows by ``generated_at``; hours without any are 0, so the list
@@ -296,7 +310,8 @@ def summary_throughput_hourly(*, hours: int = 24, now=None) -> list[tuple[object
     last = now.replace(minute=0, second=0, microsecond=0)
     first = last - timedelta(hours=hours - 1)
     rows = (
-        Summary.objects.filter(generated_at__gte=first)
+        _summaries_seen_by(user)
+        .filter(generated_at__gte=first)
         .annotate(hour=TruncHour("generated_at"))
         .order_by()
         .values("hour")
@@ -308,10 +323,11 @@ def summary_throughput_hourly(*, hours: int = 24, now=None) -> list[tuple[object
     return [(slot, by_hour.get(slot, 0)) for slot in slots]
 
 
-def summaries_failed_recent(*, limit: int = 10) -> QuerySet[Summary]:
-    """Return the most recently failed summaries with their documents."""
+def summaries_failed_recent(*, user, limit: int = 10) -> QuerySet[Summary]:
+    """Return the most recently failed summaries of documents ``user`` may read."""
     return (
-        Summary.objects.filter(status=Summary.Status.FAILED)
+        _summaries_seen_by(user)
+        .filter(status=Summary.Status.FAILED)
         .select_related("document", "document__space")
         .defer("document__text", "document__html")
         .order_by("-updated_at")[:limit]

@@ -18,6 +18,7 @@ from .selectors import (
     queue_depths,
     reprocess_items_failed_recent,
     reprocess_job_progress,
+    reprocess_jobs_visible,
     workers_status,
 )
 
@@ -115,12 +116,20 @@ class ReprocessJobAdmin(admin.ModelAdmin):
     class Media:
         js = ["workers/job_progress.js"]
 
+    def get_queryset(self, request):
+        return reprocess_jobs_visible(user=request.user)
+
     def get_inlines(self, request, obj=None):
         return self.inlines if obj is not None else []
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
-            kwargs["form"] = ReprocessJobStartForm
+            # The choices and the ids it accepts are the user's spaces only.
+            kwargs["form"] = type(
+                "ReprocessJobStartFormForUser",
+                (ReprocessJobStartForm,),
+                {"user": request.user},
+            )
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
@@ -220,7 +229,7 @@ class ReprocessJobAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             return JsonResponse({}, status=403)
         ids = [int(i) for i in request.GET.getlist("id") if i.isdigit()][:100]
-        jobs = ReprocessJob.objects.filter(pk__in=ids)
+        jobs = reprocess_jobs_visible(user=request.user).filter(pk__in=ids)
         return JsonResponse(
             {str(job.pk): reprocess_job_progress(job=job).as_dict() for job in jobs}
         )
@@ -293,9 +302,9 @@ class ReprocessJobAdmin(admin.ModelAdmin):
             summary_throughput_hourly,
         )
 
-        counts = summary_status_counts()
+        counts = summary_status_counts(user=request.user)
         labels = dict(Summary.Status.choices)
-        throughput = summary_throughput_hourly(hours=24)
+        throughput = summary_throughput_hourly(user=request.user, hours=24)
         context = {
             **self.admin_site.each_context(request),
             "title": "Dashboard",
@@ -305,16 +314,16 @@ class ReprocessJobAdmin(admin.ModelAdmin):
             ],
             "summary_total": sum(counts.values()),
             "status_columns": [(status, labels[status]) for status in counts],
-            "producer_counts": summary_producer_counts(),
+            "producer_counts": summary_producer_counts(user=request.user),
             "throughput_svg": throughput_svg(throughput),
             "throughput_total": sum(count for _, count in throughput),
-            "failed_summaries": summaries_failed_recent(limit=10),
-            "failed_items": reprocess_items_failed_recent(limit=10),
+            "failed_summaries": summaries_failed_recent(user=request.user, limit=10),
+            "failed_items": reprocess_items_failed_recent(user=request.user, limit=10),
             "active_jobs": [
                 (job, reprocess_job_progress(job=job))
-                for job in ReprocessJob.objects.filter(
-                    state__in=ReprocessJob.ACTIVE_STATES
-                ).order_by("-created_at")[:10]
+                for job in reprocess_jobs_visible(user=request.user)
+                .filter(state__in=ReprocessJob.ACTIVE_STATES)
+                .order_by("-created_at")[:10]
             ],
         }
         return TemplateResponse(request, "admin/workers/dashboard.html", context)

@@ -22,7 +22,7 @@ from docsite.documents.selectors import document_list_visible, space_list_visibl
 from docsite.documents.serializers import ErrorSerializer
 
 from . import services
-from .models import ReprocessJob
+from .selectors import reprocess_jobs_visible
 from .serializers import ReprocessJobSerializer, ReprocessJobStartSerializer
 
 FORBIDDEN = OpenApiResponse(
@@ -77,9 +77,9 @@ class JobListStartApi(JobApi):
     def get(self, request: Request) -> Response:
         """List reprocessing jobs, newest first."""
         jobs = self.paginate_queryset(
-            ReprocessJob.objects.select_related("space", "started_by").order_by(
-                "-created_at", "-id"
-            )
+            reprocess_jobs_visible(user=request.user)
+            .select_related("space", "started_by")
+            .order_by("-created_at", "-id")
         )
         return self.get_paginated_response(ReprocessJobSerializer(jobs, many=True).data)
 
@@ -107,7 +107,7 @@ class JobDetailApi(JobApi):
     )
     def get(self, request: Request, job_id: int) -> Response:
         """Return a job with its progress, throughput and ETA."""
-        job = get_object_or_404(ReprocessJob, pk=job_id)
+        job = get_object_or_404(reprocess_jobs_visible(user=request.user), pk=job_id)
         return Response(ReprocessJobSerializer(job).data)
 
 
@@ -127,7 +127,7 @@ class JobActionApi(JobApi):
         },
     )
     def post(self, request: Request, job_id: int) -> Response:
-        job = get_object_or_404(ReprocessJob, pk=job_id)
+        job = get_object_or_404(reprocess_jobs_visible(user=request.user), pk=job_id)
         try:
             job = self.job_action(job=job, actor=request.user)
         except ValueError as exc:

@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ImproperlyConfigured
 
 from docsite.documents.models import Space
+from docsite.documents.selectors import document_list_visible, space_list_visible
 from docsite.ml.outputs import output_kind, output_kinds
 
 from .models import ReprocessJob
@@ -29,7 +30,7 @@ class ReprocessJobStartForm(forms.ModelForm):
     """
 
     kind = forms.ChoiceField(choices=ReprocessJob.Kind.choices)
-    space = forms.ModelChoiceField(queryset=Space.objects.all(), required=False)
+    space = forms.ModelChoiceField(queryset=Space.objects.none(), required=False)
     document_ids = forms.CharField(
         required=False,
         help_text="Comma-separated document ids, for the 'Listed documents' selection.",
@@ -57,19 +58,38 @@ class ReprocessJobStartForm(forms.ModelForm):
             "activate_on_success",
         ]
 
+    # Set by the admin to the requesting user: spaces and documents are
+    # chosen among those they may read, as in the API.
+    user = None
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["backend_alias"].choices = _alias_choices()
+        self.fields["space"].queryset = (
+            space_list_visible(user=self.user)
+            if self.user is not None
+            else Space.objects.none()
+        )
         self.estimate = None
 
     def clean_document_ids(self) -> list[int]:
         raw = self.cleaned_data.get("document_ids") or ""
         try:
-            return [int(part) for part in raw.replace(" ", "").split(",") if part]
+            ids = [int(part) for part in raw.replace(" ", "").split(",") if part]
         except ValueError as exc:
             raise forms.ValidationError(
                 "Use document ids separated by commas."
             ) from exc
+        visible = (
+            document_list_visible(user=self.user).filter(pk__in=ids).count()
+            if self.user is not None
+            else 0
+        )
+        if visible != len(set(ids)):
+            # One answer for missing and hidden, as in the API: which hidden
+            # ids exist is not told.
+            raise forms.ValidationError("Some of these documents do not exist.")
+        return ids
 
     def clean(self):
         data = super().clean()

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+
+from docsite.documents.models import Document
+from docsite.documents.selectors import sees_every_space, space_ids_visible
 
 from .models import ReprocessItem, ReprocessJob
 
@@ -23,6 +27,27 @@ class JobProgress:
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
+
+
+def reprocess_jobs_visible(*, user) -> QuerySet[ReprocessJob]:
+    """Return the jobs ``user`` may see: those over what they may read.
+
+    A job over one space is seen by whoever reads that space; a job over all
+    documents, or the stale ones, by those who read every space (its counts
+    and failures are about documents anywhere); everyone sees the jobs they
+    started (over documents they could read then).
+    """
+    if not user.is_authenticated or not user.is_active:
+        return ReprocessJob.objects.none()
+    if sees_every_space(user):
+        return ReprocessJob.objects.all()
+    return ReprocessJob.objects.filter(
+        Q(started_by=user)
+        | Q(
+            selection=ReprocessJob.Selection.SPACE,
+            space__in=space_ids_visible(user=user),
+        )
+    )
 
 
 def reprocess_job_progress(*, job: ReprocessJob) -> JobProgress:
@@ -118,10 +143,16 @@ def workers_status() -> dict[str, dict]:
     return status
 
 
-def reprocess_items_failed_recent(*, limit: int = 10):
-    """Return the most recent failed job items, with their jobs."""
+def reprocess_items_failed_recent(*, user, limit: int = 10):
+    """Return the most recent failed job items of documents ``user`` may read."""
     return (
-        ReprocessItem.objects.filter(state=ReprocessItem.State.FAILED)
+        ReprocessItem.objects.filter(
+            state=ReprocessItem.State.FAILED,
+            job__in=reprocess_jobs_visible(user=user),
+            document_id__in=Document.objects.filter(
+                space__in=space_ids_visible(user=user)
+            ).values("pk"),
+        )
         .select_related("job")
         .order_by("-dispatched_at", "-id")[:limit]
     )

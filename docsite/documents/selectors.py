@@ -17,6 +17,11 @@ from .models import Document, DocumentEvent, DocumentUpload, Space
 User = AbstractBaseUser | AnonymousUser
 
 
+def sees_every_space(user: User) -> bool:
+    """Whether ``user`` reads every space (superusers, ``view_all_spaces``)."""
+    return _sees_every_space(user)
+
+
 def _sees_every_space(user: User) -> bool:
     return bool(
         user.is_active

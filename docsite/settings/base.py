@@ -217,7 +217,8 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    # axes logs every sign-in at INFO; lockouts are WARNING.
+    "loggers": {"pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # REST API (/api/v1/): tokens for integrators, the session for the portal's

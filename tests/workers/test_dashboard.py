@@ -44,7 +44,7 @@ def test_status_counts_and_hourly_throughput(document):
         document, status="approved", generated_at=now - timedelta(hours=2), producer="b"
     )
     _summary(document, status="failed", producer="c", error="boom")
-    counts = summary_status_counts()
+    counts = summary_status_counts()  # every summary (no user: operators' total)
     assert counts["generated"] >= 1 and counts["failed"] >= 1
     assert set(counts) == set(Summary.Status.values)
 
