@@ -324,8 +324,11 @@ class SummaryAdmin(admin.ModelAdmin):
                 "regenerate": "queued for regeneration",
             }[action_name]
             self.message_user(request, f"Summary {past_tense}.")
+        # After a regenerate the editor stays on the summary they were
+        # reviewing: the alternative is queued beside it.
+        shown = summary if action_name == "regenerate" else result
         return HttpResponseRedirect(
-            reverse("admin:summaries_summary_change", args=[result.pk])
+            reverse("admin:summaries_summary_change", args=[shown.pk])
         )
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
@@ -335,6 +338,14 @@ class SummaryAdmin(admin.ModelAdmin):
             context["flagged_sentences"] = [
                 flag for flag in obj.flags if flag.get("flagged")
             ]
+            context["alternatives"] = list(
+                Summary.objects.filter(
+                    document=obj.document_id, content_sha256=obj.content_sha256
+                )
+                .exclude(pk=obj.pk)
+                .exclude(backend="human")
+                .order_by("-created_at", "-id")[:5]
+            )
             if obj.status == Summary.Status.REJECTED:
                 context["rejection_reason"] = summary_rejection_reason(obj)
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)

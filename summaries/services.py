@@ -39,11 +39,22 @@ class GenerationReport:
     failed: int = 0
 
 
+def _row_params(summarizer: BaseSummarizer, *, variant: int = 0) -> dict:
+    params = {**summarizer.params, "budget": summary_budget().as_dict()}
+    if variant:
+        params["variant"] = variant
+    return params
+
+
 def _claim(
-    *, document_ids: Sequence[int], summarizer: BaseSummarizer, force: bool
+    *,
+    document_ids: Sequence[int],
+    summarizer: BaseSummarizer,
+    force: bool,
+    variant: int = 0,
 ) -> list[Summary]:
     """Create missing rows and mark the claimable ones running; return those."""
-    producer = summarizer.producer_for(summary_budget())
+    producer = summarizer.producer_for(summary_budget(), variant=variant)
     documents = Document.objects.filter(pk__in=document_ids).only(
         "pk", "content_sha256"
     )
@@ -55,7 +66,7 @@ def _claim(
                 producer=producer,
                 backend=summarizer.name,
                 model_id=summarizer.model_id[:300],
-                params={**summarizer.params, "budget": summary_budget().as_dict()},
+                params=_row_params(summarizer, variant=variant),
             )
             for document in documents
         ],
@@ -90,7 +101,11 @@ def _claim(
 
 
 def summaries_generate(
-    *, document_ids: Sequence[int], backend_alias: str = "default", force: bool = False
+    *,
+    document_ids: Sequence[int],
+    backend_alias: str = "default",
+    force: bool = False,
+    variant: int = 0,
 ) -> GenerationReport:
     """Summarize the current text of these documents with one batched call.
 
@@ -100,7 +115,9 @@ def summaries_generate(
     rows back in the queue and are raised so the task retries.
     """
     summarizer = get_summarizer(backend_alias)
-    rows = _claim(document_ids=document_ids, summarizer=summarizer, force=force)
+    rows = _claim(
+        document_ids=document_ids, summarizer=summarizer, force=force, variant=variant
+    )
     skipped = len(set(document_ids)) - len(rows)
     if not rows:
         return GenerationReport(skipped=skipped)
@@ -114,6 +131,7 @@ def summaries_generate(
             budget=summary_budget(),
             language=language or None,
             blocks=[row.document.blocks or None for row in rows],
+            variant=variant,
         )
     except SummarizerError as exc:
         if exc.transient:
@@ -216,7 +234,11 @@ def _mark_failed(rows: list[Summary], message: str) -> None:
 
 
 def summaries_enqueue(
-    *, document_ids: Sequence[int], backend_alias: str = "default", force: bool = False
+    *,
+    document_ids: Sequence[int],
+    backend_alias: str = "default",
+    force: bool = False,
+    variant: int = 0,
 ) -> None:
     """Send the documents to the ``ml`` queue once the transaction commits."""
     from .tasks import summaries_generate as summaries_generate_task
@@ -226,6 +248,7 @@ def summaries_enqueue(
         document_ids=list(document_ids),
         backend_alias=backend_alias,
         force=force,
+        **({"variant": variant} if variant else {}),
     )
 
 
@@ -333,25 +356,42 @@ def summary_regenerate(
     actor: AbstractBaseUser | None,
     backend_alias: str | None = None,
 ) -> Summary:
-    """Ask for a fresh machine summary of the document's current text.
+    """Ask for an alternative machine summary of the document's current text.
 
-    The row of the live backend (or ``backend_alias``) is put back in the
-    queue, its previous text kept in the audit trail, and generation is
-    enqueued.
+    When the live backend (or ``backend_alias``) already summarized this
+    text, the next variant is queued beside it (the next-best selection of
+    an extractive backend, another sampling seed of a language model), so
+    the editor can compare the two and approve either; each variant is a
+    row of its own, keyed by its own producer. When it has not, or failed,
+    its row is put back in the queue. The request is audited on the queued
+    row, and generation is enqueued after commit.
     """
     if backend_alias is None:
         backend_alias = summary_producer_live().backend_alias
     summarizer = get_summarizer(backend_alias)
     document = summary.document
+    budget = summary_budget()
     with transaction.atomic():
+        # One editor at a time numbers the variants of a document.
+        Document.objects.select_for_update().filter(pk=document.pk).first()
+        statuses = dict(
+            Summary.objects.filter(
+                document=document, content_sha256=document.content_sha256
+            ).values_list("producer", "status")
+        )
+        variant = 0
+        if statuses.get(summarizer.producer_for(budget)) in Summary.DONE:
+            variant = 1
+            while summarizer.producer_for(budget, variant=variant) in statuses:
+                variant += 1
         row, _ = Summary.objects.select_for_update().get_or_create(
             document=document,
             content_sha256=document.content_sha256,
-            producer=summarizer.producer_for(summary_budget()),
+            producer=summarizer.producer_for(budget, variant=variant),
             defaults={
                 "backend": summarizer.name,
                 "model_id": summarizer.model_id[:300],
-                "params": {**summarizer.params, "budget": summary_budget().as_dict()},
+                "params": _row_params(summarizer, variant=variant),
             },
         )
         previous = {"status": row.status, "text": row.text}
@@ -362,9 +402,15 @@ def summary_regenerate(
             summary=row,
             actor=actor,
             action=SummaryEvent.Action.REGENERATED,
-            changes={"requested_from": summary.pk, "previous": previous},
+            changes={
+                "requested_from": summary.pk,
+                "previous": previous,
+                "variant": variant,
+            },
         )
-        summaries_enqueue(document_ids=[document.pk], backend_alias=backend_alias)
+        summaries_enqueue(
+            document_ids=[document.pk], backend_alias=backend_alias, variant=variant
+        )
     return row
 
 

@@ -21,14 +21,28 @@ from .backends.base import SummarizerTransientError
     time_limit=1900,
 )
 def summaries_generate(
-    *, document_ids: list[int], backend_alias: str = "default", force: bool = False
+    *,
+    document_ids: list[int],
+    backend_alias: str = "default",
+    force: bool = False,
+    variant: int = 0,
 ) -> None:
-    """Summarize these documents, plus other new ones up to the batch size."""
+    """Summarize these documents, plus other new ones up to the batch size.
+
+    An alternative (``variant`` > 0, asked for by an editor) is made for the
+    documents named only.
+    """
     from docsite.ml.outputs import SUMMARIES, output_batch_topup
 
     from .services import summaries_generate as generate
 
-    document_ids = output_batch_topup(
-        kind=SUMMARIES, document_ids=document_ids, backend_alias=backend_alias
+    if not variant:
+        document_ids = output_batch_topup(
+            kind=SUMMARIES, document_ids=document_ids, backend_alias=backend_alias
+        )
+    generate(
+        document_ids=document_ids,
+        backend_alias=backend_alias,
+        force=force,
+        variant=variant,
     )
-    generate(document_ids=document_ids, backend_alias=backend_alias, force=force)

@@ -463,3 +463,18 @@ def test_a_parsed_handbook_page_gets_a_clean_summary_with_its_key_facts(summariz
     assert summary.endswith((".", "!", "?"))
     assert not summary.rstrip().endswith(":")
     assert text_word_count(summary) <= 60
+
+
+@pytest.mark.slow
+def test_a_variant_is_the_next_best_selection_of_source_sentences(summarizer):
+    """Regenerate must give the editor a real alternative, not the same text."""
+    units = {unit.text for unit in units_from_text(NEWS)}
+
+    first, second = (
+        summarizer.summarize_batch([NEWS], budget=BUDGET, variant=variant)[0].text
+        for variant in (0, 1)
+    )
+
+    assert first != second
+    assert all(sentence in units for sentence in summary_sentences(second))
+    assert summarizer.producer_for(BUDGET) != summarizer.producer_for(BUDGET, variant=1)

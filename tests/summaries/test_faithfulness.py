@@ -50,6 +50,9 @@ def test_a_name_the_source_never_gives_is_flagged_but_sentence_openers_are_not()
     assert flag.missing == ["Theresa", "Cardiff"]
     (opener,) = check("Requests go to the manager before the leave starts.")
     assert opener.missing == []
+    # A capital inside a word ("iPod") is no name of its own.
+    (brand,) = check("Parents may take an iPod on leave.")
+    assert brand.missing == []
 
 
 def test_amounts_compare_by_value_not_by_formatting():

@@ -201,10 +201,16 @@ def test_review_actions_are_audited(make_document, editor):
     )
 
 
-def test_regenerate_requeues_and_enqueues_after_commit(
+def test_regenerate_queues_an_alternative_beside_the_current_summary(
     make_document, editor, django_capture_on_commit_callbacks
 ):
-    document = make_document()
+    """GIVEN a generated summary WHEN an editor regenerates THEN the next
+    variant is queued as a row of its own, and generating it writes a
+    different text while the current summary stays as it was."""
+    document = make_document(
+        "Backups run nightly at two. Restores are tested every month. "
+        "Snapshots are kept for thirty days."
+    )
     services.summaries_generate(document_ids=[document.pk])
     summary = Summary.objects.get(document=document)
 
@@ -212,18 +218,44 @@ def test_regenerate_requeues_and_enqueues_after_commit(
         mock.patch("summaries.tasks.summaries_generate.apply_async") as send,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        services.summary_regenerate(summary=summary, actor=editor)
+        alternative = services.summary_regenerate(summary=summary, actor=editor)
 
-    summary.refresh_from_db()
-    assert summary.status == Summary.Status.QUEUED
-    send.assert_called_once()
-    assert send.call_args.kwargs["kwargs"]["document_ids"] == [document.pk]
-    event = SummaryEvent.objects.get(action="regenerated")
-    assert event.changes["previous"]["status"] == "generated"
-
-    services.summaries_generate(document_ids=[document.pk])
     summary.refresh_from_db()
     assert summary.status == Summary.Status.GENERATED
+    assert alternative.pk != summary.pk
+    assert alternative.status == Summary.Status.QUEUED
+    assert alternative.params["variant"] == 1
+    assert alternative.producer != summary.producer
+    send.assert_called_once()
+    assert send.call_args.kwargs["kwargs"]["document_ids"] == [document.pk]
+    assert send.call_args.kwargs["kwargs"]["variant"] == 1
+    event = SummaryEvent.objects.get(action="regenerated")
+    assert event.changes["requested_from"] == summary.pk
+    assert event.changes["variant"] == 1
+
+    services.summaries_generate(document_ids=[document.pk], variant=1)
+    alternative.refresh_from_db()
+    assert alternative.status == Summary.Status.GENERATED
+    assert alternative.text and alternative.text != summary.text
+
+    # Once more: a third text, the two before kept.
+    with mock.patch("summaries.tasks.summaries_generate.apply_async"):
+        third = services.summary_regenerate(summary=summary, actor=editor)
+    assert third.params["variant"] == 2
+    assert Summary.objects.filter(document=document).count() == 3
+
+
+def test_regenerate_of_a_failed_summary_requeues_it(make_document, editor):
+    document = make_document()
+    services.summaries_generate(document_ids=[document.pk])
+    summary = Summary.objects.get(document=document)
+    Summary.objects.filter(pk=summary.pk).update(status=Summary.Status.FAILED)
+
+    with mock.patch("summaries.tasks.summaries_generate.apply_async"):
+        row = services.summary_regenerate(summary=summary, actor=editor)
+
+    assert row.pk == summary.pk
+    assert row.status == Summary.Status.QUEUED
 
 
 def test_text_change_enqueues_summary_after_commit(
