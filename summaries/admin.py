@@ -16,7 +16,11 @@ from docsite.documents.selectors import space_ids_visible, space_list_visible
 
 from . import services
 from .models import Summary, SummaryEvent
-from .selectors import summary_rejection_reason
+from .selectors import (
+    summaries_reviewable,
+    summary_rejection_reason,
+    summary_user_may_review,
+)
 
 REVIEW_PERMISSION = "summaries.review_summary"
 
@@ -37,7 +41,11 @@ class SummaryEventInline(admin.TabularInline):
 
 def _run_review_action(modeladmin, request, queryset, action, verb: str) -> None:
     done = failed = 0
-    for summary in queryset.select_related("document"):
+    # Only summaries of spaces the reviewer may edit; the rest are skipped.
+    reviewable = summaries_reviewable(user=request.user)
+    for summary in queryset.filter(pk__in=reviewable.values("pk")).select_related(
+        "document"
+    ):
         try:
             action(summary=summary, actor=request.user)
             done += 1
@@ -195,7 +203,9 @@ class SummaryAdmin(admin.ModelAdmin):
         )
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return self.has_review_permission(request)
+        return self.has_review_permission(request) and (
+            obj is None or summary_user_may_review(user=request.user, summary=obj)
+        )
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -296,6 +306,8 @@ class SummaryAdmin(admin.ModelAdmin):
         if request.method != "POST" or not self.has_review_permission(request):
             raise PermissionDenied
         summary = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not summary_user_may_review(user=request.user, summary=summary):
+            raise PermissionDenied
         action = {
             "approve": services.summary_approve,
             "reject": services.summary_reject,
@@ -332,7 +344,9 @@ class SummaryAdmin(admin.ModelAdmin):
         )
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
-        context["can_review"] = self.has_review_permission(request)
+        context["can_review"] = self.has_review_permission(request) and (
+            obj is None or summary_user_may_review(user=request.user, summary=obj)
+        )
         if obj is not None:
             context["document"] = obj.document
             context["flagged_sentences"] = [

@@ -50,7 +50,7 @@ class CanReviewSummaries(BasePermission):
     message = "You may not review summaries."
 
     def has_object_permission(self, request: Request, view, obj: Summary) -> bool:
-        return request.user.has_perm(REVIEW_PERMISSION)
+        return selectors.summary_user_may_review(user=request.user, summary=obj)
 
 
 class DocumentSummaryApi(GenericAPIView):

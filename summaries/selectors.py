@@ -23,7 +23,11 @@ from django.http import Http404
 from django.utils import timezone
 
 from docsite.documents.models import Document
-from docsite.documents.selectors import User, space_ids_visible
+from docsite.documents.selectors import (
+    User,
+    space_ids_visible,
+    space_list_editable,
+)
 from docsite.ml.outputs import SUMMARIES, LiveProducer, producer_live
 
 from .backends import get_summarizer, summary_budget
@@ -161,6 +165,24 @@ def summary_history(*, document: Document) -> QuerySet[Summary]:
     return document.summaries.select_related("author", "reviewed_by").order_by(
         "-created_at"
     )
+
+
+REVIEW_PERMISSION = "summaries.review_summary"
+
+
+def summaries_reviewable(*, user: User) -> QuerySet[Summary]:
+    """Return the summaries ``user`` may review: holders of the review
+    permission, for the documents of spaces they may edit (editors review
+    their spaces; a viewer holding the permission reviews nothing)."""
+    if not user.is_authenticated or not user.has_perm(REVIEW_PERMISSION):
+        return Summary.objects.none()
+    return Summary.objects.filter(
+        document__space__in=space_list_editable(user=user).values("pk")
+    )
+
+
+def summary_user_may_review(*, user: User, summary: Summary) -> bool:
+    return summaries_reviewable(user=user).filter(pk=summary.pk).exists()
 
 
 def summary_get_visible(*, user: User, summary_id: int) -> Summary:

@@ -120,6 +120,7 @@ def test_schema_command_passes_with_fail_on_warn(tmp_path):
 
 def test_schema_and_swagger_ui_are_served_without_a_cdn(world):
     client = APIClient()
+    client.force_authenticate(world.alice)
     schema = client.get(
         "/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json"
     )

@@ -338,7 +338,10 @@ def test_audit_trail_names_who_approved_edited_rejected_and_who_ran_jobs(site, c
         },
     )
     edited = Summary.objects.get(backend="human")
-    client.post(reverse("admin:summaries_summary_reject", args=[edited.pk]))
+    client.post(
+        reverse("admin:summaries_summary_reject", args=[edited.pk]),
+        {"reject_reason": "Invents a date."},
+    )
     trail = list(
         SummaryEvent.objects.order_by("id").values_list(
             "action", "actor__username", "summary_id"

@@ -181,6 +181,9 @@ def test_job_page_has_pause_resume_and_cancel_buttons_that_work(
             follow=True,
         )
         assert "Only a running job can be paused" in follow.content.decode()
-    assert client.get(
-        reverse("admin:workers_reprocessjob_control", args=[job.pk, "pause"])
-    ).status_code == 405
+    assert (
+        client.get(
+            reverse("admin:workers_reprocessjob_control", args=[job.pk, "pause"])
+        ).status_code
+        == 405
+    )
