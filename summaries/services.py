@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Q
@@ -133,6 +135,14 @@ def summaries_generate(
             blocks=[row.document.blocks or None for row in rows],
             variant=variant,
         )
+    except SoftTimeLimitExceeded:
+        return _split_after_time_limit(
+            rows,
+            backend_alias=backend_alias,
+            force=force,
+            variant=variant,
+            skipped=skipped,
+        )
     except SummarizerError as exc:
         if exc.transient:
             Summary.objects.filter(pk__in=[r.pk for r in rows]).update(
@@ -190,6 +200,46 @@ def summaries_generate(
     )
 
 
+def _split_after_time_limit(
+    rows: list[Summary],
+    *,
+    backend_alias: str,
+    force: bool,
+    variant: int,
+    skipped: int,
+) -> GenerationReport:
+    """Requeue a batch that ran out of time as two halves, each a task of its own.
+
+    One slow document (a long text on a slow model) must not fail every row
+    of its batch. Halving isolates it: a batch of one that still runs out of
+    time is failed with a readable error, the others are summarized.
+    """
+    if len(rows) == 1:
+        _mark_failed(
+            rows,
+            "Summarizing this document took longer than the task's time limit.",
+        )
+        return GenerationReport(skipped=skipped, failed=1)
+    Summary.objects.filter(pk__in=[row.pk for row in rows]).update(
+        status=Summary.Status.QUEUED, started_at=None
+    )
+    document_ids = [row.document_id for row in rows]
+    middle = len(document_ids) // 2
+    for half in (document_ids[:middle], document_ids[middle:]):
+        summaries_enqueue(
+            document_ids=half,
+            backend_alias=backend_alias,
+            force=force,
+            variant=variant,
+            top_up=False,
+        )
+    logger.warning(
+        "summarizing %d documents ran out of time; requeued as two halves",
+        len(rows),
+    )
+    return GenerationReport(skipped=skipped)
+
+
 def _faithfulness_checks(
     *, summarizer: BaseSummarizer, rows: list[Summary], results: Sequence
 ) -> list[list[dict]]:
@@ -239,16 +289,24 @@ def summaries_enqueue(
     backend_alias: str = "default",
     force: bool = False,
     variant: int = 0,
+    top_up: bool = True,
 ) -> None:
-    """Send the documents to the ``ml`` queue once the transaction commits."""
+    """Send the documents to the ``ml`` queue once the transaction commits.
+
+    ``top_up=False`` keeps the task to these documents (no other due ones
+    added to its batch).
+    """
     from .tasks import summaries_generate as summaries_generate_task
 
+    extra: dict = {"variant": variant} if variant else {}
+    if not top_up:
+        extra["top_up"] = False
     task_enqueue_on_commit(
         summaries_generate_task,
         document_ids=list(document_ids),
         backend_alias=backend_alias,
         force=force,
-        **({"variant": variant} if variant else {}),
+        **extra,
     )
 
 

@@ -26,17 +26,19 @@ def summaries_generate(
     backend_alias: str = "default",
     force: bool = False,
     variant: int = 0,
+    top_up: bool = True,
 ) -> None:
     """Summarize these documents, plus other new ones up to the batch size.
 
-    An alternative (``variant`` > 0, asked for by an editor) is made for the
-    documents named only.
+    An alternative (``variant`` > 0, asked for by an editor), or half of a
+    batch that ran out of time (``top_up=False``), is made for the documents
+    named only.
     """
     from docsite.ml.outputs import SUMMARIES, output_batch_topup
 
     from .services import summaries_generate as generate
 
-    if not variant:
+    if top_up and not variant:
         document_ids = output_batch_topup(
             kind=SUMMARIES, document_ids=document_ids, backend_alias=backend_alias
         )

@@ -81,6 +81,13 @@ CHARS_PER_WORD = 6
 MAX_REDUCE_DEPTH = 3
 # Below this many tokens left for the document the prompt leaves no room.
 MIN_TEXT_TOKENS = 16
+# After an out-of-memory lowered the batch size, this many batches in a row
+# that succeed at the lower size double it again, up to the configured size:
+# the pressure (a long mix, another tenant) passes.
+OOM_RECOVERY_BATCHES = 4
+# A variant (an editor's "regenerate") samples instead of decoding greedily.
+VARIANT_TEMPERATURE = 0.8
+VARIANT_TOP_P = 0.95
 T5_MODEL_TYPES = frozenset(
     {"t5", "mt5", "umt5", "byt5", "longt5", "switch_transformers"}
 )
@@ -129,10 +136,9 @@ class TransformersSummarizer(BaseSummarizer):
     - ``device``, ``dtype``: ``auto`` resolves in the process that runs the
       model (cuda, then mps, then cpu; bf16/fp16 on CUDA, fp32 elsewhere).
     - ``batch_size``: sequences per ``generate()`` call, default 4. On CUDA
-      out-of-memory the batch is halved and retried; the lowered size is kept
-      for the rest of the process (the pressure that caused it, a long mix or
-      another tenant on the GPU, usually persists, and each retry costs a whole
-      generate). Restart the worker to go back up.
+      out-of-memory the batch is halved and retried; after
+      ``OOM_RECOVERY_BATCHES`` successful batches at the lowered size it is
+      doubled again, up to this value.
     - ``max_input_tokens``: the input window; default the model's context
       (``model_max_length`` / ``max_position_embeddings``) capped at 4096 for
       causal models (minus ``max_new_tokens``) and 1024 for seq2seq ones.
@@ -221,6 +227,8 @@ class TransformersSummarizer(BaseSummarizer):
         self._device_preference = device
         self._dtype_preference = dtype
         self.batch_size = int(batch_size)
+        self._configured_batch_size = int(batch_size)
+        self._batches_since_oom = 0
         self._max_input_tokens_option = max_input_tokens
         self.max_new_tokens = int(max_new_tokens)
         self.num_beams = int(num_beams)
@@ -491,11 +499,11 @@ class TransformersSummarizer(BaseSummarizer):
                     (words, final_tokens) if final else (partial_words, partial_tokens)
                 )
                 jobs.extend(
-                    (document, self._render(chunk, words=job_words), job_tokens)
+                    (document, self._render_fitted(chunk, words=job_words), job_tokens)
                     for chunk in document.chunks
                 )
             generated = self._generate_jobs(
-                [(text, tokens) for _, text, tokens in jobs]
+                [(text, tokens) for _, text, tokens in jobs], variant=variant
             )
             partials: dict[int, list[str]] = {}
             for (document, _, _), output in zip(jobs, generated, strict=True):
@@ -550,7 +558,9 @@ class TransformersSummarizer(BaseSummarizer):
         share = max(window // max(len(parts), 1) - 2, 1)
         return "\n\n".join(self._chunks(part, window=share)[0] for part in parts)
 
-    def _generate_jobs(self, jobs: Sequence[tuple[str, int]]) -> list[_Generated]:
+    def _generate_jobs(
+        self, jobs: Sequence[tuple[str, int]], *, variant: int = 0
+    ) -> list[_Generated]:
         """Return one generation per ``(input, max_new_tokens)`` job, in order.
 
         Jobs with the same token limit share batched ``generate()`` calls.
@@ -559,7 +569,7 @@ class TransformersSummarizer(BaseSummarizer):
         for limit in sorted({tokens for _, tokens in jobs}):
             indices = [i for i, (_, tokens) in enumerate(jobs) if tokens == limit]
             outputs = self._generate(
-                [jobs[i][0] for i in indices], max_new_tokens=limit
+                [jobs[i][0] for i in indices], max_new_tokens=limit, variant=variant
             )
             for index, output in zip(indices, outputs, strict=True):
                 results[index] = output
@@ -577,6 +587,36 @@ class TransformersSummarizer(BaseSummarizer):
             add_generation_prompt=True,
             tokenize=False,
         )
+
+    def _render_fitted(self, text: str, *, words: int) -> str:
+        """Return the model input for ``text``, its document shortened until it fits the window.
+
+        A causal prompt ends with the chat template's assistant header; cutting
+        the input to the window would cut that header first, and the model
+        would go on writing the document instead of answering. So the
+        document's own tokens are cut (rarely needed: chunks are sized to the
+        window, but token counts of joined text can drift) and the template
+        is applied again.
+        """
+        rendered = self._render(text, words=words)
+        if self.kind != "causal":
+            return rendered
+        (count,) = self._count_tokens([rendered], special=True)
+        excess = count - self.max_input_tokens
+        if excess <= 0:
+            return rendered
+        ids = self._tokenizer(text, add_special_tokens=False)["input_ids"]
+        while excess > 0 and ids:
+            ids = ids[: max(0, len(ids) - excess - 1)]
+            text = self._tokenizer.decode(ids, skip_special_tokens=True)
+            rendered = self._render(text, words=words)
+            (count,) = self._count_tokens([rendered], special=True)
+            excess = count - self.max_input_tokens
+        logger.warning(
+            "a chunk of %d tokens did not fit beside the prompt; its end was cut",
+            len(ids),
+        )
+        return rendered
 
     @property
     def _add_special_tokens(self) -> bool:
@@ -676,20 +716,24 @@ class TransformersSummarizer(BaseSummarizer):
     # Generation --------------------------------------------------------------
 
     def _generate(
-        self, inputs: Sequence[str], *, max_new_tokens: int
+        self, inputs: Sequence[str], *, max_new_tokens: int, variant: int = 0
     ) -> list[_Generated]:
         """Return one generation per input, in input order, batched longest first.
 
-        On out-of-memory the batch is halved and retried; at batch size 1 the
-        failure is transient for the caller.
+        Inputs come from ``_render_fitted``, so they fit the window; a
+        seq2seq input (no template to protect) is still cut to it. On
+        out-of-memory the batch is halved and retried; at batch size 1 the
+        failure is transient for the caller. A lowered batch size doubles
+        again after ``OOM_RECOVERY_BATCHES`` good batches.
         """
         if not inputs:
             return []
+        seq2seq = self.kind == "seq2seq"
         encoded = self._tokenizer(
             list(inputs),
             add_special_tokens=self._add_special_tokens,
-            truncation=True,
-            max_length=self.max_input_tokens,
+            truncation=seq2seq,
+            **({"max_length": self.max_input_tokens} if seq2seq else {}),
         )["input_ids"]
         # Longest first: similar lengths share a batch (less padding), and an
         # out-of-memory shows up on the first batch rather than the last.
@@ -700,7 +744,9 @@ class TransformersSummarizer(BaseSummarizer):
             indices = order[start : start + self.batch_size]
             try:
                 outputs = self._generate_batch(
-                    [encoded[i] for i in indices], max_new_tokens=max_new_tokens
+                    [encoded[i] for i in indices],
+                    max_new_tokens=max_new_tokens,
+                    variant=variant,
                 )
             except Exception as exc:
                 if not is_out_of_memory(exc):
@@ -712,8 +758,9 @@ class TransformersSummarizer(BaseSummarizer):
                         f"({len(encoded[indices[0]])} input tokens)."
                     ) from exc
                 self.batch_size = max(1, len(indices) // 2)
+                self._batches_since_oom = 0
                 logger.warning(
-                    "out of memory on %s; summarizer batch size lowered to %d for this process",
+                    "out of memory on %s; summarizer batch size lowered to %d",
                     self.device,
                     self.batch_size,
                 )
@@ -721,21 +768,42 @@ class TransformersSummarizer(BaseSummarizer):
             for index, output in zip(indices, outputs, strict=True):
                 results[index] = output
             start += len(indices)
+            self._recover_batch_size()
         return [result for result in results if result is not None]
 
-    def _generation_kwargs(self, *, max_new_tokens: int) -> dict[str, Any]:
+    def _recover_batch_size(self) -> None:
+        """Count a good batch; after enough of them, double a lowered batch size."""
+        if self.batch_size >= self._configured_batch_size:
+            return
+        self._batches_since_oom += 1
+        if self._batches_since_oom >= OOM_RECOVERY_BATCHES:
+            self.batch_size = min(self._configured_batch_size, self.batch_size * 2)
+            self._batches_since_oom = 0
+            logger.info("summarizer batch size raised again to %d", self.batch_size)
+
+    def _generation_kwargs(
+        self, *, max_new_tokens: int, variant: int = 0
+    ) -> dict[str, Any]:
+        sample = self.do_sample or variant > 0
         kwargs: dict[str, Any] = {
             "max_new_tokens": max_new_tokens,
             "num_beams": self.num_beams,
-            "do_sample": self.do_sample,
+            "do_sample": sample,
             "pad_token_id": self._tokenizer.pad_token_id,
         }
         optional = {
             "repetition_penalty": self.repetition_penalty,
             "no_repeat_ngram_size": self.no_repeat_ngram_size,
         }
-        if self.do_sample:
-            optional.update(temperature=self.temperature, top_p=self.top_p)
+        if sample:
+            optional.update(
+                temperature=self.temperature
+                if self.temperature is not None
+                else (VARIANT_TEMPERATURE if variant else None),
+                top_p=self.top_p
+                if self.top_p is not None
+                else (VARIANT_TOP_P if variant else None),
+            )
         kwargs.update(
             {key: value for key, value in optional.items() if value is not None}
         )
@@ -751,7 +819,7 @@ class TransformersSummarizer(BaseSummarizer):
         return {token for token in stops if token is not None}
 
     def _generate_batch(
-        self, rows: list[list[int]], *, max_new_tokens: int
+        self, rows: list[list[int]], *, max_new_tokens: int, variant: int = 0
     ) -> list[_Generated]:
         """Run one ``generate()`` over ``rows`` (token ids, unpadded); return a result per row.
 
@@ -764,9 +832,15 @@ class TransformersSummarizer(BaseSummarizer):
             {"input_ids": rows}, padding=True, return_tensors="pt"
         )
         features = {key: value.to(self.device) for key, value in features.items()}
+        if variant:
+            # The same variant of the same input gives the same text again.
+            torch.manual_seed(variant)
         with torch.inference_mode():
             sequences = self._model.generate(
-                **features, **self._generation_kwargs(max_new_tokens=max_new_tokens)
+                **features,
+                **self._generation_kwargs(
+                    max_new_tokens=max_new_tokens, variant=variant
+                ),
             )
         sequences = sequences.cpu()
         # A decoder-only model returns prompt + answer; a seq2seq model returns

@@ -334,3 +334,47 @@ def test_budget_is_part_of_the_producer(settings):
     short = summary_producer_for(backend_alias="default")
     settings.SUMMARIES_BUDGET = {"size": 80, "unit": "words"}
     assert summary_producer_for(backend_alias="default") != short
+
+
+def test_a_batch_out_of_time_is_requeued_in_halves(
+    make_document, django_capture_on_commit_callbacks
+):
+    """A soft time limit must not fail every row of the batch: the rows go back
+    to the queue and two tasks take half each, without topping up."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    documents = [make_document(f"Document number {n} text.") for n in range(4)]
+    ids = [document.pk for document in documents]
+
+    with (
+        mock.patch(
+            "summaries.backends.dummy.DummySummarizer.summarize_batch",
+            side_effect=SoftTimeLimitExceeded(),
+        ),
+        mock.patch("summaries.tasks.summaries_generate.apply_async") as send,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        report = services.summaries_generate(document_ids=ids)
+
+    assert report.failed == 0
+    assert set(Summary.objects.values_list("status", flat=True)) == {"queued"}
+    halves = [call.kwargs["kwargs"] for call in send.call_args_list]
+    assert sorted(id_ for half in halves for id_ in half["document_ids"]) == sorted(ids)
+    assert [len(half["document_ids"]) for half in halves] == [2, 2]
+    assert all(half["top_up"] is False for half in halves)
+
+
+def test_one_document_out_of_time_fails_readably(make_document):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    document = make_document()
+    with mock.patch(
+        "summaries.backends.dummy.DummySummarizer.summarize_batch",
+        side_effect=SoftTimeLimitExceeded(),
+    ):
+        report = services.summaries_generate(document_ids=[document.pk])
+
+    summary = Summary.objects.get(document=document)
+    assert report.failed == 1
+    assert summary.status == Summary.Status.FAILED
+    assert "time limit" in summary.error

@@ -255,9 +255,9 @@ def test_long_text_is_map_reduced_over_all_its_parts(bart_folder, monkeypatch):
     rounds: list[list[str]] = []
     generate = backend._generate
 
-    def recording_generate(inputs, *, max_new_tokens):
+    def recording_generate(inputs, *, max_new_tokens, **kwargs):
         rounds.append(list(inputs))
-        return generate(inputs, max_new_tokens=max_new_tokens)
+        return generate(inputs, max_new_tokens=max_new_tokens, **kwargs)
 
     monkeypatch.setattr(backend, "_generate", recording_generate)
 
@@ -297,9 +297,9 @@ def test_short_and_long_texts_share_the_map_round(bart_folder, monkeypatch):
     rounds: list[list[str]] = []
     generate = backend._generate
 
-    def recording_generate(inputs, *, max_new_tokens):
+    def recording_generate(inputs, *, max_new_tokens, **kwargs):
         rounds.append(list(inputs))
-        return generate(inputs, max_new_tokens=max_new_tokens)
+        return generate(inputs, max_new_tokens=max_new_tokens, **kwargs)
 
     monkeypatch.setattr(backend, "_generate", recording_generate)
 
@@ -503,3 +503,83 @@ def test_cuda_generation_uses_half_precision_and_batches(t5_folder, llama_folder
         assert len(results) == len(SHORT_TEXTS)
         assert all(result.tokens_out > 0 for result in results)
         assert next(backend._model.parameters()).device.type == "cuda"
+
+
+def test_a_prompt_over_the_window_keeps_its_assistant_header(llama_folder, monkeypatch):
+    """GIVEN a chunk that does not fit beside the prompt (token counts drift)
+    WHEN it is summarized THEN the document is cut, not the prompt: every
+    input still ends with the chat template's assistant header."""
+    backend = summarizer(llama_folder, max_input_tokens=128, max_new_tokens=4)
+    backend.summarize_batch(["warm up"], budget=BUDGET)
+    tokenizer = backend._tokenizer
+    messages = [{"role": "user", "content": "x"}]
+    with_header = tokenizer.apply_chat_template(
+        messages, add_generation_prompt=True, tokenize=False
+    )
+    without = tokenizer.apply_chat_template(
+        messages, add_generation_prompt=False, tokenize=False
+    )
+    header = tokenizer(with_header[len(without) :], add_special_tokens=False)[
+        "input_ids"
+    ]
+    assert header
+    long_text = " ".join(
+        f"Unit {n} shipped {n * 7} crates to the port." for n in range(40)
+    )
+    # Simulate the chunker's count drifting: the whole text as one chunk.
+    monkeypatch.setattr(backend, "_chunks", lambda text, **kwargs: [text])
+    seen: list[list[int]] = []
+    generate = backend._model.generate
+
+    def recording(*args, **kwargs):
+        mask = kwargs["attention_mask"]
+        for row, keep in zip(kwargs["input_ids"].tolist(), mask.tolist(), strict=True):
+            seen.append([t for t, m in zip(row, keep, strict=True) if m])
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(backend._model, "generate", recording)
+
+    (result,) = backend.summarize_batch([long_text], budget=BUDGET)
+
+    assert seen and all(len(row) <= 128 for row in seen)
+    assert all(row[-len(header) :] == header for row in seen)
+    assert result.tokens_in <= 128
+
+
+def test_a_batch_size_lowered_by_out_of_memory_recovers(bart_folder, monkeypatch):
+    """One out-of-memory halves the batch; enough good batches double it back."""
+    from summaries.backends.transformers import OOM_RECOVERY_BATCHES
+
+    backend = summarizer(bart_folder, batch_size=4)
+    backend.summarize_batch(["warm up"], budget=BUDGET)
+    generate = backend._model.generate
+    failures = iter([True])
+
+    def one_bad_moment(*args, **kwargs):
+        if kwargs["input_ids"].shape[0] > 2 and next(failures, False):
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory.")
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(backend._model, "generate", one_bad_moment)
+    texts = [
+        f"Ship {n} docks at pier {n}." for n in range(2 * OOM_RECOVERY_BATCHES + 8)
+    ]
+
+    results = backend.summarize_batch(texts, budget=BUDGET)
+
+    assert len(results) == len(texts) and all(r.text for r in results)
+    assert backend.batch_size == 4
+
+
+def test_a_variant_samples_another_text_reproducibly(llama_folder):
+    backend = summarizer(llama_folder, max_new_tokens=12)
+    text = SHORT_TEXTS[1]
+
+    greedy = backend.summarize_batch([text], budget=BUDGET)[0].text
+    first = backend.summarize_batch([text], budget=BUDGET, variant=1)[0].text
+    again = backend.summarize_batch([text], budget=BUDGET, variant=1)[0].text
+    second = backend.summarize_batch([text], budget=BUDGET, variant=2)[0].text
+
+    assert first == again
+    assert len({greedy, first, second}) == 3
+    assert backend.producer_for(BUDGET, variant=1) != backend.producer_for(BUDGET)
