@@ -8,9 +8,13 @@ its document instead of adding a copy.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import os
+import stat
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,14 +22,21 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.utils.text import slugify
 
 from .conf import documents_setting
-from .exceptions import DocumentRejectedError, FileTooLargeError, SpaceNotFoundError
-from .models import Space
+from .exceptions import (
+    CorruptFileError,
+    DocumentRejectedError,
+    FileTooLargeError,
+    SpaceNotFoundError,
+)
+from .models import Document, Space
+from .names import MAX_SLUG_CHARS, space_slug_for, title_clean
 from .services import IngestResult, document_create_from_text, document_ingest
 
 logger = logging.getLogger(__name__)
+
+MAX_SOURCE_KEY_CHARS = Document._meta.get_field("source_key").max_length
 
 # Files that are never documents: skipped (and counted) rather than failed.
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
@@ -99,17 +110,71 @@ def _space_for(
 def _folder_items(
     root: Path, *, space_slug: str, by_folder: bool
 ) -> Iterator[ImportItem]:
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    """Every file under ``root``, without ever reading outside it.
+
+    Links are not followed out of the folder: a link to a file inside it is
+    read as that file; a link leading outside, a broken link, a link to a
+    folder and anything that is not a regular file (a pipe, a socket, a
+    device) become failed or skipped items with their reason.
+    """
+    real_root = root.resolve()
+    entries: list[Path] = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        for name in dirs:
+            if (Path(folder) / name).is_symlink():
+                entries.append(Path(folder) / name)  # reported, not walked
+        entries.extend(Path(folder) / name for name in files)
+    for path in sorted(entries):
         relative = PurePosixPath(path.relative_to(root).as_posix())
         slug, key = _space_for(relative, space_slug=space_slug, by_folder=by_folder)
+        item = {"name": str(relative), "space_slug": slug, "source_key": key}
+        target, problem = _regular_file_within(path, root=real_root)
+        if problem:
+            yield ImportItem(**item, **problem)
+            continue
         yield ImportItem(
-            name=str(relative),
-            space_slug=slug,
-            source_key=key,
-            read=path.read_bytes,
-            size=path.stat().st_size,
+            **item,
+            read=functools.partial(_read_regular_file, target),
+            size=target.stat().st_size,
             skip_reason=_skip_reason(relative),
         )
+
+
+def _regular_file_within(path: Path, *, root: Path) -> tuple[Path, dict[str, str]]:
+    """Return (the file to read, {}) or (path, {reason field: reason})."""
+    try:
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            target = path.resolve(strict=True)
+            if not target.is_relative_to(root):
+                return path, {
+                    "failure_reason": "a link that leads outside the import folder; "
+                    "not read"
+                }
+            mode = target.stat().st_mode
+            if stat.S_ISDIR(mode):
+                return path, {"skip_reason": "a link to a folder; not followed"}
+        else:
+            target = path
+    except FileNotFoundError:
+        return path, {"failure_reason": "a broken link: its target does not exist"}
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a link loop
+        return path, {"failure_reason": f"could not be read: {exc}"}
+    if not stat.S_ISREG(mode):
+        return path, {
+            "failure_reason": "not a regular file (a pipe, socket or device); not read"
+        }
+    return target, {}
+
+
+def _read_regular_file(path: Path) -> bytes:
+    # O_NOFOLLOW: the file checked above cannot be swapped for a link to
+    # somewhere else in between; O_NONBLOCK: nor for a pipe that never ends.
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise CorruptFileError("not a regular file; not read")
+        return file.read()
 
 
 def _zip_items(
@@ -132,10 +197,40 @@ def _zip_items(
             name=info.filename,
             space_slug=slug,
             source_key=key,
-            read=lambda info=info: archive.read(info),
+            read=functools.partial(_read_member, archive, info),
             size=info.file_size,
             skip_reason=_skip_reason(relative),
         )
+
+
+# What zipfile raises for a damaged, encrypted or unsupported member.
+_DAMAGED_MEMBER = (
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+    EOFError,
+    OSError,
+    ValueError,
+)
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """The member's bytes, at most the upload limit; damage is a refusal."""
+    limit = documents_setting("MAX_UPLOAD_BYTES")
+    try:
+        with archive.open(info) as member:
+            data = member.read(limit + 1)
+    except _DAMAGED_MEMBER as exc:
+        reason = str(exc) or type(exc).__name__
+        if "encrypted" in reason or "password" in reason:
+            reason = "it is encrypted"
+        raise CorruptFileError(f"damaged archive member: {reason}") from None
+    if len(data) > limit:
+        raise FileTooLargeError(
+            f"unpacks to more than the limit of {limit / 1_048_576:.1f} MB"
+        )
+    return data
 
 
 def _jsonl_items(path: Path, *, space_slug: str) -> Iterator[ImportItem]:
@@ -162,10 +257,11 @@ def _jsonl_items(path: Path, *, space_slug: str) -> Iterator[ImportItem]:
                     failure_reason="a row needs a 'text' string",
                 )
                 continue
-            title = str(row.get("title") or "").strip()
+            title = title_clean(str(row.get("title") or ""))
             metadata = (
                 row.get("metadata") if isinstance(row.get("metadata"), dict) else {}
             )
+            problem = _row_problem(row, metadata=metadata)
             yield ImportItem(
                 name=name,
                 space_slug=str(row.get("space") or space_slug),
@@ -173,7 +269,28 @@ def _jsonl_items(path: Path, *, space_slug: str) -> Iterator[ImportItem]:
                 title=title,
                 text=row["text"],
                 metadata=metadata,
+                failure_reason=problem,
             )
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def _row_problem(row: dict, *, metadata: dict) -> str:
+    """Why a JSONL row cannot be stored as it is, or ''."""
+    # PostgreSQL stores no NUL in text or JSON; the text itself is tidied.
+    if _holds_nul(metadata):
+        return "its metadata holds a NUL character"
+    if "\x00" in str(row.get("id") or "") or "\x00" in str(row.get("space") or ""):
+        return "its id or space holds a NUL character"
+    return ""
 
 
 def _resolve_space(slug: str, *, cache: dict[str, Space], create: bool) -> Space:
@@ -183,15 +300,25 @@ def _resolve_space(slug: str, *, cache: dict[str, Space], create: bool) -> Space
         raise SpaceNotFoundError(
             "no space given: use --space, or --by-folder with files in space-named folders"
         )
-    space = Space.objects.filter(slug=slug).first()
+    if len(slug) > MAX_SLUG_CHARS:
+        raise SpaceNotFoundError(
+            f"the space name '{slug[:60]}…' is longer than {MAX_SLUG_CHARS} characters"
+        )
+    routable = space_slug_for(slug)
+    space = (
+        Space.objects.filter(slug=slug).first()
+        or Space.objects.filter(slug=routable).first()
+    )
     if space is None:
         if not create:
             raise SpaceNotFoundError(
                 f"space '{slug}' does not exist (use --create-spaces)"
             )
+        # The slug is always routable (any script transliterated); the name
+        # keeps what was given.
         space, _ = Space.objects.get_or_create(
-            slug=slugify(slug) or slug,
-            defaults={"name": slug.replace("-", " ").title()},
+            slug=routable,
+            defaults={"name": title_clean(slug.replace("-", " ").title())[:200]},
         )
     cache[slug] = space
     return space
@@ -200,6 +327,10 @@ def _resolve_space(slug: str, *, cache: dict[str, Space], create: bool) -> Space
 def _import_one(
     item: ImportItem, *, space: Space, user: AbstractBaseUser | None
 ) -> IngestResult:
+    if len(item.source_key) > MAX_SOURCE_KEY_CHARS:
+        raise DocumentRejectedError(
+            f"its id or path is longer than {MAX_SOURCE_KEY_CHARS} characters"
+        )
     if item.text is not None:
         return document_create_from_text(
             space=space,
@@ -279,6 +410,13 @@ def documents_import(
             except OSError as exc:
                 report.record(
                     "failed", item.name, f"could not be read: {exc.strerror or exc}"
+                )
+            except Exception as exc:  # one bad item never stops the import
+                logger.exception("importing %s failed unexpectedly", item.name)
+                report.record(
+                    "failed",
+                    item.name,
+                    f"could not be imported ({type(exc).__name__}); see the log",
                 )
             else:
                 report.record(

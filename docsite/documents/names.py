@@ -15,11 +15,14 @@ download.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from pathlib import PurePosixPath, PureWindowsPath
 
-from django.utils.text import get_valid_filename
+from anyascii import anyascii
+
+from django.utils.text import get_valid_filename, slugify
 
 MAX_TITLE_CHARS = 300
 MAX_FILENAME_CHARS = 255
@@ -90,3 +93,21 @@ def _valid_or_empty(name: str) -> str:
     except Exception:  # SuspiciousFileOperation: nothing usable was left
         return ""
     return name if name.strip(".") else ""
+
+
+MAX_SLUG_CHARS = 50
+
+
+def space_slug_for(name: str) -> str:
+    """Return a routable slug (ASCII letters, digits, ``-``) for a space ``name``.
+
+    Any script is transliterated (anyascii: ``研究`` → ``yanjiu``, ``Отдел
+    кадров`` → ``otdel-kadrov``); a name that leaves nothing gets a slug made
+    from its hash, so the same name always gets the same slug. Never empty,
+    never longer than the column.
+    """
+    slug = slugify(anyascii(name))[:MAX_SLUG_CHARS].strip("-")
+    if slug:
+        return slug
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:12]
+    return f"space-{digest}"
