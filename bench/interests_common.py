@@ -1,7 +1,7 @@
 """Shared set-up of the benches: a database of their own.
 
-The benches default to ``DOCSITE_DATA_DIR=/tmp/docsite-bench`` (an embedded
-PostgreSQL of their own), and ``scratch_database_prepare`` refuses any
+The benches default to ``DOCSITE_DATA_DIR=<checkout>/var/bench`` (an embedded
+PostgreSQL of their own, one per checkout), and ``scratch_database_prepare`` refuses any
 database that already holds data without the benches' mark (development,
 production, whatever ``DATABASE_URL`` names).
 """
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def django_setup() -> None:
-    os.environ.setdefault("DOCSITE_DATA_DIR", "/tmp/docsite-bench")
+    os.environ.setdefault("DOCSITE_DATA_DIR", str(ROOT / "var" / "bench"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "docsite.settings.base")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

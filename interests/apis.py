@@ -21,6 +21,7 @@ from docsite.documents.serializers import (
 )
 
 from . import selectors
+from .learning import feed_impressions_log
 from .models import Interaction
 from .serializers import (
     FeedQuerySerializer,
@@ -53,6 +54,7 @@ class FeedApi(GenericAPIView):
         params = FeedQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         feed = selectors.feed_for(user=request.user, page=params.validated_data["page"])
+        feed_impressions_log(user=request.user, page=feed)
         context = snippets_context(
             documents=[item.document for item in feed.items], request=request
         )
@@ -184,6 +186,7 @@ class InteractionListCreateApi(GenericAPIView):
                     kind=kind,
                     dwell_seconds=data.validated_data["dwell_seconds"],
                     query=data.validated_data["query"],
+                    source=data.validated_data["source"],
                 )
         except InvalidInteraction as exc:
             raise ValidationError({"detail": str(exc)}) from exc

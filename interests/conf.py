@@ -36,6 +36,9 @@ DEFAULTS: dict[str, Any] = {
     "HALF_LIFE_DAYS": 14.0,
     "SHORT_TERM_EVENTS": 5,
     "MAX_CENTROIDS": 3,
+    # A view of a document the reader viewed less than this many seconds ago
+    # (a tab switch fires the reading beacon again) is merged into that view.
+    "VIEW_MERGE_SECONDS": 1800,
     # Seconds a refresh waits after the first event, so a burst makes one refresh.
     "REFRESH_DELAY_SECONDS": 1.0,
     # A queued refresh older than this is presumed lost and may be sent again.
@@ -64,15 +67,24 @@ DEFAULTS: dict[str, Any] = {
             "short_term": 0.1,
             "negative": 0.3,
             "freshness": 0.1,
-            # Popularity carries no signal on the MIND evaluation (AUC 49.5)
-            # and cost 0.3 AUC at 0.25; it still orders the cold-start feed.
-            "popularity": 0.05,
+            # Per log(1 + distinct readers); it orders the cold-start feed.
+            "popularity": 0.01,
             # Mean cosine to the EXEMPLAR_K nearest documents the reader used.
             "exemplar": 1.0,
             # Share of the reader's history in the candidate's space.
             "space": 0.2,
         },
         "EXEMPLAR_K": 3,
+    },
+    # The learned ranker (interests.learning.ranker_train): the newest share
+    # of logged feed pages validates each fit, and a fit replaces the live
+    # ranker only when it wins on at least this many pages with a click.
+    # Training reads the feed pages of the last WINDOW_DAYS.
+    "RANKER": {
+        "VALIDATION_SHARE": 0.2,
+        "MIN_VALIDATION_SLATES": 30,
+        "C": 1.0,
+        "WINDOW_DAYS": 90,
     },
     # Hybrid search: reciprocal rank fusion constant and list depth.
     "RRF_K": 60,

@@ -115,15 +115,12 @@ class UserInterest(models.Model):
     negative = VectorField(null=True, blank=True)
     # Up to INTERESTS_MAX_CENTROIDS lists of floats, heaviest first.
     centroids = models.JSONField(default=list, blank=True)
-    # Nearest neighbours of each interest vector, found at refresh time (in
-    # the worker) so a feed request runs no vector search: a list of
-    # [document_id, vector index, similarity]. Permissions are checked again
-    # when the feed reads them.
-    candidates = models.JSONField(default=list, blank=True)
     # The vectors of recently used documents (float32 bytes, newest first) and
     # the share of the positive history per space; see ranking.InterestVectors.
     exemplars = models.BinaryField(null=True, blank=True)
     exemplar_ids = models.JSONField(default=list, blank=True)
+    exemplar_weights = models.JSONField(default=list, blank=True)
+    exemplar_kinds = models.JSONField(default=list, blank=True)
     space_shares = models.JSONField(default=dict, blank=True)
     interactions_used = models.PositiveIntegerField(default=0)
     last_interaction_id = models.BigIntegerField(null=True, blank=True)
@@ -164,3 +161,64 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class RankerVersion(models.Model):
+    """One fit of the feed's ranking function, with its validation metrics.
+
+    The feed ranks with the newest version that was ``promoted`` (it beat the
+    version live at the time on the same validation slates) and was not
+    rolled back; with none, with the default shipped in the code.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    algorithm = models.CharField(max_length=40)
+    # LinearRanker.to_dict(): features, coefficients and standardization.
+    parameters = models.JSONField()
+    source = models.CharField(max_length=200, help_text="What it was trained on.")
+    train_slates = models.PositiveIntegerField(default=0)
+    validation_slates = models.PositiveIntegerField(default=0)
+    # {"candidate": {...}, "current": {...}, "current_version": "..."}.
+    metrics = models.JSONField(default=dict)
+    promoted = models.BooleanField(default=False)
+    rolled_back_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FeedImpression(models.Model):
+    """One item shown on one feed page, with the features it was ranked by.
+
+    Logged when a page is served; ``clicked_at`` is set when the reader opens
+    the item from the feed. Training reads these rows, so the features are
+    the ones the ranker saw, not recomputed later from a changed history.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
+    # One id per served page: the slate a click is compared within.
+    page_id = models.UUIDField(db_index=True)
+    position = models.PositiveSmallIntegerField()
+    reason = models.CharField(max_length=300, blank=True)
+    ranker_version = models.CharField(max_length=100)
+    features = models.JSONField()
+    shown_at = models.DateTimeField(default=timezone.now, db_index=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["user", "document", "-shown_at"],
+                name="feedimpression_user_doc",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} at {self.position} for {self.user_id}"

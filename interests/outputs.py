@@ -12,7 +12,9 @@ from docsite.ml.embedders import get_embedder
 from docsite.ml.outputs import (
     EMBEDDINGS,
     ItemOutcome,
+    LiveProducer,
     OutputKind,
+    Progress,
     output_kind_register,
 )
 
@@ -26,6 +28,7 @@ from .services import (
     document_vectors_compute,
     document_vectors_enqueue,
     document_vectors_prune,
+    user_interests_rederive,
 )
 
 
@@ -101,6 +104,14 @@ class VectorsOutput(OutputKind):
 
     def prune(self, *, keep_producers: set[str], dry_run: bool) -> dict[str, int]:
         return document_vectors_prune(keep_producers=keep_producers, dry_run=dry_run)
+
+    def on_activate(
+        self, *, old: LiveProducer, new: LiveProducer, progress: Progress
+    ) -> None:
+        # Interest vectors live in the embedding space they were built in:
+        # rebuild every reader's from the new vectors within the job. Until a
+        # reader is reached, the feed builds theirs per request (never cold).
+        user_interests_rederive(producer=new.producer, on_progress=progress)
 
 
 output_kind_register(VectorsOutput())

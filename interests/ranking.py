@@ -1,8 +1,8 @@
 """Pure numpy math of the interest model and the feed: no ORM, no settings.
 
-The feed, the evaluation command and the benches all score through
-``candidates_score`` and build interests through ``interest_vectors_build``,
-so what is measured is what readers get.
+The feed, the evaluation command and the benches all build interests through
+``interest_vectors_build`` and rank with ``interests.ranker``, so what is
+measured is what readers get.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
+
+# Which action a reason names when a reader did several things with a document.
+KIND_STRENGTH = {"view": 1, "search_click": 2, "bookmark": 3, "like": 4}
 
 
 def unit(vector: np.ndarray | None) -> np.ndarray | None:
@@ -48,6 +51,10 @@ class InterestVectors:
     # which keeps a narrow interest from being averaged away.
     exemplars: np.ndarray | None = None
     exemplar_ids: list[int] = field(default_factory=list)
+    # Each exemplar's event weight relative to the heaviest (kind, dwell and
+    # age), and the strongest thing the reader did with it (for reasons).
+    exemplar_weights: list[float] = field(default_factory=list)
+    exemplar_kinds: list[str] = field(default_factory=list)
     # Share of the reader's positive history in each space.
     space_shares: dict[int, float] = field(default_factory=dict)
 
@@ -157,7 +164,12 @@ def interest_vectors_build(
     per_document: dict[int, float] = {}
     vectors: dict[int, np.ndarray] = {}
     newest: dict[int, datetime] = {}
+    strongest: dict[int, str] = {}
     for event in events:
+        if KIND_STRENGTH.get(event.kind, 0) > KIND_STRENGTH.get(
+            strongest.get(event.document_id, ""), -1
+        ):
+            strongest[event.document_id] = event.kind
         weight = event_weight(
             event,
             now=now,
@@ -195,9 +207,14 @@ def interest_vectors_build(
     interest.long_term = unit((matrix * weights[:, None]).sum(axis=0))
     by_recency = sorted(positive, key=lambda pk: newest[pk], reverse=True)
     interest.exemplar_ids = by_recency[:max_exemplars]
-    interest.exemplars = np.stack(
-        [vectors[pk] for pk in by_recency[:max_exemplars]]
-    ).astype(np.float32)
+    interest.exemplars = np.stack([vectors[pk] for pk in interest.exemplar_ids]).astype(
+        np.float32
+    )
+    heaviest = max(per_document[pk] for pk in interest.exemplar_ids)
+    interest.exemplar_weights = [
+        round(per_document[pk] / heaviest, 5) for pk in interest.exemplar_ids
+    ]
+    interest.exemplar_kinds = [strongest[pk] for pk in interest.exemplar_ids]
     recent = by_recency[:short_term_events]
     interest.short_term = unit(
         np.stack([vectors[pk] * per_document[pk] for pk in recent]).sum(axis=0)
@@ -211,81 +228,6 @@ def interest_vectors_build(
             c for c, kept in zip(centroids, keep, strict=True) if kept
         ]
     return interest
-
-
-@dataclass(frozen=True)
-class ScoreParts:
-    """Per-candidate terms behind a score; reasons are chosen from them."""
-
-    total: np.ndarray
-    similarity: np.ndarray
-    freshness: np.ndarray
-    popularity: np.ndarray
-
-
-def candidates_score(
-    *,
-    vectors: np.ndarray,
-    interest: InterestVectors | None,
-    age_days: np.ndarray,
-    popularity_counts: np.ndarray,
-    weights: Mapping[str, float],
-    fresh_days: float,
-    space_ids: np.ndarray | None = None,
-    exemplar_k: int = 3,
-) -> ScoreParts:
-    """Score candidates for a reader: similarity to their interests, freshness, popularity.
-
-    ``vectors`` are the candidates' unit vectors (zero rows for documents not
-    embedded yet), ``age_days`` how old each is, ``popularity_counts`` how
-    many positive interactions each had lately.
-    """
-    n = len(vectors)
-    similarity = np.zeros(n, dtype=np.float32)
-    if interest is not None and not interest.is_empty and n:
-        if interest.long_term is not None:
-            similarity += weights["long_term"] * (vectors @ interest.long_term)
-        if interest.centroids:
-            best = np.max(vectors @ np.stack(interest.centroids).T, axis=1)
-            similarity += weights["centroid"] * best
-        elif interest.long_term is not None:
-            similarity += weights["centroid"] * (vectors @ interest.long_term)
-        if interest.short_term is not None:
-            similarity += weights["short_term"] * (vectors @ interest.short_term)
-        if interest.negative is not None:
-            similarity -= weights["negative"] * np.clip(
-                vectors @ interest.negative, 0, None
-            )
-        if interest.exemplars is not None and len(interest.exemplars):
-            similarity += weights.get("exemplar", 0.0) * nearest_exemplars_mean(
-                vectors, interest.exemplars, k=exemplar_k
-            )
-        if space_ids is not None and interest.space_shares:
-            similarity += weights.get("space", 0.0) * np.array(
-                [interest.space_shares.get(int(space), 0.0) for space in space_ids],
-                dtype=np.float32,
-            )
-    freshness = np.exp(-np.asarray(age_days, dtype=np.float32) / max(fresh_days, 1e-6))
-    counts = np.asarray(popularity_counts, dtype=np.float32)
-    popularity = np.log1p(counts) / math.log1p(max(float(counts.max(initial=0.0)), 1.0))
-    total = (
-        similarity
-        + weights["freshness"] * freshness
-        + weights["popularity"] * popularity
-    )
-    return ScoreParts(
-        total=total, similarity=similarity, freshness=freshness, popularity=popularity
-    )
-
-
-def nearest_exemplars_mean(
-    vectors: np.ndarray, exemplars: np.ndarray, *, k: int
-) -> np.ndarray:
-    """Return each candidate's mean cosine to its ``k`` nearest exemplars, shape ``(n,)``."""
-    similarities = vectors @ exemplars.T
-    k = max(1, min(k, similarities.shape[1]))
-    nearest = np.partition(similarities, similarities.shape[1] - k, axis=1)[:, -k:]
-    return nearest.mean(axis=1).astype(np.float32)
 
 
 def mmr_order(

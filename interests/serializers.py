@@ -84,6 +84,12 @@ class InteractionCreateSerializer(serializers.Serializer):
         max_length=500,
         help_text="The search that led here (kind search_click).",
     )
+    source = serializers.ChoiceField(
+        choices=[("", "elsewhere"), ("feed", "the For you feed")],
+        required=False,
+        default="",
+        help_text="Where the reader opened the document from (clicks from the feed train its ranker).",
+    )
 
 
 class InteractionSerializer(serializers.ModelSerializer):

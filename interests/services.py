@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,7 +29,7 @@ from docsite.ml.outputs import producer_rows_delete
 
 from .conf import interests_setting
 from .models import DocumentVector, Interaction, UserInterest
-from .ranking import HistoryEvent, interest_vectors_build, unit
+from .ranking import unit
 from .selectors import embedding_producer_for
 
 logger = logging.getLogger(__name__)
@@ -255,11 +255,15 @@ def interaction_record(
     kind: str,
     dwell_seconds: int | None = None,
     query: str = "",
+    source: str = "",
 ) -> Interaction:
     """Record one interaction and queue a refresh of the reader's interests.
 
     Likes, bookmarks and dismissals are states, not events: recording one the
     reader already holds returns the existing row (see ``interaction_mark``).
+
+    ``source="feed"``: the reader opened the document from the feed, which
+    marks the feed impression clicked (training data for its ranker).
 
     Raise ``Http404`` when the document is missing or hidden from ``user``,
     and ``InvalidInteraction`` for an unknown kind or a negative dwell.
@@ -277,15 +281,57 @@ def interaction_record(
         # A tab left open overnight is not a day of reading.
         dwell_seconds = min(int(dwell_seconds), 3600)
     document = document_get_visible(user=user, document_id=document_id)
-    interaction = Interaction.objects.create(
-        user=user,
-        document=document,
-        kind=kind,
-        dwell_seconds=dwell_seconds if kind == Interaction.Kind.VIEW else None,
-        query=query[:500] if kind == Interaction.Kind.SEARCH_CLICK else "",
-    )
+    interaction = None
+    if kind == Interaction.Kind.VIEW:
+        interaction = _view_merge(
+            user=user, document=document, dwell_seconds=dwell_seconds
+        )
+    if interaction is None:
+        interaction = Interaction.objects.create(
+            user=user,
+            document=document,
+            kind=kind,
+            dwell_seconds=dwell_seconds if kind == Interaction.Kind.VIEW else None,
+            query=query[:500] if kind == Interaction.Kind.SEARCH_CLICK else "",
+        )
+    if source == "feed":
+        from .learning import feed_click_record
+
+        feed_click_record(user=user, document_id=document.pk)
     _refresh_on_commit(user_id=user.pk)
     return interaction
+
+
+def _view_merge(
+    *, user: AbstractBaseUser, document: Document, dwell_seconds: int | None
+) -> Interaction | None:
+    """Fold a view into the reader's view of the same document a moment ago.
+
+    The reading beacon fires each time the tab is hidden, so switching tabs
+    would otherwise count one reading many times. The dwell times add up.
+    Return the merged interaction, or None when there is none to merge into.
+    """
+    window = timedelta(seconds=interests_setting("VIEW_MERGE_SECONDS"))
+    with transaction.atomic():
+        previous = (
+            Interaction.objects.select_for_update()
+            .filter(
+                user=user,
+                document=document,
+                kind=Interaction.Kind.VIEW,
+                created_at__gte=timezone.now() - window,
+            )
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if previous is None:
+            return None
+        if dwell_seconds is not None:
+            previous.dwell_seconds = min(
+                (previous.dwell_seconds or 0) + dwell_seconds, 3600
+            )
+            previous.save(update_fields=["dwell_seconds"])
+    return previous
 
 
 def _refresh_on_commit(*, user_id: int) -> None:
@@ -414,85 +460,26 @@ def _task_send_delayed(task, *, countdown: float, **kwargs) -> bool:
     return True
 
 
-def _history_events(
-    *, user: AbstractBaseUser, producer: str
-) -> tuple[list[HistoryEvent], int | None]:
-    """Return the user's recent interactions on documents they may still see, with vectors."""
-    interactions = list(
-        Interaction.objects.filter(
-            user=user, document__space__in=space_ids_visible(user=user)
-        )
-        .order_by("-created_at", "-id")
-        .values(
-            "id",
-            "document_id",
-            "kind",
-            "dwell_seconds",
-            "created_at",
-            "document__space_id",
-        )[: interests_setting("HISTORY_LIMIT")]
-    )
-    vectors = dict(
-        DocumentVector.objects.filter(
-            producer=producer,
-            document_id__in={row["document_id"] for row in interactions},
-        )
-        .order_by("document_id", "-created_at")
-        .values_list("document_id", "embedding")
-    )
-    events = [
-        HistoryEvent(
-            document_id=row["document_id"],
-            kind=row["kind"],
-            created_at=row["created_at"],
-            vector=np.asarray(vectors[row["document_id"]], dtype=np.float32),
-            dwell_seconds=row["dwell_seconds"],
-            space_id=row["document__space_id"],
-        )
-        for row in interactions
-        if row["document_id"] in vectors
-    ]
-    return events, (interactions[0]["id"] if interactions else None)
-
-
 def user_interest_refresh(
-    *, user_id: int, now: datetime | None = None
+    *, user_id: int, now: datetime | None = None, producer: str | None = None
 ) -> UserInterest | None:
     """Rebuild the user's interest vectors from their recent interactions.
 
     Idempotent: the vectors depend only on the bounded history, never on the
     previous vectors. Interactions on documents the user may no longer see
-    are left out.
+    are left out. ``producer`` (default: the live one) names the vectors used.
     """
     from django.contrib.auth import get_user_model
+
+    from .selectors import embedding_producer_active, user_interest_build
 
     # Cleared first: an event committed from here on queues its own refresh.
     UserInterest.objects.filter(user_id=user_id).update(refresh_queued_at=None)
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return None
-    from .selectors import embedding_producer_active
-
-    producer = embedding_producer_active()
-    events, last_id = _history_events(user=user, producer=producer)
-    interest = interest_vectors_build(
-        events,
-        now=now or timezone.now(),
-        kind_weights=interests_setting("KIND_WEIGHTS"),
-        half_life_days=interests_setting("HALF_LIFE_DAYS"),
-        dwell_full_seconds=interests_setting("DWELL_FULL_SECONDS"),
-        short_term_events=interests_setting("SHORT_TERM_EVENTS"),
-        max_centroids=interests_setting("MAX_CENTROIDS"),
-    )
-    from .selectors import documents_nearest, user_excluded_ids
-
-    nearest = documents_nearest(
-        user=user,
-        query_vectors=interest.query_vectors(),
-        producer=producer,
-        limit=interests_setting("FEED")["CANDIDATES_PER_VECTOR"],
-        exclude_ids=user_excluded_ids(user=user),
-    )
+    producer = producer or embedding_producer_active()
+    interest, used, last_id = user_interest_build(user=user, producer=producer, now=now)
     row, _ = UserInterest.objects.update_or_create(
         user_id=user_id,
         defaults={
@@ -507,17 +494,44 @@ def user_interest_refresh(
                 else None
             ),
             "exemplar_ids": interest.exemplar_ids,
+            "exemplar_weights": interest.exemplar_weights,
+            "exemplar_kinds": interest.exemplar_kinds,
             "space_shares": {
                 str(space): round(share, 5)
                 for space, share in interest.space_shares.items()
             },
-            "candidates": [[pk, source, round(sim, 5)] for pk, source, sim in nearest],
-            "interactions_used": len(events),
+            "interactions_used": used,
             "last_interaction_id": last_id,
             "computed_at": timezone.now(),
         },
     )
     return row
+
+
+def user_interests_rederive(
+    *,
+    producer: str,
+    on_progress: Callable[[int, int], None] | None = None,
+    batch_size: int = 200,
+) -> int:
+    """Rebuild every reader's interests from ``producer``'s vectors (an embeddings switch).
+
+    Readers are those with interests or any interaction. ``on_progress(done,
+    total)`` is called after each batch, so a job can count the work. Return
+    how many readers were rebuilt.
+    """
+    user_ids = sorted(
+        set(UserInterest.objects.values_list("user_id", flat=True))
+        | set(Interaction.objects.values_list("user_id", flat=True).distinct())
+    )
+    done = 0
+    for start in range(0, len(user_ids), batch_size):
+        for user_id in user_ids[start : start + batch_size]:
+            user_interest_refresh(user_id=user_id, producer=producer)
+            done += 1
+        if on_progress is not None:
+            on_progress(done, len(user_ids))
+    return done
 
 
 def user_interest_reset(*, user: AbstractBaseUser) -> dict[str, int]:

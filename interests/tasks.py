@@ -1,5 +1,5 @@
-"""Interest tasks: vectors on ``ml`` (a model), interest refreshes on
-``default`` (no model); thin wrappers around services."""
+"""Interest tasks: vectors on ``ml`` (a model); interest refreshes and ranker
+training on ``default`` (no model, seconds); thin wrappers around services."""
 
 from __future__ import annotations
 
@@ -60,3 +60,22 @@ def search_terms_refresh() -> None:
     from .search_index import search_terms_refresh as refresh
 
     refresh()
+
+
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=3,
+)
+def ranker_train() -> None:
+    """Fit the feed's ranker on logged impressions (seconds of CPU, no model)."""
+    from .learning import ranker_train as train
+
+    try:
+        train()
+    except ValueError as exc:
+        # Not enough traffic yet: nothing to learn, nothing to change.
+        import logging
+
+        logging.getLogger(__name__).info("ranker not trained: %s", exc)

@@ -22,6 +22,7 @@ from docsite.documents.views import type_choices_grouped
 from docsite.ratelimit import throttle
 
 from . import selectors
+from .learning import feed_impressions_log
 from .models import Interaction
 from .services import user_interest_reset
 
@@ -36,6 +37,7 @@ def feed_page(request: HttpRequest) -> HttpResponse:
     except ValueError:
         page = 1
     feed = selectors.feed_for(user=request.user, page=page)
+    feed_impressions_log(user=request.user, page=feed)
     return render(request, "interests/feed.html", {"feed": feed})
 
 
@@ -186,6 +188,7 @@ def home_sections_for(*, request: HttpRequest) -> list[Panel]:
     if not request.user.is_authenticated:
         return []
     feed = selectors.feed_for(user=request.user, page=1, page_size=6)
+    feed_impressions_log(user=request.user, page=feed)
     popular = selectors.documents_popular_for(user=request.user, limit=6)
     return [
         Panel(

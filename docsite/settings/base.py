@@ -302,4 +302,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workers.tasks.sweep_due_work",
         "schedule": env_int("DOCSITE_SWEEP_SECONDS", 60),
     },
+    # The feed's ranker re-fits on logged impressions; a fit is used only
+    # when it beats the live one on the newest pages (interests.learning).
+    "train-feed-ranker": {
+        "task": "interests.tasks.ranker_train",
+        "schedule": env_int("DOCSITE_RANKER_TRAIN_SECONDS", 86400),
+    },
 }

@@ -5,21 +5,25 @@ in SQL (``document__space__in=space_ids_visible(user=...)``); vectors are
 always read for one producer, ``embedding_producer_active()``.
 """
 
-from .feed import (  # noqa: F401
+from .candidates import (  # noqa: F401
+    EXCLUDED_LIMIT,
     POPULARITY_DEPTH,
     POSITIVE_KINDS,
     Candidates,
-    FeedItem,
-    FeedPage,
     candidates_load,
     document_popularity,
     documents_fresh_ids,
     documents_popular_for,
     documents_popular_ids,
-    feed_for,
-    feed_score_candidates,
-    history_anchors,
     user_excluded_ids,
+)
+from .feed import (  # noqa: F401
+    FeedItem,
+    FeedPage,
+    feed_features,
+    feed_for,
+    ranker_for_feed,
+    ranker_hand,
 )
 from .profile import (  # noqa: F401
     READ_KINDS,
@@ -32,6 +36,7 @@ from .profile import (  # noqa: F401
     user_activity_entries,
     user_interest_profile,
 )
+from .reasons import history_anchors  # noqa: F401
 from .search import (  # noqa: F401
     PreparedSearch,
     SearchFilters,
@@ -58,6 +63,9 @@ from .vectors import (  # noqa: F401
     embedding_producer_for,
     embedding_producer_for_alias,
     embedding_producer_live,
+    user_history_events,
+    user_interest_build,
+    user_interest_current,
     user_interest_vectors,
     vectors_by_document,
 )

@@ -20,7 +20,7 @@ from docsite.documents.models import Document
 from docsite.documents.selectors import space_ids_visible
 
 from ..models import Interaction, UserInterest
-from .feed import history_anchors
+from .reasons import history_anchors
 from .vectors import (
     documents_in_order,
     documents_nearest,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from pgvector.django import CosineDistance, VectorField
@@ -24,6 +25,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from docsite.documents.models import Document
 from docsite.documents.selectors import space_ids_visible
@@ -32,8 +34,8 @@ from docsite.ml.embedders.base import BaseEmbedder
 from docsite.ml.outputs import EMBEDDINGS, LiveProducer, producer_live
 
 from ..conf import interests_setting
-from ..models import DocumentVector, UserInterest
-from ..ranking import InterestVectors
+from ..models import DocumentVector, Interaction, UserInterest
+from ..ranking import HistoryEvent, InterestVectors, interest_vectors_build
 
 User = AbstractBaseUser | AnonymousUser
 logger = logging.getLogger(__name__)
@@ -124,9 +126,10 @@ def _vector(value) -> np.ndarray | None:
 
 @dataclass
 class StoredInterest(InterestVectors):
-    """Interest vectors with the nearest neighbours found when they were computed."""
+    """Interest vectors as read for a request; ``stored`` is False when they were
+    built from the history just now because no stored row fits the producer."""
 
-    candidates: list[tuple[int, int, float]] = field(default_factory=list)
+    stored: bool = True
 
 
 def user_interest_vectors(*, user: User, producer: str) -> StoredInterest | None:
@@ -137,19 +140,91 @@ def user_interest_vectors(*, user: User, producer: str) -> StoredInterest | None
     if row is None:
         return None
     return StoredInterest(
-        candidates=[
-            (int(pk), int(source), float(sim)) for pk, source, sim in row.candidates
-        ],
         long_term=_vector(row.long_term),
         short_term=_vector(row.short_term),
         negative=_vector(row.negative),
         centroids=[np.asarray(c, dtype=np.float32) for c in row.centroids],
         exemplars=_exemplars(row.exemplars, dimension=_dimension(row)),
         exemplar_ids=[int(pk) for pk in row.exemplar_ids],
+        exemplar_weights=[float(w) for w in row.exemplar_weights],
+        exemplar_kinds=[str(kind) for kind in row.exemplar_kinds],
         space_shares={
             int(space): float(share) for space, share in row.space_shares.items()
         },
     )
+
+
+def user_history_events(
+    *, user: User, producer: str
+) -> tuple[list[HistoryEvent], int | None]:
+    """Return the user's recent interactions on documents they may still see, with
+    vectors from ``producer``, and the id of the newest interaction."""
+    interactions = list(
+        Interaction.objects.filter(
+            user=user, document__space__in=space_ids_visible(user=user)
+        )
+        .order_by("-created_at", "-id")
+        .values(
+            "id",
+            "document_id",
+            "kind",
+            "dwell_seconds",
+            "created_at",
+            "document__space_id",
+        )[: interests_setting("HISTORY_LIMIT")]
+    )
+    vectors = vectors_by_document(
+        DocumentVector.objects.filter(
+            producer=producer,
+            document_id__in={row["document_id"] for row in interactions},
+        )
+    )
+    events = [
+        HistoryEvent(
+            document_id=row["document_id"],
+            kind=row["kind"],
+            created_at=row["created_at"],
+            vector=vectors[row["document_id"]],
+            dwell_seconds=row["dwell_seconds"],
+            space_id=row["document__space_id"],
+        )
+        for row in interactions
+        if row["document_id"] in vectors
+    ]
+    return events, (interactions[0]["id"] if interactions else None)
+
+
+def user_interest_build(
+    *, user: User, producer: str, now: datetime | None = None
+) -> tuple[InterestVectors, int, int | None]:
+    """Build the user's interests from their history (no write).
+
+    Return the vectors, how many events were used and the newest interaction id.
+    """
+    events, last_id = user_history_events(user=user, producer=producer)
+    interest = interest_vectors_build(
+        events,
+        now=now or timezone.now(),
+        kind_weights=interests_setting("KIND_WEIGHTS"),
+        half_life_days=interests_setting("HALF_LIFE_DAYS"),
+        dwell_full_seconds=interests_setting("DWELL_FULL_SECONDS"),
+        short_term_events=interests_setting("SHORT_TERM_EVENTS"),
+        max_centroids=interests_setting("MAX_CENTROIDS"),
+    )
+    return interest, len(events), last_id
+
+
+def user_interest_current(*, user: User, producer: str) -> StoredInterest | None:
+    """Return the interests the feed ranks with: the stored ones for ``producer``, or,
+    when the reader has none for it yet (an embeddings switch whose re-derivation
+    has not reached them), ones built from their history for this request."""
+    stored = user_interest_vectors(user=user, producer=producer)
+    if stored is not None or not user.is_authenticated:
+        return stored
+    if not Interaction.objects.filter(user=user).exists():
+        return None
+    built, _, _ = user_interest_build(user=user, producer=producer)
+    return StoredInterest(**vars(built), stored=False)
 
 
 def _dimension(row: UserInterest) -> int | None:

@@ -44,7 +44,11 @@ class WorkerProcess:
     """A real ``celery worker`` process on the test database, that a test may kill."""
 
     def __init__(
-        self, *, log_path, env_overrides: dict[str, str] | None = None
+        self,
+        *,
+        log_path,
+        env_overrides: dict[str, str] | None = None,
+        queues: list[str] | None = None,
     ) -> None:
         import os
         import subprocess
@@ -68,7 +72,7 @@ class WorkerProcess:
                 "workers",
                 "worker",
                 "-Q",
-                ",".join(ALL_QUEUES),
+                ",".join(queues or ALL_QUEUES),
                 "-P",
                 "solo",
                 "-c",
@@ -103,13 +107,14 @@ class WorkerProcess:
 
 @pytest.fixture
 def worker_processes(transactional_db, tmp_path):
-    """Start real worker processes with ``start(**env)``; all are stopped afterwards."""
+    """Start real worker processes with ``start(queues=None, **env)``; all are
+    stopped afterwards."""
     celery_app.control.purge()
     started: list[WorkerProcess] = []
 
-    def start(**env_overrides: str) -> WorkerProcess:
+    def start(queues: list[str] | None = None, **env_overrides: str) -> WorkerProcess:
         worker = WorkerProcess(
-            log_path=tmp_path / "worker.log", env_overrides=env_overrides
+            log_path=tmp_path / "worker.log", env_overrides=env_overrides, queues=queues
         )
         started.append(worker)
         return worker

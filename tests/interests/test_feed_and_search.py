@@ -75,7 +75,7 @@ def test_feed_is_personalized_and_permission_filtered(world, library):
 def test_feed_reasons_only_name_documents_the_reader_may_see(world, library):
     _interested(world.alice, library.eng[0])
     reasons = [item.reason for item in feed_for(user=world.alice, page_size=50).items]
-    assert any(r.startswith("Because you read “") for r in reasons)
+    assert any(r.startswith("Because you liked “") for r in reasons)
     # Access revoked after the like: the reason must not name the engineering document.
     world.alice.groups.clear()
     reasons = [item.reason for item in feed_for(user=world.alice, page_size=50).items]

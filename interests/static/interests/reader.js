@@ -21,11 +21,16 @@
     var api = box.dataset.interestsApi, token = box.dataset.csrfToken;
     var documentId = box.dataset.interestsDocument;
     var shownAt = document.visibilityState === "visible" ? Date.now() : null;
+    // Opened from the For you feed: the first reading report says so (a click
+    // that trains the feed's ranker).
+    var source = /[?&]via=feed(&|$)/.test(window.location.search) ? "feed" : "";
     document.addEventListener("visibilitychange", function () {
       if (document.visibilityState === "hidden" && shownAt !== null) {
         var seconds = Math.round((Date.now() - shownAt) / 1000);
         shownAt = null;
-        send(api, token, { document: documentId, kind: "view", dwell_seconds: seconds }, true);
+        var fields = { document: documentId, kind: "view", dwell_seconds: seconds };
+        if (source) { fields.source = source; source = ""; }
+        send(api, token, fields, true);
       } else if (document.visibilityState === "visible") {
         shownAt = Date.now();
       }

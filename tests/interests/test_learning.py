@@ -1,0 +1,143 @@
+"""The ranker learns from the portal's traffic: impressions, clicks, versions, roll-back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from django.test import Client
+from django.utils import timezone
+
+from interests.learning import (
+    feed_click_record,
+    feed_impressions_log,
+    ranker_roll_back,
+    ranker_train,
+)
+from interests.models import FeedImpression, RankerVersion
+from interests.ranker import FEATURES
+from interests.selectors import feed_for, ranker_for_feed
+from interests.services import interaction_record, user_interest_refresh
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shelf(world, make_document):
+    return [make_document(f"kubernetes cluster note {i}") for i in range(5)] + [
+        make_document(f"holiday vacation policy {i}") for i in range(5)
+    ]
+
+
+def test_served_pages_are_logged_and_a_click_from_the_feed_marks_them(world, shelf):
+    client = Client()
+    client.force_login(world.carol)
+    assert client.get("/for-you/").status_code == 200
+    shown = FeedImpression.objects.filter(user=world.carol).order_by("position")
+    assert shown.count() == len(shelf)
+    first = shown[0]
+    assert first.position == 1 and first.reason and first.ranker_version
+    assert len(first.features) == len(FEATURES)
+    # The reader opens it from the feed: the reading beacon says so.
+    response = client.post(
+        "/api/interactions/",
+        {"document": first.document_id, "kind": "view", "source": "feed"},
+    )
+    assert response.status_code == 201
+    first.refresh_from_db()
+    assert first.clicked_at is not None
+    # Opened from elsewhere: no click.
+    other = shown[1]
+    interaction_record(user=world.carol, document_id=other.document_id, kind="view")
+    other.refresh_from_db()
+    assert other.clicked_at is None
+
+
+def _traffic(world, shelf, *, pages: int, clicks_on: str):
+    """Readers who like kubernetes and click only kubernetes items in their feed."""
+    readers = [UserFactory() for _ in range(4)]
+    for reader in readers:
+        interaction_record(user=reader, document_id=shelf[0].pk, kind="like")
+        user_interest_refresh(user_id=reader.pk)
+    start = timezone.now() - timedelta(hours=5)
+    for index in range(pages):
+        reader = readers[index % len(readers)]
+        page = feed_for(user=reader, page_size=10)
+        shown_at = start + timedelta(seconds=index)
+        feed_impressions_log(user=reader, page=page, shown_at=shown_at)
+        for item in page.items:
+            if clicks_on in item.document.title:
+                feed_click_record(
+                    user=reader, document_id=item.document.pk, at=shown_at
+                )
+
+
+def test_training_records_versions_promotes_winners_and_rolls_back(
+    world, shelf, settings, monkeypatch
+):
+    # The live ranker before any traffic ranks by popularity only: easy to beat.
+    monkeypatch.setattr("interests.selectors.feed.ranker_default", lambda: None)
+    settings.INTERESTS_FEED = {"WEIGHTS": {k: 0 for k in FEATURES} | {"popularity": 1}}
+    settings.INTERESTS_RANKER = {"MIN_VALIDATION_SLATES": 10}
+    live_before = ranker_for_feed().version
+    _traffic(world, shelf, pages=60, clicks_on="kubernetes")
+    version = ranker_train()
+    assert version.train_slates == 48 and version.validation_slates == 12
+    assert version.metrics["candidate"]["auc"] > 90
+    assert version.metrics["current_version"] == live_before
+    assert version.promoted
+    assert ranker_for_feed().version == version.name
+    # A later fit that does not beat the live one is recorded, not used.
+    loser = RankerVersion.objects.create(
+        name="worse",
+        algorithm="logistic",
+        parameters=version.parameters,
+        promoted=False,
+    )
+    assert ranker_for_feed().version == version.name
+    # Roll-back: the feed returns to what it used before.
+    ranker_roll_back(version=version)
+    assert ranker_for_feed().version == live_before
+    assert loser.rolled_back_at is None
+
+
+def test_training_without_clicks_learns_nothing(world, shelf):
+    _traffic(world, shelf, pages=10, clicks_on="nothing matches")
+    with pytest.raises(ValueError):
+        ranker_train()
+    assert not RankerVersion.objects.exists()
+
+
+def test_admin_lists_versions_with_metrics_and_rolls_back(world, shelf, admin_client):
+    version = RankerVersion.objects.create(
+        name="logistic-abc",
+        algorithm="logistic",
+        parameters={
+            "version": "logistic-abc",
+            "features": ["exemplar"],
+            "coef": [1.0],
+            "intercept": 0.0,
+        },
+        metrics={
+            "candidate": {"auc": 71.5},
+            "current": {"auc": 64.0},
+            "current_version": "hand",
+        },
+        promoted=True,
+    )
+    page = admin_client.get("/admin/interests/rankerversion/")
+    assert page.status_code == 200
+    assert b"logistic-abc" in page.content and b"71.5" in page.content
+    response = admin_client.post(
+        "/admin/interests/rankerversion/",
+        {"action": "roll_back", "_selected_action": [version.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    version.refresh_from_db()
+    assert version.rolled_back_at is not None
+    assert ranker_for_feed().version != "logistic-abc"
+    assert np.isfinite(ranker_for_feed().coef).all()
