@@ -117,7 +117,7 @@ def test_liking_a_document_changes_the_feed(portal, page, shoot, world):
         page.get_by_text("New and popular documents from your spaces")
     ).to_be_visible()
     expect(
-        page.locator(".feed-item__reason", has_text="Because you read")
+        page.locator(".feed-item__reason", has_text="Because you")
     ).to_have_count(0)
 
     page.get_by_role("link", name="Kubernetes autoscaling").click()
@@ -129,13 +129,13 @@ def test_liking_a_document_changes_the_feed(portal, page, shoot, world):
     def personalized() -> bool:
         page.goto("/for-you/")
         return (
-            page.locator(".feed-item__reason", has_text="Because you read").count() > 0
+            page.locator(".feed-item__reason", has_text="Because you liked").count() > 0
         )
 
     assert wait_for(personalized, timeout=30), "the feed did not follow the like"
     expect(
         page.locator(".feed-item", has_text="Kubernetes pod scheduling")
-    ).to_contain_text("Because you read “Kubernetes autoscaling”")
+    ).to_contain_text("Because you liked “Kubernetes autoscaling”")
     shoot(page, "feed")
 
     page.get_by_role("link", name="Interests", exact=True).click()
