@@ -116,9 +116,7 @@ def test_liking_a_document_changes_the_feed(portal, page, shoot, world):
     expect(
         page.get_by_text("New and popular documents from your spaces")
     ).to_be_visible()
-    expect(
-        page.locator(".feed-item__reason", has_text="Because you")
-    ).to_have_count(0)
+    expect(page.locator(".feed-item__reason", has_text="Because you")).to_have_count(0)
 
     page.get_by_role("link", name="Kubernetes autoscaling").click()
     like = page.get_by_role("button", name="Like")
