@@ -17,7 +17,8 @@ import numpy as np
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from docsite.documents.dispatch import task_enqueue_on_commit
@@ -444,6 +445,33 @@ def user_interest_refresh_request(*, user_id: int) -> bool:
         # Let the next event try again instead of waiting for the stale mark.
         UserInterest.objects.filter(user_id=user_id).update(refresh_queued_at=None)
     return sent
+
+
+def user_interests_due_enqueue(*, limit: int = 500) -> int:
+    """Request a refresh for readers with events their interests never saw.
+
+    Called by the sweeper: an event recorded while the broker was down sent
+    no refresh (and, with no event after it, none would ever come). Due: the
+    reader's newest interaction is newer than the one their interests were
+    built from, and no refresh is waiting. Return how many were requested.
+    """
+    stale_before = timezone.now() - timedelta(
+        seconds=interests_setting("REFRESH_STALE_SECONDS")
+    )
+    built_from = UserInterest.objects.filter(user_id=OuterRef("user_id"))
+    due = (
+        Interaction.objects.order_by()
+        .values("user_id")
+        .annotate(newest=Max("pk"))
+        .annotate(
+            seen=Coalesce(Subquery(built_from.values("last_interaction_id")[:1]), 0),
+            queued=Subquery(built_from.values("refresh_queued_at")[:1]),
+        )
+        .filter(newest__gt=F("seen"))
+        .filter(Q(queued__isnull=True) | Q(queued__lt=stale_before))
+        .values_list("user_id", flat=True)[:limit]
+    )
+    return sum(user_interest_refresh_request(user_id=user_id) for user_id in due)
 
 
 def _task_send_delayed(task, *, countdown: float, **kwargs) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 
@@ -26,6 +25,7 @@ from docsite.ml.outputs import producer_rows_delete
 
 from .backends import BaseSummarizer, get_summarizer, summary_budget
 from .backends.base import SummarizerError
+from .claims import claims_release, claims_take
 from .conf import summaries_setting
 from .faithfulness import faithfulness_check_batch, flags_need_attention
 from .models import Summary, SummaryEvent
@@ -74,11 +74,9 @@ def _claim(
         ],
         ignore_conflicts=True,
     )
-    claimable = Q(status=Summary.Status.QUEUED) | Q(
-        status=Summary.Status.RUNNING,
-        started_at__lt=timezone.now()
-        - timedelta(seconds=summaries_setting("RUNNING_TIMEOUT_SECONDS")),
-    )
+    # Running rows are claimable when their claim died with its worker
+    # (claims.py); a live claim keeps its lock and its rows.
+    claimable = Q(status=Summary.Status.QUEUED) | Q(status=Summary.Status.RUNNING)
     if force:
         claimable |= Q(status=Summary.Status.FAILED)
     with transaction.atomic():
@@ -92,6 +90,8 @@ def _claim(
             )
             .select_related("document")
         )
+        held = claims_take([row.pk for row in rows])
+        rows = [row for row in rows if row.pk in held]
         now = timezone.now()
         for row in rows:
             row.status = Summary.Status.RUNNING
@@ -120,6 +120,28 @@ def summaries_generate(
     rows = _claim(
         document_ids=document_ids, summarizer=summarizer, force=force, variant=variant
     )
+    try:
+        return _generate_claimed(
+            rows,
+            summarizer=summarizer,
+            document_ids=document_ids,
+            backend_alias=backend_alias,
+            force=force,
+            variant=variant,
+        )
+    finally:
+        claims_release([row.pk for row in rows])
+
+
+def _generate_claimed(
+    rows: list[Summary],
+    *,
+    summarizer: BaseSummarizer,
+    document_ids: Sequence[int],
+    backend_alias: str,
+    force: bool,
+    variant: int,
+) -> GenerationReport:
     skipped = len(set(document_ids)) - len(rows)
     if not rows:
         return GenerationReport(skipped=skipped)

@@ -417,3 +417,19 @@ def test_demo_setup_refuses_the_default_password_when_debug_is_off(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="--password"):
         call_command("demo_setup")
+
+
+def test_demo_database_settings_cannot_exhaust_the_embedded_server(monkeypatch):
+    """Finding: CONN_MAX_AGE with runserver leaked a connection per overlapping
+    request until the embedded server answered "too many clients"."""
+    import importlib
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    base = importlib.reload(importlib.import_module("docsite.settings.base"))
+    assert base.DATABASES["default"]["ENGINE"] == "docsite.db.embedded"
+    assert base.DATABASES["default"]["CONN_MAX_AGE"] == 0
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db:5432/docsite")
+    base = importlib.reload(base)  # gunicorn's sync workers reuse theirs
+    assert base.DATABASES["default"]["CONN_MAX_AGE"] == 60
+    monkeypatch.delenv("DATABASE_URL")
+    importlib.reload(base)

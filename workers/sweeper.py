@@ -17,6 +17,7 @@ from docsite.documents.selectors import document_list_due_analysis
 from docsite.documents.tasks import document_analyze
 from docsite.documents.uploads import uploads_due_enqueue
 from docsite.ml.outputs import OutputKind, output_kinds, producer_live
+from interests.services import user_interests_due_enqueue
 
 from .models import ReprocessJob
 from .services import reprocess_jobs_pump_running
@@ -88,6 +89,9 @@ def due_work_enqueue() -> int:
         )
     jobs = reprocess_jobs_pump_running()
     uploads = uploads_due_enqueue(limit=SWEEP_LIMIT)
+    refreshes = user_interests_due_enqueue(limit=SWEEP_LIMIT)
+    if refreshes:
+        logger.info("sweeper: %d interest refreshes requested", refreshes)
     if uploads:
         logger.info("sweeper: %d uploads re-enqueued", uploads)
     if total or jobs:

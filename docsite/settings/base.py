@@ -94,7 +94,11 @@ else:
             "NAME": env_str("DOCSITE_DB_NAME") or "docsite",
             "USER": "postgres",
             "EMBEDDED_PGDATA": str(DATA_DIR / "pgdata"),
-            "CONN_MAX_AGE": 60,
+            # The demo serves with runserver, one thread per request: a
+            # persistent connection per thread outlives its thread, and
+            # overlapping requests used the embedded server up ("too many
+            # clients"). Each request closes its connection instead.
+            "CONN_MAX_AGE": 0,
         }
     }
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
