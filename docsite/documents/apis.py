@@ -121,6 +121,7 @@ class DocumentListCreateApi(GenericAPIView):
         the reason. A file refused on sight (too large, empty, a format that
         is never supported) answers 400 with the reason.
         """
+        _refuse_oversized(request)
         data = DocumentCreateSerializer(
             data=request.data, spaces=selectors.space_list_visible(user=request.user)
         )
@@ -142,6 +143,14 @@ class DocumentListCreateApi(GenericAPIView):
         except DocumentRejectedError as exc:
             raise ValidationError({"file": [str(exc)]}) from exc
         return _upload_response(upload)
+
+
+def _refuse_oversized(request: Request) -> None:
+    """Answer 400 when the upload handler stopped a file past the limit."""
+    request.data  # noqa: B018 (parses the body, which runs the upload handlers)
+    refusal = getattr(request._request, "upload_refusal", "")
+    if refusal:
+        raise ValidationError({"file": [refusal]})
 
 
 def _upload_response(upload: DocumentUpload) -> Response:
@@ -211,6 +220,7 @@ class DocumentDetailApi(GenericAPIView):
     def patch(self, request: Request, document_id: int) -> Response:
         """Change the title (200) and/or replace the file (202, parsed in the background)."""
         document = _editable_document(request=request, document_id=document_id)
+        _refuse_oversized(request)
         data = DocumentUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]

@@ -272,6 +272,14 @@ def document_upload(request: HttpRequest) -> HttpResponse:
         return render(request, "documents/upload.html", {"form": None}, status=403)
     form = UploadForm(request.POST or None, request.FILES or None, spaces=spaces)
     files = request.FILES.getlist("file")
+    refusal = getattr(request, "upload_refusal", "")  # see uploadhandlers.py
+    if refusal:
+        if "application/json" in request.headers.get("Accept", ""):
+            return JsonResponse({"errors": {"file": [refusal]}}, status=400)
+        form = UploadForm(request.POST, spaces=spaces)
+        form.is_valid()
+        form.errors["file"] = form.error_class([refusal])
+        return render(request, "documents/upload.html", {"form": form}, status=400)
     wants_json = "application/json" in request.headers.get("Accept", "")
     if request.method == "POST" and form.is_valid() and not files:
         form.add_error("file", "Choose a file to upload.")

@@ -136,6 +136,12 @@ STORAGES = {
 DOCSITE_MAX_UPLOAD_BYTES = env_int("DOCSITE_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)
 DOCSITE_MAX_TEXT_CHARS = env_int("DOCSITE_MAX_TEXT_CHARS", 2_000_000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# The first handler stops reading a file as soon as it passes the limit.
+FILE_UPLOAD_HANDLERS = [
+    "docsite.documents.uploadhandlers.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Celery (namespace CELERY_). Tasks carry IDs only, as JSON.
 REDIS_URL = env_str("REDIS_URL") or "redis://localhost:6379/0"
