@@ -269,3 +269,49 @@ def test_base_settings_limit_every_scope_and_share_counts_through_redis():
         "interactions",
     }
     assert base.AUTHENTICATION_BACKENDS[0] == "docsite.ratelimit.LoginLimitBackend"
+
+
+@pytest.mark.django_db
+def test_one_reader_liking_120_times_a_minute_cannot_make_a_document_popular(
+    world, rates
+):
+    """Finding: one reader pushed a document to #1 "Popular" with 120 likes a
+    minute. A like is a state (a repeat is the same like), popularity counts
+    distinct readers, and the events are throttled per reader."""
+    from docsite.documents.services import document_create_from_text
+    from interests.selectors import documents_popular_for
+
+    rates(interactions="120/min")
+    pushed = document_create_from_text(
+        space=world.handbook, title="Pushed", text="One reader's favourite."
+    ).document
+    liked = document_create_from_text(
+        space=world.handbook, title="Liked", text="Several readers like this."
+    ).document
+    abuser = APIClient()
+    abuser.force_authenticate(world.carol)
+    codes = [
+        abuser.post(
+            "/api/v1/interactions/",
+            {"document": pushed.pk, "kind": kind},
+            format="json",
+        ).status_code
+        for kind in ("like", "view") * 61
+    ]
+    assert codes.count(429) >= 2, "the 121st event in the minute is refused"
+    for reader in (world.alice, world.bob, UserFactory(username="dora")):
+        client = APIClient()
+        client.force_authenticate(reader)
+        client.post(
+            "/api/v1/interactions/",
+            {"document": liked.pk, "kind": "like"},
+            format="json",
+        )
+
+    cache.clear()  # popularity is cached for a minute
+    popular = dict(
+        (document.title, count)
+        for document, count in documents_popular_for(user=world.carol)
+    )
+    assert popular["Pushed"] == 1
+    assert popular["Liked"] > popular["Pushed"]
