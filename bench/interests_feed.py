@@ -28,8 +28,23 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument(
+        "--ann-vectors",
+        type=int,
+        default=0,
+        help="override INTERESTS_FEED['ANN_VECTORS'] (HNSW scans per feed request)",
+    )
     args = parser.parse_args()
     django_setup()
+    if args.ann_vectors:
+        from django.conf import settings
+
+        from interests.conf import interests_setting
+
+        settings.INTERESTS_FEED = {
+            **interests_setting("FEED"),
+            "ANN_VECTORS": args.ann_vectors,
+        }
 
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
@@ -165,10 +180,12 @@ def main() -> None:
         )
         interest = user_interest_refresh(user_id=reader.pk)
         query = np.asarray(interest.long_term, dtype=np.float32)
+        from interests.conf import interests_setting
         from interests.selectors import user_interest_vectors
 
-        query_vectors = len(
-            user_interest_vectors(user=reader, producer=producer).query_vectors()
+        query_vectors = min(
+            len(user_interest_vectors(user=reader, producer=producer).query_vectors()),
+            interests_setting("FEED")["ANN_VECTORS"],
         )
         refresh_times = []
         for _ in range(max(10, args.runs // 3)):

@@ -46,6 +46,8 @@ DEFAULTS: dict[str, Any] = {
     # Feed.
     "FEED": {
         "CANDIDATES_PER_VECTOR": 60,
+        # Interest vectors searched (one HNSW scan each) per feed request.
+        "ANN_VECTORS": 5,
         "FRESH_CANDIDATES": 40,
         "POPULAR_CANDIDATES": 40,
         "FRESH_DAYS": 14,

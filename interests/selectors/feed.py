@@ -143,9 +143,15 @@ def feed_for(
     excluded_set = set(excluded)
     candidate_ids: list[int] = []
     if personalized:
+        vectors = interest.query_vectors()
+        most = max(1, int(feed["ANN_VECTORS"]))
+        if len(vectors) > most:
+            # Each vector is one HNSW scan per request: keep the most specific
+            # ones and the long-term vector (last).
+            vectors = vectors[: most - 1] + vectors[-1:]
         nearest = documents_nearest(
             user=user,
-            query_vectors=interest.query_vectors(),
+            query_vectors=vectors,
             producer=producer,
             limit=max(feed["CANDIDATES_PER_VECTOR"], wanted),
             exclude_ids=excluded,

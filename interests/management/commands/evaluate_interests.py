@@ -62,6 +62,12 @@ class Command(BaseCommand):
             default=None,
             help="override INTERESTS_FEED['MMR_LAMBDA'] (1.0: no diversification)",
         )
+        parser.add_argument(
+            "--ann-vectors",
+            type=int,
+            default=0,
+            help="override INTERESTS_FEED['ANN_VECTORS'] (HNSW scans per request)",
+        )
         parser.add_argument("--limit", type=int, default=0)
         parser.add_argument("--resamples", type=int, default=2000)
         parser.add_argument("--seed", type=int, default=0)
@@ -76,12 +82,16 @@ class Command(BaseCommand):
         for name in ("news", "impressions"):
             if not options[name].is_file():
                 raise CommandError(f"--{name}: no such file {options[name]}")
-        if options["mmr_lambda"] is not None:
+        if options["mmr_lambda"] is not None or options["ann_vectors"]:
             from django.test import override_settings
 
             from interests.conf import interests_setting
 
-            feed = {**interests_setting("FEED"), "MMR_LAMBDA": options["mmr_lambda"]}
+            feed = {**interests_setting("FEED")}
+            if options["mmr_lambda"] is not None:
+                feed["MMR_LAMBDA"] = options["mmr_lambda"]
+            if options["ann_vectors"]:
+                feed["ANN_VECTORS"] = options["ann_vectors"]
             with override_settings(INTERESTS_FEED=feed):
                 return self._run(options)
         return self._run(options)
@@ -107,6 +117,7 @@ class Command(BaseCommand):
             "impressions": len(data.impressions),
             "producer": world.producer,
             "mmr_lambda": interests_setting("FEED")["MMR_LAMBDA"],
+            "ann_vectors": interests_setting("FEED")["ANN_VECTORS"],
         }
         if options["train_default"]:
             version = evaluation.mind_ranker_train(world=world, data=data, log=log)
