@@ -31,6 +31,8 @@ from .vectors import (
 )
 
 User = AbstractBaseUser | AnonymousUser
+# How many of a sentence's rarest terms pair up to make a document match.
+PAIRED_TERMS = 5
 logger = logging.getLogger(__name__)
 
 VECTOR = '"documents_document"."search_vector"'
@@ -80,11 +82,34 @@ NO_FILTERS = SearchFilters()
 
 
 def _match_query(prepared: PreparedSearch, column: int) -> str:
-    """Return the tsquery a document must match, for one configuration (0 en, 1 simple)."""
+    """Return the tsquery a document must match, for one configuration (0 en, 1 simple).
+
+    One term, or two, may match alone. From three terms on (a sentence), a
+    document must hold two of the rarest ones that some document holds: it keeps the candidates few
+    (GIN finds them) where a one-word overlap would match most of a large
+    corpus, and a document sharing one word of a sentence ranks too low to
+    show anyway; meaning search still finds it in hybrid mode.
+    """
     terms = [t for t in prepared.terms if not t.common] or prepared.terms
-    parts = [tsquery_or([(t.english, t.simple)[column] for t in terms])]
-    parts.append(prepared.required[column])
-    query = tsquery_and(parts)
+    # A word no document holds cannot help a document match (its weight is
+    # the highest, so it would crowd the rarest terms).
+    terms = [t for t in terms if t.known] or terms
+    texts = [(t.english, t.simple)[column] for t in terms]
+    weights = [t.weight for t in terms]
+    texts = [
+        text
+        for _, text in sorted(zip(weights, texts, strict=True), reverse=True)
+        if text
+    ]
+    if len(texts) >= 3:
+        rarest = texts[:PAIRED_TERMS]
+        pairs = [
+            tsquery_and([a, b]) for i, a in enumerate(rarest) for b in rarest[i + 1 :]
+        ]
+        any_terms = tsquery_or(pairs)
+    else:
+        any_terms = tsquery_or(texts)
+    query = tsquery_and([any_terms, prepared.required[column]])
     if query and prepared.excluded[column]:
         query = f"{query} & !( {prepared.excluded[column]} )"
     return query

@@ -31,6 +31,8 @@ class TermQuery:
     simple: str
     weight: float
     common: bool
+    # Whether any document holds the term (or a respelling of it).
+    known: bool = True
 
 
 @dataclass
@@ -150,6 +152,7 @@ def search_prepare(*, query: str) -> PreparedSearch:
                 simple=simple,
                 weight=term_weight(document_count=document_count, corpus=corpus),
                 common=document_count > search["COMMON_SHARE"] * corpus,
+                known=document_count > 0,
             )
         )
     prepared.required = (

@@ -57,7 +57,9 @@ def term_corrections(
 
     Only words whose length allows the similarity ``threshold`` are scored
     (shared ≤ the shorter count, so the longer may have at most 1/threshold
-    times the trigrams), and only those sharing a trigram (the GIN index).
+    times the trigrams), that share a trigram (the GIN index) and that begin
+    with the same letter: typos rarely touch the first one, and scoring every
+    word sharing a common trigram like "es " costs more than the search.
     """
     grams = trigrams(word)
     count = len(grams)
@@ -76,14 +78,14 @@ def term_corrections(
                          AS shared
                 FROM interests_searchterm
                 WHERE trigrams && %s::varchar[] AND length BETWEEN %s AND %s
-                  AND word <> %s
+                  AND left(word, 1) = left(%s, 1) AND word <> %s
               ) candidates
             ) scored
             WHERE similarity >= %s
             ORDER BY similarity DESC, ndoc DESC, word
             LIMIT %s
             """,
-            [count, grams, grams, shortest, longest, word, threshold, limit],
+            [count, grams, grams, shortest, longest, word, word, threshold, limit],
         )
         return [(w, float(s)) for w, s in cursor.fetchall()]
 

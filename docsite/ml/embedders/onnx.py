@@ -131,7 +131,7 @@ class OnnxEmbedder(BaseEmbedder):
 
     name = "onnx"
     version = "1"
-    default_similarity_floor = 0.2
+    default_similarity_floor = 0.25
 
     def __init__(
         self,

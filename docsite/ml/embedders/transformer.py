@@ -65,9 +65,10 @@ class TransformerEmbedder(BaseEmbedder):
     name = "transformer"
     version = "1"
     uses_device = True
-    # MiniLM: known-item query/document pairs sit far above random pairs;
-    # calibrated by evaluate_search (see the README).
-    default_similarity_floor = 0.2
+    # MiniLM, calibrated by evaluate_search on split a: 95% of random
+    # summary/news pairs score below 0.25 (XSum), while 99% of known-item
+    # pairs score above it (p1 0.26 on XSum, 0.31 on DialogSum).
+    default_similarity_floor = 0.25
 
     def __init__(
         self,

