@@ -18,12 +18,14 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, transaction
 from django.db.models import (
     BinaryField,
+    BooleanField,
     F,
     Func,
     IntegerField,
     QuerySet,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -253,6 +255,23 @@ def vectors_of_size(
     ).filter(dims=dimension)
 
 
+def _ids_hashed(documents: QuerySet[Document]) -> RawSQL:
+    """Return "the vector's document is one of ``documents``" as a hashed subplan.
+
+    As a join (what ``document__space__in`` gives), Postgres sorts the whole
+    HNSW output under the join, so an iterative scan reads every vector
+    (0.5 s at 10k documents). Wrapped in ``IS TRUE`` the subquery is not
+    pulled up into a join: it is hashed once, each candidate is one lookup,
+    and the LIMIT stops the index scan as soon as enough readable rows came.
+    """
+    sql, params = documents.order_by().values("pk").query.sql_with_params()
+    return RawSQL(
+        f'("interests_documentvector"."document_id" IN ({sql})) IS TRUE',
+        params,
+        output_field=BooleanField(),
+    )
+
+
 def _ann_settings_apply(*, ef_search: int, max_scan_tuples: int) -> None:
     """Turn on iterative HNSW scans for the current transaction.
 
@@ -293,13 +312,17 @@ def documents_nearest(
         return []
     feed = interests_setting("FEED")
     visible = space_ids_visible(user=user) if space_ids is None else list(space_ids)
+    readable = Document.objects.filter(space__in=visible)
+    if within is not None:
+        readable = readable.filter(pk__in=within.values("pk"))
+    if without is not None:
+        readable = readable.exclude(pk__in=without.values("pk"))
+    allowed = _ids_hashed(readable)
     scans: list[QuerySet] = []
     for index, vector in enumerate(query_vectors):
         scan = (
             vectors_of_size(
-                DocumentVector.objects.filter(
-                    producer=producer, document__space__in=visible
-                ),
+                DocumentVector.objects.filter(producer=producer).filter(allowed),
                 dimension=len(vector),
             )
             .annotate(
@@ -311,10 +334,6 @@ def documents_nearest(
         )
         if exclude_ids:
             scan = scan.exclude(document_id__in=list(exclude_ids))
-        if within is not None:
-            scan = scan.filter(document_id__in=within.values("pk"))
-        if without is not None:
-            scan = scan.exclude(document_id__in=without.values("pk"))
         scans.append(scan[:limit])
     with transaction.atomic():
         _ann_settings_apply(
