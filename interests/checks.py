@@ -7,6 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from django.db.models import F, Func, IntegerField
 
+from docsite.ml.conf import ml_setting
 from docsite.ml.embedders import get_embedder
 from docsite.ml.outputs import EMBEDDINGS, output_kind, producer_live
 
@@ -36,6 +37,16 @@ def check_interests_settings(app_configs=None, **kwargs) -> list[Error]:
             Error(
                 f"INTERESTS_KIND_WEIGHTS lacks {', '.join(sorted(missing))}.",
                 id="interests.E002",
+            )
+        )
+    embedder = interests_setting("EMBEDDER")
+    if embedder not in ml_setting("EMBEDDERS"):
+        errors.append(
+            Error(
+                f"INTERESTS_EMBEDDER is '{embedder}', which DOCSITE_EMBEDDERS does "
+                "not configure.",
+                hint=f"Configured: {', '.join(sorted(ml_setting('EMBEDDERS')))}.",
+                id="interests.E005",
             )
         )
     for name in ("CHUNK_TOKENS", "MAX_CHUNKS", "BATCH_SIZE", "HISTORY_LIMIT"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
+from docsite.conf import AppSettings
 
 DEFAULTS: dict[str, Any] = {
     # Which DOCSITE_EMBEDDERS alias embeds documents, queries and interests.
@@ -108,13 +108,4 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def interests_setting(name: str) -> Any:
-    """Return ``INTERESTS_<name>`` or its default; dict defaults are merged."""
-    value = getattr(settings, f"INTERESTS_{name}", DEFAULTS[name])
-    if isinstance(DEFAULTS[name], dict) and isinstance(value, dict):
-        merged = {**DEFAULTS[name], **value}
-        for key, default in DEFAULTS[name].items():
-            if isinstance(default, dict) and isinstance(value.get(key), dict):
-                merged[key] = {**default, **value[key]}
-        return merged
-    return value
+interests_setting = AppSettings("INTERESTS_", DEFAULTS)

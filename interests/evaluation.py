@@ -111,7 +111,7 @@ class CachedEmbedder:
 @contextlib.contextmanager
 def broker_muted():
     """Keep thousands of ingests from sending tasks: this module embeds itself."""
-    with mock.patch("docsite.documents.dispatch.task_enqueue", return_value=False):
+    with mock.patch("docsite.tasking.task_enqueue", return_value=False):
         yield
 
 

@@ -21,17 +21,24 @@ from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from docsite.documents.dispatch import task_enqueue_on_commit
 from docsite.documents.models import Document
 from docsite.documents.selectors import document_get_visible, space_ids_visible
 from docsite.ml.embedders import get_embedder
 from docsite.ml.embedders.base import BaseEmbedder
 from docsite.ml.outputs import producer_rows_delete
+from docsite.tasking import task_enqueue_on_commit
 
 from .conf import interests_setting
 from .models import DocumentVector, Interaction, UserInterest
 from .ranking import unit
-from .selectors import embedding_producer_for
+from .selectors import (
+    embedder_live,
+    embedding_producer_for,
+    embedding_producer_live,
+    search_prepare,
+)
+from .tasks import document_vectors_compute as document_vectors_compute_task
+from .tasks import user_interest_refresh as user_interest_refresh_task
 
 logger = logging.getLogger(__name__)
 
@@ -115,8 +122,6 @@ def document_vectors_compute(
     vectors from the same producer are removed.
     """
     if embedder_alias is None:
-        from .selectors import embedding_producer_live
-
         embedder_alias = embedding_producer_live().backend_alias
     embedder = get_embedder(embedder_alias)
     representation = interests_setting("DOCUMENT_REPRESENTATION")
@@ -225,8 +230,6 @@ def document_vectors_enqueue(
     *, document_ids: Sequence[int], embedder_alias: str | None = None
 ) -> None:
     """Send the documents to the ``ml`` queue once the transaction commits."""
-    from .tasks import document_vectors_compute as document_vectors_compute_task
-
     task_enqueue_on_commit(
         document_vectors_compute_task,
         document_ids=list(document_ids),
@@ -434,8 +437,6 @@ def user_interest_refresh_request(*, user_id: int) -> bool:
                 UserInterest.objects.create(user_id=user_id, refresh_queued_at=now)
         except IntegrityError:
             return False  # the row exists and a refresh is already queued
-    from .tasks import user_interest_refresh as user_interest_refresh_task
-
     sent = _task_send_delayed(
         user_interest_refresh_task,
         countdown=interests_setting("REFRESH_DELAY_SECONDS"),
@@ -583,8 +584,6 @@ def search_warm_up() -> float:
     import time
 
     from django.urls import get_resolver
-
-    from .selectors import embedder_live, search_prepare
 
     started = time.perf_counter()
     get_resolver().url_patterns  # noqa: B018  (imports every view module)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
+from docsite.conf import AppSettings
 
 DEFAULTS: dict[str, Any] = {
     "BACKENDS": {
@@ -25,9 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "REQUIRE_APPROVAL": False,
     # A row still "running" after this long was left by a worker that died (the
     # generation task's hard time limit is shorter), so it may be claimed again.
-    "RUNNING_TIMEOUT_SECONDS": 1900,
+    "RUNNING_TIMEOUT_SECONDS": 2000,
 }
 
 
-def summaries_setting(name: str) -> Any:
-    return getattr(settings, f"SUMMARIES_{name}", DEFAULTS[name])
+summaries_setting = AppSettings("SUMMARIES_", DEFAULTS, replaced=("BACKENDS",))

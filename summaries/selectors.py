@@ -32,7 +32,7 @@ from docsite.ml.outputs import SUMMARIES, LiveProducer, producer_live
 
 from .backends import get_summarizer, summary_budget
 from .conf import summaries_setting
-from .models import Summary
+from .models import Summary, SummaryEvent
 
 
 def summary_producer_live() -> LiveProducer:
@@ -149,8 +149,6 @@ def summary_state_for(*, document: Document) -> SummaryState:
 
 def summary_rejection_reason(summary: Summary) -> str:
     """Return the reason given when ``summary`` was last rejected ("" if none)."""
-    from .models import SummaryEvent
-
     event = (
         SummaryEvent.objects.filter(
             summary=summary, action=SummaryEvent.Action.REJECTED

@@ -19,9 +19,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from docsite.documents.dispatch import task_enqueue_on_commit
 from docsite.documents.models import Document
 from docsite.ml.outputs import producer_rows_delete
+from docsite.tasking import task_enqueue_on_commit
 
 from .backends import BaseSummarizer, get_summarizer, summary_budget
 from .backends.base import SummarizerError
@@ -30,6 +30,7 @@ from .conf import summaries_setting
 from .faithfulness import faithfulness_check_batch, flags_need_attention
 from .models import Summary, SummaryEvent
 from .selectors import summary_producer_live
+from .tasks import summaries_generate as summaries_generate_task
 
 logger = logging.getLogger(__name__)
 
@@ -318,8 +319,6 @@ def summaries_enqueue(
     ``top_up=False`` keeps the task to these documents (no other due ones
     added to its batch).
     """
-    from .tasks import summaries_generate as summaries_generate_task
-
     extra: dict = {"variant": variant} if variant else {}
     if not top_up:
         extra["top_up"] = False

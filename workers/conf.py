@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
+from docsite.conf import AppSettings
 
 DEFAULTS: dict[str, Any] = {
     # Most documents in one chunk; fewer when the producer is slow, so that a
@@ -23,5 +23,4 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def reprocess_setting(name: str) -> Any:
-    return getattr(settings, f"REPROCESS_{name}", DEFAULTS[name])
+reprocess_setting = AppSettings("REPROCESS_", DEFAULTS)

@@ -11,6 +11,7 @@ from docsite.documents.models import Document
 from docsite.documents.selectors import sees_every_space, space_ids_visible
 
 from .models import ReprocessItem, ReprocessJob
+from .reports import broker_redis, worker_reports, workers_alive
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,6 @@ def queue_depths(names: tuple[str, ...] = QUEUES) -> dict[str, int | None]:
     """Return the messages waiting in each queue (None when the broker is unreachable)."""
     from kombu.transport.redis import PRIORITY_STEPS, Channel
 
-    from .reports import broker_redis
-
     depths: dict[str, int | None] = {}
     try:
         client = broker_redis()
@@ -116,8 +115,6 @@ def workers_status() -> dict[str, dict]:
     per-process reports, ``workers.reports``): no broadcast, so this answers
     in milliseconds even while every worker is busy.
     """
-    from .reports import worker_reports, workers_alive
-
     reports = worker_reports()
     status = {}
     for name, beat in sorted(workers_alive().items()):

@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from docsite.documents.dispatch import task_enqueue
 from docsite.documents.selectors import document_list_due_analysis
 from docsite.documents.tasks import document_analyze
 from docsite.documents.uploads import uploads_due_enqueue
 from docsite.ml.outputs import OutputKind, output_kinds, producer_live
+from docsite.tasking import task_enqueue
 from interests.services import user_interests_due_enqueue
 
 from .models import ReprocessJob

@@ -71,6 +71,6 @@ def reprocess_chunk(*, job_id: int, chunk: str) -> None:
     try:
         reprocess_chunk_run(job_id=job_id, chunk=chunk)
     finally:
-        from docsite.documents.dispatch import task_enqueue
+        from docsite.tasking import task_enqueue
 
         task_enqueue(reprocess_job_pump, job_id=job_id)

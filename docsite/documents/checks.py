@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
-
 from django.core.checks import Error, register
+
+from docsite.plugins import plugin_setting_errors
 
 from .conf import documents_setting
 
@@ -19,19 +19,14 @@ def check_parsers_setting(app_configs=None, **kwargs) -> list[Error]:
                 id="documents.E001",
             )
         ]
-    available = {ep.name for ep in entry_points(group="docsite.parsers")}
-    errors = []
+    errors = plugin_setting_errors(
+        group="docsite.parsers",
+        configured=configured,
+        setting="DOCSITE_PARSERS",
+        check_id="documents.E002",
+    )
     for name, config in configured.items():
-        if name not in available:
-            errors.append(
-                Error(
-                    f"DOCSITE_PARSERS names '{name}', but no parser of that name is "
-                    "installed (entry-point group 'docsite.parsers').",
-                    hint=f"Installed parsers: {', '.join(sorted(available)) or 'none'}.",
-                    id="documents.E002",
-                )
-            )
-        elif not isinstance(config, dict) or not isinstance(
+        if not isinstance(config, dict) or not isinstance(
             config.get("OPTIONS", {}), dict
         ):
             errors.append(

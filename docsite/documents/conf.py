@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
+from docsite.conf import AppSettings
 
 DEFAULTS: dict[str, Any] = {
     # Parser plugins by entry-point name (group ``docsite.parsers``). A name
@@ -29,6 +29,4 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def documents_setting(name: str) -> Any:
-    """Return ``settings.DOCSITE_<name>``, or its default."""
-    return getattr(settings, f"DOCSITE_{name}", DEFAULTS[name])
+documents_setting = AppSettings("DOCSITE_", DEFAULTS, replaced=("PARSERS",))

@@ -20,9 +20,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, IntegrityError, transaction
 
+from docsite.tasking import task_enqueue_on_commit
+
 from . import signals
 from .conf import documents_setting
-from .dispatch import task_enqueue_on_commit
 from .exceptions import DocumentGoneError, DocumentRejectedError, FileTooLargeError
 from .models import Document, DocumentEvent, Space
 from .names import filename_clean, stored_name, title_clean

@@ -25,8 +25,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from docsite.tasking import task_enqueue, task_enqueue_on_commit
+
 from .conf import documents_setting
-from .dispatch import task_enqueue, task_enqueue_on_commit
 from .exceptions import DocumentGoneError, DocumentRejectedError, EmptyDocumentError
 from .models import Document, DocumentUpload, Space
 from .names import filename_clean, stored_name, title_clean

@@ -5,3 +5,6 @@ class MlConfig(AppConfig):
     name = "docsite.ml"
     label = "ml"
     verbose_name = "Models"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401

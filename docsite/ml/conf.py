@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
+from docsite.conf import AppSettings
 
 DEFAULTS: dict[str, Any] = {
     "EMBEDDERS": {"default": {"BACKEND": "transformer", "OPTIONS": {}}},
@@ -18,5 +18,4 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def ml_setting(name: str) -> Any:
-    return getattr(settings, f"DOCSITE_{name}", DEFAULTS[name])
+ml_setting = AppSettings("DOCSITE_", DEFAULTS, replaced=("EMBEDDERS",))

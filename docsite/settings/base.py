@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_overrides, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(env_str("DOCSITE_DATA_DIR") or BASE_DIR / "var").resolve()
@@ -133,8 +133,6 @@ STORAGES = {
 # Uploads: Django refuses request bodies above DATA_UPLOAD_MAX_MEMORY_SIZE only
 # for non-file fields; the file limit is DOCSITE_MAX_UPLOAD_BYTES, checked by
 # the ingestion service.
-DOCSITE_MAX_UPLOAD_BYTES = env_int("DOCSITE_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)
-DOCSITE_MAX_TEXT_CHARS = env_int("DOCSITE_MAX_TEXT_CHARS", 2_000_000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # The first handler stops reading a file as soon as it passes the limit.
 FILE_UPLOAD_HANDLERS = [
@@ -297,15 +295,23 @@ SUMMARIES_BACKENDS = {
     "default": SUMMARIES_ALIASES[env_str("SUMMARIES_DEFAULT") or "extractive"],
     **SUMMARIES_ALIASES,
 }
-SUMMARIES_REQUIRE_APPROVAL = env_bool("SUMMARIES_REQUIRE_APPROVAL", False)
-SUMMARIES_RUNNING_TIMEOUT_SECONDS = env_int("SUMMARIES_RUNNING_TIMEOUT_SECONDS", 1900)
-DOCSITE_TORCH_THREADS = env_int("DOCSITE_TORCH_THREADS", 0)
-# What "device: auto" means in every process (cpu, cuda or mps); part of the
-# producer keys, so set it alike for the web and every worker.
-DOCSITE_ACCELERATOR = env_str("DOCSITE_ACCELERATOR") or "cpu"
-# Reprocessing jobs: a chunk unfinished this long after dispatch was lost
-# (longer than the chunk task's hard time limit) and is sent again.
-REPROCESS_CHUNK_STALE_SECONDS = env_int("REPROCESS_CHUNK_STALE_SECONDS", 2000)
+# Apps' settings from the environment, only where it gives a value: the
+# defaults (and what each one means) live in the apps' conf.py DEFAULTS.
+# DOCSITE_ACCELERATOR (cpu, cuda, mps) is part of every producer key: set it
+# alike for the web process and every worker.
+globals().update(
+    env_overrides(
+        {
+            "DOCSITE_MAX_UPLOAD_BYTES": int,
+            "DOCSITE_MAX_TEXT_CHARS": int,
+            "DOCSITE_TORCH_THREADS": int,
+            "DOCSITE_ACCELERATOR": str,
+            "SUMMARIES_REQUIRE_APPROVAL": bool,
+            "SUMMARIES_RUNNING_TIMEOUT_SECONDS": int,
+            "REPROCESS_CHUNK_STALE_SECONDS": int,
+        }
+    )
+)
 
 CELERY_BEAT_SCHEDULE = {
     "sweep-due-work": {

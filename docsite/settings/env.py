@@ -50,3 +50,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_overrides(parsers: dict[str, object]) -> dict[str, object]:
+    """Return ``{name: parsed value}`` for the names the environment sets.
+
+    ``parsers`` maps setting names to ``int``, ``bool`` or ``str``. Names the
+    environment leaves unset are left out, so the app's ``conf.py`` default
+    applies: defaults are never repeated here.
+    """
+    values: dict[str, object] = {}
+    for name, kind in parsers.items():
+        raw = os.environ.get(name)
+        if raw is None or raw.strip() == "":
+            continue
+        if kind is bool:
+            values[name] = env_bool(name, False)
+        elif kind is int:
+            values[name] = env_int(name, 0)
+        else:
+            values[name] = raw
+    return values

@@ -37,9 +37,7 @@ def hashing_embedder(settings):
 @pytest.fixture
 def no_broker():
     """Pretend every task was sent: these tests need no worker."""
-    with mock.patch(
-        "docsite.documents.dispatch.task_enqueue", return_value=True
-    ) as sent:
+    with mock.patch("docsite.tasking.task_enqueue", return_value=True) as sent:
         yield sent
 
 

@@ -33,7 +33,7 @@ def quiet_broker(settings):
     """No worker runs here: tasks count as sent, and no rate limit trips."""
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {}}
     with (
-        mock.patch("docsite.documents.dispatch.task_enqueue", return_value=True),
+        mock.patch("docsite.tasking.task_enqueue", return_value=True),
         mock.patch("interests.services._task_send_delayed", return_value=True),
     ):
         yield

@@ -36,7 +36,7 @@ def test_a_like_while_the_broker_is_down_is_refreshed_by_the_sweeper(
 
     with (
         mock.patch("interests.services._task_send_delayed", return_value=True) as send,
-        mock.patch("docsite.documents.dispatch.task_enqueue", return_value=True),
+        mock.patch("docsite.tasking.task_enqueue", return_value=True),
     ):
         due_work_enqueue()
         sent_for = [call.kwargs.get("user_id") for call in send.call_args_list]

@@ -122,7 +122,7 @@ def test_nul_in_a_query_string_answers_400_not_500(world, url):
     root = UserFactory(username="root", is_superuser=True, is_staff=True)
     client = Client(raise_request_exception=False)
     client.force_login(root)
-    with mock.patch("docsite.documents.dispatch.task_enqueue", return_value=True):
+    with mock.patch("docsite.tasking.task_enqueue", return_value=True):
         response = client.get(url)
     assert response.status_code == 400, (url, response.status_code)
     assert "NUL" in response.content.decode()

@@ -77,7 +77,7 @@ def site(world):
     summaries_generate(document_ids=[document.pk])
     summary = Summary.objects.get(document=document)
     admin = UserFactory(username="root", is_staff=True, is_superuser=True)
-    with mock.patch("docsite.documents.dispatch.task_enqueue", return_value=True):
+    with mock.patch("docsite.tasking.task_enqueue", return_value=True):
         from workers.services import reprocess_job_start
 
         job = reprocess_job_start(kind="summaries", backend_alias="candidate")
@@ -354,7 +354,7 @@ def test_audit_trail_names_who_approved_edited_rejected_and_who_ran_jobs(site, c
     ]
 
     client.force_login(operator)
-    with mock.patch("docsite.documents.dispatch.task_enqueue", return_value=True):
+    with mock.patch("docsite.tasking.task_enqueue", return_value=True):
         response = client.post(
             reverse("admin:workers_reprocessjob_add"),
             {

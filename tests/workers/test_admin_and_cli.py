@@ -45,7 +45,7 @@ def test_admin_shows_the_estimate_then_starts_the_job_and_records_who(
         "backend_alias": "candidate",
         "activate_on_success": "on",
     }
-    with mock.patch("docsite.documents.dispatch.task_enqueue", return_value=True):
+    with mock.patch("docsite.tasking.task_enqueue", return_value=True):
         preview = client.post(reverse("admin:workers_reprocessjob_add"), form)
         assert preview.status_code == 200
         assert "3 document(s) of summaries with &#x27;candidate&#x27;" in (
@@ -80,7 +80,7 @@ def test_admin_refuses_an_unknown_backend_alias(client, operator, three_document
 def test_admin_list_shows_progress_and_actions_work(client, operator, three_documents):
     from workers.services import reprocess_job_start
 
-    with mock.patch("docsite.documents.dispatch.task_enqueue", return_value=True):
+    with mock.patch("docsite.tasking.task_enqueue", return_value=True):
         job = reprocess_job_start(kind="summaries", backend_alias="candidate")
     client.force_login(operator)
 
@@ -121,7 +121,7 @@ def test_non_staff_cannot_reach_job_admin(client, world):
 def test_cli_reports_failure_with_nonzero_exit(three_documents):
     from workers.services import reprocess_job_cancel, reprocess_job_start
 
-    with mock.patch("docsite.documents.dispatch.task_enqueue", return_value=True):
+    with mock.patch("docsite.tasking.task_enqueue", return_value=True):
         job = reprocess_job_start(kind="summaries", backend_alias="candidate")
     reprocess_job_cancel(job=job)
 
@@ -147,7 +147,7 @@ def test_job_page_has_pause_resume_and_cancel_buttons_that_work(
 ):
     from workers.services import reprocess_job_start
 
-    with mock.patch("docsite.documents.dispatch.task_enqueue", return_value=True):
+    with mock.patch("docsite.tasking.task_enqueue", return_value=True):
         job = reprocess_job_start(kind="summaries", backend_alias="candidate")
         client.force_login(operator)
         page = reverse("admin:workers_reprocessjob_change", args=[job.pk])

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _no_broker_sends():
     """Steps are driven by hand here; the real worker flow is in tests/integration."""
-    with mock.patch("docsite.documents.dispatch.task_enqueue", return_value=True):
+    with mock.patch("docsite.tasking.task_enqueue", return_value=True):
         yield
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
-import importlib.metadata
 import io
 import logging
 import re
@@ -43,6 +42,7 @@ from docsite.documents.parsers.sandbox import (
     SandboxTimeout,
     run_limited,
 )
+from docsite.plugins import plugins_load
 
 logger = logging.getLogger(__name__)
 
@@ -156,60 +156,12 @@ def _reset_on_setting_change(*, setting: str, **kwargs: Any) -> None:
 
 
 def _build_enabled_parsers() -> dict[str, BaseParser]:
-    configured: dict[str, dict[str, Any]] = documents_setting("PARSERS")
-    installed: dict[str, importlib.metadata.EntryPoint] = {}
-    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if entry_point.name in installed:
-            logger.warning(
-                "Two parser plugins are named %r (%s and %s); using the first.",
-                entry_point.name,
-                installed[entry_point.name].value,
-                entry_point.value,
-            )
-            continue
-        installed[entry_point.name] = entry_point
-
-    parsers: dict[str, BaseParser] = {}
-    for name, config in configured.items():
-        entry_point = installed.get(name)
-        if entry_point is None:
-            logger.warning(
-                "Parser %r is enabled in DOCSITE_PARSERS, but no installed package "
-                "provides it in the %r entry-point group; skipping it.",
-                name,
-                ENTRY_POINT_GROUP,
-            )
-            continue
-        # A plugin's import or constructor can fail in any way; whatever it
-        # is, the rest of the parsers must still load.
-        try:
-            parser_class = entry_point.load()
-        except Exception:
-            logger.exception(
-                "Parser plugin %r (%s) failed to import; skipping it.",
-                name,
-                entry_point.value,
-            )
-            continue
-        if not (
-            isinstance(parser_class, type) and issubclass(parser_class, BaseParser)
-        ):
-            logger.error(
-                "Parser plugin %r (%s) is not a BaseParser subclass; skipping it.",
-                name,
-                entry_point.value,
-            )
-            continue
-        options = (config or {}).get("OPTIONS", {})
-        try:
-            parsers[name] = parser_class(**options)
-        except Exception:
-            logger.exception(
-                "Parser plugin %r could not be set up with OPTIONS %r; skipping it.",
-                name,
-                options,
-            )
-    return parsers
+    return plugins_load(
+        group=ENTRY_POINT_GROUP,
+        configured=documents_setting("PARSERS"),
+        setting="DOCSITE_PARSERS",
+        base=BaseParser,
+    )
 
 
 def _parser_for(

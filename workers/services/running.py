@@ -1,17 +1,5 @@
-"""Reprocessing jobs: estimate, start, fan out in chunks, record outcomes,
-pause, resume, cancel, retry, and switch producers when complete (blue/green).
-
-Invariants:
-- a job's progress is its items' states in the database;
-- a chunk only writes outcomes for items still in flight in that chunk, so a
-  chunk delivered twice records nothing twice;
-- at most ``max_chunks_in_flight`` chunks are dispatched at once;
-- chunks run on the ``bulk`` queue in steps of a few seconds and give way to
-  interactive work (``ml``) between steps: what they have not started goes
-  back to pending;
-- a job only ever processes documents of its selection, including those
-  saved while it ran (catch-up rounds before the switch).
-"""
+"""Running reprocessing jobs: the pump, chunks in steps that give way to
+interactive work, catch-up rounds, the switch and its on_activate task."""
 
 from __future__ import annotations
 
@@ -21,212 +9,35 @@ import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from docsite.documents.dispatch import task_enqueue, task_enqueue_on_commit
-from docsite.documents.models import Document, Space
 from docsite.ml.outputs import (
     LiveProducer,
-    OutputKind,
-    WorkEstimate,
     chunk_size_for,
     output_kind,
     producer_activate,
 )
+from docsite.tasking import task_enqueue_on_commit
 
-from .conf import reprocess_setting
-from .models import ReprocessItem, ReprocessJob
-from .selectors import queue_waiting
+from .. import tasks
+from ..conf import reprocess_setting
+from ..selectors import queue_waiting
+from .common import (
+    Item,
+    Job,
+    _job_counts_refresh,
+    _pump_on_commit,
+    _selected_documents,
+)
 
 logger = logging.getLogger(__name__)
-
-Job = ReprocessJob
-Item = ReprocessItem
-
-
-def _selected_documents(
-    *,
-    output: OutputKind,
-    selection: str,
-    producer: str,
-    space: Space | None,
-    document_ids: Sequence[int] | None,
-):
-    documents = Document.objects.all()
-    if selection == Job.Selection.SPACE:
-        if space is None:
-            raise ValueError("A space job needs a space.")
-        documents = documents.filter(space=space)
-    elif selection == Job.Selection.DOCUMENTS:
-        documents = documents.filter(pk__in=list(document_ids or []))
-    elif selection == Job.Selection.STALE:
-        documents = output.documents_missing(producer=producer)
-        if space is not None:
-            documents = documents.filter(space=space)
-    return documents
-
-
-def _chunk_size(*, seconds_per_document: float) -> int:
-    return chunk_size_for(
-        seconds_per_document=seconds_per_document,
-        target_seconds=reprocess_setting("CHUNK_SECONDS"),
-        most=reprocess_setting("CHUNK_SIZE"),
-    )
-
-
-def backend_alias_validate(*, kind: str, backend_alias: str) -> str:
-    """Return ``backend_alias`` when ``kind`` has it configured and it loads; else raise.
-
-    ``ValueError`` lists the configured aliases; ``ImproperlyConfigured`` says
-    why a configured one is broken.
-    """
-    output = output_kind(kind)
-    aliases = output.aliases()
-    if backend_alias not in aliases:
-        raise ValueError(
-            f"'{backend_alias}' is not an alias of {output.setting}; "
-            f"choose one of: {', '.join(aliases)}."
-        )
-    output.producer_for(backend_alias=backend_alias)
-    return backend_alias
-
-
-def reprocess_job_estimate(
-    *,
-    kind: str,
-    selection: str = Job.Selection.ALL,
-    backend_alias: str,
-    space: Space | None = None,
-    document_ids: Sequence[int] | None = None,
-) -> WorkEstimate:
-    """Return what a job would run: documents, producer, time per document and chunks.
-
-    Loads no model. Raise ``ValueError`` for an unknown kind or alias and
-    ``ImproperlyConfigured`` for a broken alias.
-    """
-    output = output_kind(kind)
-    backend_alias_validate(kind=kind, backend_alias=backend_alias)
-    producer = output.producer_for(backend_alias=backend_alias)
-    count = _selected_documents(
-        output=output,
-        selection=selection,
-        producer=producer,
-        space=space,
-        document_ids=document_ids,
-    ).count()
-    seconds, source = output.seconds_per_document(backend_alias=backend_alias)
-    return WorkEstimate(
-        kind=kind,
-        backend_alias=backend_alias,
-        producer=producer,
-        documents=count,
-        seconds_per_document=seconds,
-        source=source,
-        chunk_size=_chunk_size(seconds_per_document=seconds),
-    )
-
-
-def reprocess_job_start(
-    *,
-    kind: str,
-    selection: str = Job.Selection.ALL,
-    backend_alias: str = "default",
-    space: Space | None = None,
-    document_ids: Sequence[int] | None = None,
-    actor: AbstractBaseUser | None = None,
-    activate_on_success: bool = True,
-    chunk_size: int | None = None,
-) -> ReprocessJob:
-    """Create a job with one item per selected document and start fanning out.
-
-    Without ``chunk_size`` chunks are sized from the estimated time per
-    document (``REPROCESS_CHUNK_SECONDS`` of work each, 1 to
-    ``REPROCESS_CHUNK_SIZE`` documents).
-    """
-    output = output_kind(kind)
-    backend_alias_validate(kind=kind, backend_alias=backend_alias)
-    producer = output.producer_for(backend_alias=backend_alias)
-    if chunk_size is None:
-        seconds, _source = output.seconds_per_document(backend_alias=backend_alias)
-        chunk_size = _chunk_size(seconds_per_document=seconds)
-    with transaction.atomic():
-        job = Job.objects.create(
-            kind=kind,
-            selection=selection,
-            space=space,
-            document_ids=list(document_ids or []),
-            backend_alias=backend_alias,
-            producer=producer,
-            activate_on_success=activate_on_success,
-            chunk_size=chunk_size,
-            max_chunks_in_flight=reprocess_setting("MAX_CHUNKS_IN_FLIGHT"),
-            started_by=actor,
-            state=Job.State.RUNNING,
-            started_at=timezone.now(),
-            resumed_at=timezone.now(),
-        )
-        ids = (
-            _selected_documents(
-                output=output,
-                selection=selection,
-                producer=producer,
-                space=space,
-                document_ids=document_ids,
-            )
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        batch: list[Item] = []
-        for document_id in ids.iterator(chunk_size=5000):
-            batch.append(Item(job=job, document_id=document_id))
-            if len(batch) >= 5000:
-                Item.objects.bulk_create(batch)
-                batch = []
-        Item.objects.bulk_create(batch)
-        job.total = Item.objects.filter(job=job).count()
-        job.save(update_fields=["total"])
-        _audit(job=job, actor=actor, action="started")
-        _pump_on_commit(job.pk)
-    logger.info(
-        "reprocess job %s started: %s of %d documents with %s, chunks of %d",
-        job.pk,
-        kind,
-        job.total,
-        producer,
-        chunk_size,
-    )
-    return job
-
-
-def _pump_on_commit(job_id: int) -> None:
-    from .tasks import reprocess_job_pump
-
-    task_enqueue_on_commit(reprocess_job_pump, job_id=job_id)
-
-
-def _audit(*, job: Job, actor, action: str) -> None:
-    """Record who started, paused, resumed or cancelled a job in the admin's log."""
-    if actor is None:
-        return
-    from django.contrib.admin.models import CHANGE, LogEntry
-
-    LogEntry.objects.log_actions(
-        user_id=actor.pk,
-        queryset=[job],
-        action_flag=CHANGE,
-        change_message=f"Job {action}.",
-        single_object=True,
-    )
 
 
 def reprocess_job_pump(*, job_id: int) -> list[str]:
     """Dispatch chunks up to the in-flight limit, or finish the job; return chunk ids sent."""
-    from .tasks import reprocess_chunk
-
     stale_before = timezone.now() - timedelta(
         seconds=reprocess_setting("CHUNK_STALE_SECONDS")
     )
@@ -278,7 +89,7 @@ def reprocess_job_pump(*, job_id: int) -> list[str]:
                 _job_finish(job)
             return []
         for chunk in chunks:
-            task_enqueue_on_commit(reprocess_chunk, job_id=job.pk, chunk=chunk)
+            task_enqueue_on_commit(tasks.reprocess_chunk, job_id=job.pk, chunk=chunk)
     return chunks
 
 
@@ -386,9 +197,7 @@ def _job_close(job: Job) -> None:
 
 
 def _activate_on_commit(job_id: int) -> None:
-    from .tasks import reprocess_job_activate
-
-    task_enqueue_on_commit(reprocess_job_activate, job_id=job_id)
+    task_enqueue_on_commit(tasks.reprocess_job_activate, job_id=job_id)
 
 
 def reprocess_job_activate(*, job_id: int) -> None:
@@ -536,99 +345,3 @@ def _outcomes_record(*, job_id: int, chunk: str, outcomes: dict) -> int:
             updated_at=timezone.now(),
         )
     return sum(recorded.values())
-
-
-def _job_counts_refresh(job_id: int) -> None:
-    counts = Item.objects.filter(job_id=job_id).aggregate(
-        done=Count("pk", filter=Q(state=Item.State.DONE)),
-        failed=Count("pk", filter=Q(state=Item.State.FAILED)),
-        skipped=Count("pk", filter=Q(state=Item.State.SKIPPED)),
-    )
-    Job.objects.filter(pk=job_id).update(
-        done_count=counts["done"],
-        failed_count=counts["failed"],
-        skipped_count=counts["skipped"],
-        updated_at=timezone.now(),
-    )
-
-
-def reprocess_job_pause(*, job: Job, actor: AbstractBaseUser | None = None) -> Job:
-    with transaction.atomic():
-        job = Job.objects.select_for_update().get(pk=job.pk)
-        if job.state != Job.State.RUNNING:
-            raise ValueError(
-                f"Only a running job can be paused (this one is {job.state})."
-            )
-        now = timezone.now()
-        job.active_seconds += (now - (job.resumed_at or now)).total_seconds()
-        job.resumed_at = None
-        job.state = Job.State.PAUSED
-        job.save()
-        _audit(job=job, actor=actor, action="paused")
-    return job
-
-
-def reprocess_job_resume(*, job: Job, actor: AbstractBaseUser | None = None) -> Job:
-    with transaction.atomic():
-        job = Job.objects.select_for_update().get(pk=job.pk)
-        if job.state not in (Job.State.PAUSED, Job.State.QUEUED):
-            raise ValueError(
-                f"Only a paused job can be resumed (this one is {job.state})."
-            )
-        job.state = Job.State.RUNNING
-        job.resumed_at = timezone.now()
-        job.save()
-        _audit(job=job, actor=actor, action="resumed")
-        _pump_on_commit(job.pk)
-    return job
-
-
-def reprocess_job_cancel(*, job: Job, actor: AbstractBaseUser | None = None) -> Job:
-    """Stop dispatching; chunks already running finish. The producer is not switched."""
-    with transaction.atomic():
-        job = Job.objects.select_for_update().get(pk=job.pk)
-        if job.state not in Job.ACTIVE_STATES:
-            raise ValueError(f"A {job.state} job cannot be cancelled.")
-        now = timezone.now()
-        if job.resumed_at:
-            job.active_seconds += (now - job.resumed_at).total_seconds()
-        job.resumed_at = None
-        job.state = Job.State.CANCELLED
-        job.finished_at = now
-        job.save()
-        _audit(job=job, actor=actor, action="cancelled")
-    return job
-
-
-def reprocess_job_retry_failed(
-    *, job: Job, actor: AbstractBaseUser | None = None
-) -> Job:
-    """Put failed documents back in the queue and run the job again."""
-    with transaction.atomic():
-        job = Job.objects.select_for_update().get(pk=job.pk)
-        retried = Item.objects.filter(job=job, state=Item.State.FAILED).update(
-            state=Item.State.PENDING, chunk=None, error=""
-        )
-        if not retried:
-            raise ValueError("This job has no failed documents.")
-        job.state = Job.State.RUNNING
-        job.finished_at = None
-        job.error = ""
-        job.resumed_at = timezone.now()
-        job.save()
-        _job_counts_refresh(job.pk)
-        _audit(job=job, actor=actor, action=f"retried {retried} failed documents of")
-        _pump_on_commit(job.pk)
-    return job
-
-
-def reprocess_jobs_pump_running() -> int:
-    """Pump every running job (the sweeper's part: lost messages, stale chunks)."""
-    job_ids = list(
-        Job.objects.filter(state=Job.State.RUNNING).values_list("pk", flat=True)
-    )
-    from .tasks import reprocess_job_pump
-
-    for job_id in job_ids:
-        task_enqueue(reprocess_job_pump, job_id=job_id)
-    return len(job_ids)

@@ -1,4 +1,8 @@
-"""Enqueue Celery tasks after commit without letting a broker outage break a save."""
+"""Enqueue Celery tasks after commit without letting a broker outage break a save.
+
+Every app sends its tasks through these two helpers; the core depends on
+Celery only here and never imports ``workers``.
+"""
 
 from __future__ import annotations
 
