@@ -115,7 +115,7 @@ demo_serve() {
     # The ML worker takes interactive work (ml) before reprocessing chunks
     # (bulk); torch gets the cores (concurrency x threads must not exceed them).
     DOCSITE_TORCH_THREADS="${DOCSITE_TORCH_THREADS:-2}" \
-        setsid "$VENV/bin/python" -m celery -A workers worker -Q ml,bulk -c 1 --prefetch-multiplier 1 \
+        setsid "$VENV/bin/python" -m celery -A workers worker -Q ml,bulk,train -c 1 --prefetch-multiplier 1 \
         -n "ml@%h" --loglevel INFO >> "$log_dir/worker-ml.log" 2>&1 < /dev/null &
     DEMO_WORKER_PIDS+=($!)
     # The model-free worker (analysis, uploads, interest refreshes, the sweeper

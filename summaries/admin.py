@@ -392,3 +392,6 @@ class SummaryEventAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .filter(summary__document__space__in=space_ids_visible(user=request.user))
         )
+
+
+from .training import admin as training_admin  # noqa: E402,F401  (registers the training models)

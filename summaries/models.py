@@ -130,3 +130,13 @@ class SummaryEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} {self.action} summary {self.summary_id}"
+
+
+# Training data, runs and promoted aliases live in their own module.
+from .training.models import (  # noqa: E402,F401
+    SummarizerAlias,
+    TrainingDataset,
+    TrainingExample,
+    TrainingPair,
+    TrainingRun,
+)

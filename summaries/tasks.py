@@ -48,3 +48,11 @@ def summaries_generate(
         force=force,
         variant=variant,
     )
+
+
+# Training tasks live with the training code; importing them here registers
+# them when Celery autodiscovers this module.
+from .training.tasks import (  # noqa: E402,F401
+    training_run_execute,
+    training_runs_recover,
+)

@@ -8,4 +8,4 @@ class WorkersConfig(AppConfig):
     def ready(self) -> None:
         # Binds @shared_task to docsite's Celery app in every process that
         # loads Django (web, manage.py, worker); nothing heavy happens here.
-        from . import celery  # noqa: F401
+        from . import celery, receivers  # noqa: F401

@@ -74,3 +74,16 @@ def reprocess_chunk(*, job_id: int, chunk: str) -> None:
         from docsite.tasking import task_enqueue
 
         task_enqueue(reprocess_job_pump, job_id=job_id)
+
+
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def summarizer_rollout(*, alias: str, actor_id: int | None = None) -> None:
+    """Start the blue/green job of a promoted summarizer alias."""
+    from .rollout import summarizer_rollout as rollout
+
+    rollout(alias=alias, actor_id=actor_id)

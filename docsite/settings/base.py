@@ -186,6 +186,10 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # (analysis, interest refreshes, the sweeper, job pumps).
 CELERY_TASK_ROUTES = (
     [
+        # Training runs hold a worker for a long time: their own queue
+        # (worker-train); recovering lost runs is quick bookkeeping.
+        ("summaries.training.tasks.training_runs_recover", {"queue": "default"}),
+        ("summaries.training.tasks.*", {"queue": "train"}),
         ("summaries.tasks.*", {"queue": "ml"}),
         ("interests.tasks.document_vectors_compute", {"queue": "ml"}),
         ("interests.tasks.*", {"queue": "default"}),
@@ -323,5 +327,9 @@ CELERY_BEAT_SCHEDULE = {
     "train-feed-ranker": {
         "task": "interests.tasks.ranker_train",
         "schedule": env_int("DOCSITE_RANKER_TRAIN_SECONDS", 86400),
+    },
+    "training-runs-recover": {
+        "task": "summaries.training.tasks.training_runs_recover",
+        "schedule": 300,
     },
 }

@@ -35,11 +35,21 @@ SETTING = "SUMMARIES_BACKENDS"
 
 
 def summarizer_options(alias: str) -> tuple[type[BaseSummarizer], dict[str, Any]]:
-    """Return the backend class and constructor options for ``alias``."""
+    """Return the backend class and constructor options for ``alias``.
+
+    An alias not in the settings may be one registered by promoting a
+    training run: the backend and options of its settings alias, plus the
+    trained weights (``summaries.training.aliases``).
+    """
     configured = summaries_setting("BACKENDS")
-    if alias not in configured:
-        raise ImproperlyConfigured(f"{SETTING} has no alias '{alias}'.")
-    config = configured[alias]
+    if alias in configured:
+        config = configured[alias]
+    else:
+        from summaries.training.aliases import promoted_alias_config
+
+        config = promoted_alias_config(alias, configured=configured)
+        if config is None:
+            raise ImproperlyConfigured(f"{SETTING} has no alias '{alias}'.")
     cls = plugin_class_load(
         group=ENTRY_POINT_GROUP, backend=config["BACKEND"], setting=SETTING
     )

@@ -152,6 +152,10 @@ class TransformersSummarizer(BaseSummarizer):
     - ``gguf_file``: a GGUF file name inside ``model``; transformers
       dequantizes it on every load (slow), so prefer a folder converted once
       with ``summaries.backends.gguf.gguf_to_hf_folder``.
+    - ``adapter``: a folder holding a LoRA adapter (peft) trained on
+      ``model``; it is merged into the weights once, at load. A promoted
+      training run sets it, with ``adapter_sha256`` naming the weights, so
+      the run's summaries get a producer key of their own.
     - ``local_files_only`` (True), ``trust_remote_code`` (False).
 
     Every option but ``batch_size`` and ``local_files_only`` is part of
@@ -186,6 +190,8 @@ class TransformersSummarizer(BaseSummarizer):
         local_files_only: bool = True,
         trust_remote_code: bool = False,
         cache_dir: str = "",
+        adapter: str | None = None,
+        adapter_sha256: str = "",
     ) -> None:
         if not model:
             raise ImproperlyConfigured(
@@ -221,8 +227,14 @@ class TransformersSummarizer(BaseSummarizer):
             gguf_file=gguf_file,
             local_files_only=local_files_only,
             trust_remote_code=trust_remote_code,
+            **(
+                {"adapter": adapter, "adapter_sha256": adapter_sha256}
+                if adapter
+                else {}
+            ),
         )
         self._model_name = str(model)
+        self.adapter = adapter
         self._kind_preference = kind
         self._device_preference = device
         self._dtype_preference = dtype
@@ -316,6 +328,27 @@ class TransformersSummarizer(BaseSummarizer):
                 f"The packaged model '{name}' is not installed or could not be converted: {exc}"
             ) from exc
 
+    def model_folder(self) -> str:
+        """Return the folder (or hub id) the weights load from, converting a packaged model once."""
+        return self._packaged_model_folder() or self._model_name
+
+    def _merge_adapter(self, model):
+        """Return ``model`` with the LoRA adapter folded into its weights (no peft at decode time)."""
+        adapter = Path(self.adapter).expanduser()
+        if not (adapter / "adapter_config.json").exists():
+            raise SummarizerUnavailableError(
+                f"The adapter folder '{self.adapter}' holds no adapter_config.json."
+            )
+        try:
+            from peft import PeftModel
+        except ImportError as exc:
+            raise SummarizerUnavailableError(
+                f"The adapter '{self.adapter}' needs peft: install docsite[ml]."
+            ) from exc
+        return PeftModel.from_pretrained(
+            model, str(adapter), local_files_only=True
+        ).merge_and_unload()
+
     def _ensure_loaded(self) -> None:
         if self._model is not None:
             return
@@ -369,6 +402,10 @@ class TransformersSummarizer(BaseSummarizer):
             )
             tokenizer = transformers.AutoTokenizer.from_pretrained(source, **common)
             model = model_class.from_pretrained(source, dtype=dtype, **common)
+            if self.adapter:
+                model = self._merge_adapter(model)
+        except SummarizerUnavailableError:
+            raise
         except Exception as exc:
             raise SummarizerUnavailableError(
                 f"Cannot load the summarization model '{self._model_name}': {exc}"

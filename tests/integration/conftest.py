@@ -11,7 +11,7 @@ from celery.contrib.testing.worker import start_worker
 from workers.celery import app as celery_app
 
 # By urgency, as the demo worker consumes them (README "Workers").
-ALL_QUEUES = ["ml", "default", "bulk"]
+ALL_QUEUES = ["ml", "default", "bulk", "train"]
 
 
 @pytest.fixture

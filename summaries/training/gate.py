@@ -1,0 +1,170 @@
+"""The gate a trained summarizer passes before it may reach readers.
+
+A candidate is scored on the validation split against the editors'
+summaries, beside the live producer and the base model, with per-document
+ROUGE so that differences come with a paired bootstrap 95% interval. It
+passes when it beats the live producer on the gate metric (and, when the
+faithfulness flags are available, flags no more of its summaries than the
+live producer does, within a margin).
+
+Pure computation: summarizers and texts in, a report out.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from summaries.backends.base import BaseSummarizer, SummaryBudget
+from summaries.evaluation import ROUGE_TYPES, _one_sentence_per_line
+
+GATE_METRIC = "rougeLsum"
+
+
+@dataclass(frozen=True)
+class GatePolicy:
+    """``min_gain``: ROUGE points the candidate must add over the live producer;
+    ``require_significant``: the bootstrap interval of the gain must lie above 0;
+    ``max_flag_rate_increase``: how much higher the candidate's flag rate may be."""
+
+    metric: str = GATE_METRIC
+    min_gain: float = 0.0
+    require_significant: bool = False
+    max_flag_rate_increase: float = 0.0
+
+
+def rouge_per_document(
+    *, predictions: Sequence[str], references: Sequence[str]
+) -> dict[str, list[float]]:
+    """Return ROUGE-1/2/Lsum F1 x 100 of every prediction, per metric."""
+    from rouge_score import rouge_scorer
+
+    scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
+    scores: dict[str, list[float]] = {name: [] for name in ROUGE_TYPES}
+    for prediction, reference in zip(predictions, references, strict=True):
+        result = scorer.score(
+            _one_sentence_per_line(reference), _one_sentence_per_line(prediction)
+        )
+        for name in ROUGE_TYPES:
+            scores[name].append(100 * result[name].fmeasure)
+    return scores
+
+
+def paired_bootstrap(
+    candidate: Sequence[float],
+    baseline: Sequence[float],
+    *,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Return the mean paired difference and its 95% percentile bootstrap interval."""
+    if len(candidate) != len(baseline) or not candidate:
+        raise ValueError("Paired scores must be non-empty and of equal length.")
+    differences = [c - b for c, b in zip(candidate, baseline, strict=True)]
+    count = len(differences)
+    rng = random.Random(seed)
+    means = sorted(
+        sum(differences[rng.randrange(count)] for _ in range(count)) / count
+        for _ in range(resamples)
+    )
+    return {
+        "diff": round(sum(differences) / count, 2),
+        "low": round(means[int(0.025 * resamples)], 2),
+        "high": round(means[min(resamples - 1, int(0.975 * resamples))], 2),
+    }
+
+
+def summaries_predict(
+    summarizer: BaseSummarizer,
+    documents: Sequence[str],
+    *,
+    budget: SummaryBudget,
+    batch_size: int = 8,
+) -> list[str]:
+    predictions: list[str] = []
+    for start in range(0, len(documents), batch_size):
+        results = summarizer.summarize_batch(
+            documents[start : start + batch_size], budget=budget
+        )
+        predictions.extend(result.text for result in results)
+    return predictions
+
+
+def _mean(values: Sequence[float]) -> float:
+    return round(sum(values) / len(values), 2) if values else 0.0
+
+
+def gate_evaluate(
+    *,
+    documents: Sequence[str],
+    references: Sequence[str],
+    candidates: Mapping[str, Sequence[str]],
+    policy: GatePolicy = GatePolicy(),
+    flag: Callable[[str, str], bool] | None = None,
+) -> dict[str, Any]:
+    """Score every system's predictions; return the report with the verdict.
+
+    ``candidates`` maps ``candidate``, ``live`` and optionally ``base`` to
+    predictions in document order. ``flag(document, summary)`` says whether a
+    summary is flagged as unfaithful; without it the flag rate is not part
+    of the gate. The report: ``{"n", "systems": {name: {rouge1, rouge2,
+    rougeLsum, flag_rate?}}, "vs_live": {metric: {diff, low, high}},
+    "vs_base": ..., "passed", "reason"}``.
+    """
+    if "candidate" not in candidates or "live" not in candidates:
+        raise ValueError(
+            "The gate needs the candidate's and the live producer's predictions."
+        )
+    per_doc = {
+        name: rouge_per_document(predictions=predictions, references=references)
+        for name, predictions in candidates.items()
+    }
+    systems: dict[str, dict[str, float]] = {}
+    for name, scores in per_doc.items():
+        systems[name] = {metric: _mean(values) for metric, values in scores.items()}
+        if flag is not None:
+            flags = [
+                bool(flag(document, summary))
+                for document, summary in zip(documents, candidates[name], strict=True)
+            ]
+            systems[name]["flag_rate"] = round(sum(flags) / max(1, len(flags)), 3)
+    report: dict[str, Any] = {"n": len(references), "systems": systems}
+    for other in ("live", "base"):
+        if other in per_doc:
+            report[f"vs_{other}"] = {
+                metric: paired_bootstrap(
+                    per_doc["candidate"][metric], per_doc[other][metric]
+                )
+                for metric in ROUGE_TYPES
+            }
+    passed, reason = _verdict(report, policy=policy)
+    report.update(passed=passed, reason=reason, policy=policy.__dict__)
+    return report
+
+
+def _verdict(report: dict[str, Any], *, policy: GatePolicy) -> tuple[bool, str]:
+    gain = report["vs_live"][policy.metric]
+    if gain["diff"] <= policy.min_gain:
+        return False, (
+            f"{policy.metric} {gain['diff']:+.2f} against the live producer "
+            f"(needs more than {policy.min_gain:+.2f})."
+        )
+    if policy.require_significant and gain["low"] <= 0:
+        return False, (
+            f"{policy.metric} {gain['diff']:+.2f} against the live producer, but its "
+            f"95% interval [{gain['low']:.2f}, {gain['high']:.2f}] includes 0."
+        )
+    systems = report["systems"]
+    if "flag_rate" in systems["candidate"]:
+        increase = systems["candidate"]["flag_rate"] - systems["live"]["flag_rate"]
+        if increase > policy.max_flag_rate_increase:
+            return False, (
+                f"flags {systems['candidate']['flag_rate']:.0%} of its summaries against "
+                f"{systems['live']['flag_rate']:.0%} for the live producer."
+            )
+    return True, (
+        f"{policy.metric} {gain['diff']:+.2f} [{gain['low']:.2f}, {gain['high']:.2f}] "
+        "against the live producer."
+    )

@@ -1,0 +1,378 @@
+"""Training runs: start, execute (train, then gate), pause, resume, cancel,
+recover after a killed worker, and promote to a summarizer alias.
+
+A run's state is in the database. The worker that executes it writes its
+progress after every step and reads what an operator asked for (pause,
+cancel) at the same time; checkpoints under ``DATA_DIR/models/runs/<id>/``
+let a run resume where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.utils import timezone
+
+from docsite.documents.dispatch import task_enqueue_on_commit
+
+from ..backends import get_summarizer, summarizer_options
+from ..conf import training_setting
+from .data import training_pairs
+from .models import TrainingDataset, TrainingExample, TrainingRun
+
+logger = logging.getLogger(__name__)
+
+State = TrainingRun.State
+# Keys of TrainConfig an operator may set; the rest come from the base alias.
+TUNABLE = frozenset(
+    {
+        "max_steps",
+        "batch_size",
+        "learning_rate",
+        "warmup_steps",
+        "weight_decay",
+        "max_seq_len",
+        "lora_r",
+        "lora_alpha",
+        "lora_dropout",
+        "target_modules",
+        "lora_top_layers",
+        "seed",
+        "dtype",
+        "checkpoint_every",
+    }
+)
+
+
+class TrainingRunError(ValueError):
+    """The run cannot do what was asked in its state (readable for operators)."""
+
+
+def run_dir(run: TrainingRun) -> Path:
+    return Path(settings.DATA_DIR) / "models" / "runs" / str(run.pk)
+
+
+def trainable_aliases() -> list[str]:
+    """Return the settings aliases whose backend can be fine-tuned (transformers, causal)."""
+    from ..conf import summaries_setting
+
+    names = []
+    for alias in summaries_setting("BACKENDS"):
+        try:
+            cls, _ = summarizer_options(alias)
+        except ImproperlyConfigured:
+            continue
+        if cls.name == "transformers":
+            names.append(alias)
+    return names
+
+
+def _hyperparameters(values: dict[str, Any] | None) -> dict[str, Any]:
+    from .loop import TrainConfig
+
+    merged = {**training_setting("HYPERPARAMETERS"), **(values or {})}
+    unknown = set(merged) - TUNABLE
+    if unknown:
+        raise TrainingRunError(
+            f"Unknown hyper-parameters: {', '.join(sorted(unknown))}."
+        )
+    # Validates types by building the config the worker will build.
+    config = TrainConfig.from_dict({"model": "-", **merged})
+    if config.max_steps < 1 or config.batch_size < 1 or config.learning_rate <= 0:
+        raise TrainingRunError(
+            "max_steps, batch_size and learning_rate must be positive."
+        )
+    return {key: value for key, value in config.as_dict().items() if key in merged}
+
+
+def training_run_start(
+    *,
+    dataset: TrainingDataset,
+    base_alias: str,
+    method: str = TrainingRun.Method.LORA,
+    hyperparameters: dict[str, Any] | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> TrainingRun:
+    """Record a run and queue it on the ``train`` queue."""
+    if base_alias not in trainable_aliases():
+        raise TrainingRunError(
+            f"'{base_alias}' is not a transformers alias of SUMMARIES_BACKENDS "
+            f"(trainable: {', '.join(trainable_aliases()) or 'none'})."
+        )
+    if method not in TrainingRun.Method.values:
+        raise TrainingRunError(f"Unknown method '{method}'.")
+    counts = dataset.counts
+    if not counts.get("train") or not counts.get("validation"):
+        raise TrainingRunError(
+            "The dataset needs examples in both splits "
+            f"(train {counts.get('train', 0)}, validation {counts.get('validation', 0)})."
+        )
+    params = _hyperparameters(hyperparameters)
+    _, options = summarizer_options(base_alias)
+    with transaction.atomic():
+        run = TrainingRun.objects.create(
+            base_alias=base_alias,
+            base_model=str(options.get("model", ""))[:300],
+            method=method,
+            hyperparameters=params,
+            dataset=dataset,
+            total_steps=params.get("max_steps", 0),
+            created_by=actor,
+        )
+        _enqueue(run)
+    return run
+
+
+def _enqueue(run: TrainingRun) -> None:
+    from .tasks import training_run_execute
+
+    task_enqueue_on_commit(training_run_execute, run_id=run.pk)
+
+
+def _claim(run_id: int) -> TrainingRun | None:
+    with transaction.atomic():
+        run = TrainingRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.state != State.QUEUED:
+            return None
+        run.state = State.EVALUATING if run.adapter_sha256 else State.RUNNING
+        run.requested = ""
+        run.started_at = run.started_at or timezone.now()
+        run.heartbeat_at = timezone.now()
+        run.error = ""
+        run.save()
+    return run
+
+
+def training_run_execute(*, run_id: int) -> TrainingRun | None:
+    """Train the run (resuming from its checkpoint), then gate it; the worker's entry point.
+
+    Does nothing unless the run is queued, so a duplicate message is harmless.
+    Failures are recorded on the run, readably.
+    """
+    run = _claim(run_id)
+    if run is None:
+        logger.info("training run %s is not queued; nothing to do", run_id)
+        return None
+    try:
+        if run.state == State.RUNNING:
+            outcome = _train(run)
+            if outcome != "finished":
+                return run
+        _gate(run)
+    except Exception as exc:
+        logger.exception("training run %s failed", run.pk)
+        TrainingRun.objects.filter(pk=run.pk).update(
+            state=State.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:4000],
+            finished_at=timezone.now(),
+        )
+    run.refresh_from_db()
+    return run
+
+
+def _base(run: TrainingRun):
+    cls, options = summarizer_options(run.base_alias)
+    return cls, options
+
+
+def _train(run: TrainingRun) -> str:
+    from ..backends.transformers import DEFAULT_PROMPT, _budget_words
+    from ..services import summary_budget
+    from .loop import CANCEL, CONTINUE, PAUSE, TrainConfig, train, weights_digest
+
+    cls, options = _base(run)
+    folder = cls(**options).model_folder()
+    config = TrainConfig.from_dict(
+        {
+            **run.hyperparameters,
+            "model": folder,
+            "method": run.method,
+            "prompt": options.get("prompt", DEFAULT_PROMPT),
+            "budget_words": _budget_words(summary_budget()),
+            "device": training_setting("DEVICE"),
+        }
+    )
+
+    def control(progress) -> str:
+        # A resumed run's progress (from its checkpoint) counts earlier seconds too.
+        TrainingRun.objects.filter(pk=run.pk).update(
+            step=progress.step,
+            total_steps=progress.total_steps,
+            losses=progress.losses,
+            device=progress.device,
+            examples={"used": progress.examples, "dropped": progress.dropped},
+            active_seconds=progress.seconds,
+            heartbeat_at=timezone.now(),
+        )
+        requested = (
+            TrainingRun.objects.filter(pk=run.pk)
+            .values_list("requested", flat=True)
+            .first()
+        )
+        return {"pause": PAUSE, "cancel": CANCEL}.get(requested or "", CONTINUE)
+
+    pairs = training_pairs(dataset=run.dataset, split=TrainingExample.Split.TRAIN)
+    outcome = train(config=config, pairs=pairs, run_dir=run_dir(run), control=control)
+    if outcome.state == "cancelled":
+        shutil.rmtree(run_dir(run), ignore_errors=True)
+        TrainingRun.objects.filter(pk=run.pk).update(
+            state=State.CANCELLED, requested="", finished_at=timezone.now()
+        )
+    elif outcome.state == "paused":
+        TrainingRun.objects.filter(pk=run.pk).update(state=State.PAUSED, requested="")
+    else:
+        TrainingRun.objects.filter(pk=run.pk).update(
+            state=State.EVALUATING,
+            adapter_path=str(outcome.output),
+            adapter_sha256=weights_digest(outcome.output),
+            heartbeat_at=timezone.now(),
+        )
+    run.refresh_from_db()
+    return outcome.state
+
+
+def _flag_function():
+    """Return the faithfulness check ``(document, summary) -> flagged`` when installed."""
+    try:
+        from ..faithfulness import summary_is_flagged  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return summary_is_flagged
+
+
+def _gate(run: TrainingRun) -> None:
+    from ..selectors import summary_producer_live
+    from ..services import summary_budget
+    from .gate import GatePolicy, gate_evaluate, summaries_predict
+
+    validation = training_pairs(
+        dataset=run.dataset, split=TrainingExample.Split.VALIDATION
+    )
+    validation = validation[: training_setting("GATE_MAX_EXAMPLES")]
+    documents = [document for document, _ in validation]
+    references = [summary for _, summary in validation]
+    cls, options = _base(run)
+    live = summary_producer_live()
+    systems = {
+        "candidate": cls(
+            **options, adapter=run.adapter_path, adapter_sha256=run.adapter_sha256
+        ),
+        "base": cls(**options),
+        "live": get_summarizer(live.backend_alias),
+    }
+    predictions: dict[str, list[str]] = {}
+    started = time.perf_counter()
+    for name, summarizer in systems.items():
+        predictions[name] = summaries_predict(
+            summarizer, documents, budget=summary_budget()
+        )
+        TrainingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+    report = gate_evaluate(
+        documents=documents,
+        references=references,
+        candidates=predictions,
+        policy=GatePolicy(**training_setting("GATE")),
+        flag=_flag_function(),
+    )
+    report["live_producer"] = live.producer
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    TrainingRun.objects.filter(pk=run.pk).update(
+        state=State.PASSED if report["passed"] else State.REJECTED,
+        metrics=report,
+        gate_passed=report["passed"],
+        gate_reason=report["reason"],
+        finished_at=timezone.now(),
+    )
+
+
+def _request(
+    *, run: TrainingRun, action: str, actor: AbstractBaseUser | None
+) -> TrainingRun:
+    with transaction.atomic():
+        run = TrainingRun.objects.select_for_update().get(pk=run.pk)
+        if action == "pause":
+            if run.state == State.QUEUED:
+                run.state = State.PAUSED
+            elif run.state == State.RUNNING:
+                run.requested = "pause"
+            else:
+                raise TrainingRunError(
+                    f"A {run.get_state_display().lower()} run cannot be paused."
+                )
+        elif action == "cancel":
+            if run.state in (State.QUEUED, State.PAUSED):
+                run.state = State.CANCELLED
+                run.finished_at = timezone.now()
+                folder = run_dir(run)
+                transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
+            elif run.state in (State.RUNNING, State.EVALUATING):
+                run.requested = "cancel"
+            else:
+                raise TrainingRunError(
+                    f"A {run.get_state_display().lower()} run cannot be cancelled."
+                )
+        elif action == "resume":
+            if run.state != State.PAUSED:
+                raise TrainingRunError("Only a paused run can be resumed.")
+            run.state = State.QUEUED
+            _enqueue(run)
+        run.save()
+    logger.info("training run %s: %s requested by %s", run.pk, action, actor)
+    return run
+
+
+def training_run_pause(
+    *, run: TrainingRun, actor: AbstractBaseUser | None = None
+) -> TrainingRun:
+    """Pause after the current step (a checkpoint is saved), or at once if queued."""
+    return _request(run=run, action="pause", actor=actor)
+
+
+def training_run_resume(
+    *, run: TrainingRun, actor: AbstractBaseUser | None = None
+) -> TrainingRun:
+    return _request(run=run, action="resume", actor=actor)
+
+
+def training_run_cancel(
+    *, run: TrainingRun, actor: AbstractBaseUser | None = None
+) -> TrainingRun:
+    """Cancel: a running run stops after its current step; its files are deleted."""
+    return _request(run=run, action="cancel", actor=actor)
+
+
+def training_runs_recover() -> list[int]:
+    """Queue again the runs whose worker stopped reporting (killed); return their ids.
+
+    Training resumes from the last checkpoint; a run killed while being
+    evaluated is evaluated again.
+    """
+    cutoff = timezone.now() - timedelta(seconds=training_setting("STALE_SECONDS"))
+    recovered = []
+    with transaction.atomic():
+        stale = TrainingRun.objects.select_for_update(skip_locked=True).filter(
+            state__in=[State.RUNNING, State.EVALUATING], heartbeat_at__lt=cutoff
+        )
+        for run in stale:
+            if run.requested == "cancel":
+                run.state = State.CANCELLED
+                run.finished_at = timezone.now()
+            else:
+                run.state = State.QUEUED
+                _enqueue(run)
+                recovered.append(run.pk)
+            run.save()
+    if recovered:
+        logger.warning(
+            "training runs %s were lost by their worker; queued again", recovered
+        )
+    return recovered
