@@ -56,9 +56,9 @@ def main() -> None:
     from summaries.backends.gguf import smollm2_model_folder
     from summaries.backends.lead import LeadSummarizer
     from summaries.backends.transformers import DEFAULT_PROMPT, TransformersSummarizer
+    from summaries.scoring import record_split as split_of
     from summaries.training.gate import gate_evaluate, summaries_predict
     from summaries.training.loop import TrainConfig, train
-    from summaries.training.splits import split_of
 
     torch.set_num_threads(args.threads)
     records = [json.loads(line) for line in args.data.open() if line.strip()]

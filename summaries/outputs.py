@@ -36,7 +36,13 @@ class SummariesOutput(OutputKind):
     readers_fall_back = True
 
     def aliases(self) -> list[str]:
-        return sorted(summaries_setting("BACKENDS"), key=lambda a: a != "default")
+        from .training.aliases import promoted_alias_names
+
+        configured = sorted(summaries_setting("BACKENDS"), key=lambda a: a != "default")
+        # Aliases registered by promoted training runs, newest first.
+        return configured + [
+            name for name in promoted_alias_names() if name not in configured
+        ]
 
     def configured_alias(self) -> str:
         return "default"

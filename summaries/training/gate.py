@@ -12,13 +12,15 @@ Pure computation: summarizers and texts in, a report out.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from summaries.backends.base import BaseSummarizer, SummaryBudget
-from summaries.evaluation import ROUGE_TYPES, _one_sentence_per_line
+from summaries.scoring import ROUGE_TYPES
+from summaries.scoring import paired_bootstrap as _bootstrap
+from summaries.scoring import rouge_per_document as _rouge
+from summaries.text import sentences_split
 
 GATE_METRIC = "rougeLsum"
 
@@ -38,42 +40,27 @@ class GatePolicy:
 def rouge_per_document(
     *, predictions: Sequence[str], references: Sequence[str]
 ) -> dict[str, list[float]]:
-    """Return ROUGE-1/2/Lsum F1 x 100 of every prediction, per metric."""
-    from rouge_score import rouge_scorer
-
-    scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
-    scores: dict[str, list[float]] = {name: [] for name in ROUGE_TYPES}
-    for prediction, reference in zip(predictions, references, strict=True):
-        result = scorer.score(
-            _one_sentence_per_line(reference), _one_sentence_per_line(prediction)
-        )
-        for name in ROUGE_TYPES:
-            scores[name].append(100 * result[name].fmeasure)
-    return scores
+    """Return ROUGE-1/2/Lsum F1 x 100 of every prediction, per metric (as
+    ``evaluate_summarizer`` scores: script-aware, one sentence per line)."""
+    scores = _rouge(
+        predictions=predictions,
+        references=[[reference] for reference in references],
+        sentence_split=lambda text: [unit.text for unit in sentences_split(text)],
+    )
+    return {name: [float(value) for value in values] for name, values in scores.items()}
 
 
 def paired_bootstrap(
-    candidate: Sequence[float],
-    baseline: Sequence[float],
-    *,
-    resamples: int = 2000,
-    seed: int = 0,
+    candidate: Sequence[float], baseline: Sequence[float]
 ) -> dict[str, float]:
     """Return the mean paired difference and its 95% percentile bootstrap interval."""
+    import numpy as np
+
     if len(candidate) != len(baseline) or not candidate:
         raise ValueError("Paired scores must be non-empty and of equal length.")
-    differences = [c - b for c, b in zip(candidate, baseline, strict=True)]
-    count = len(differences)
-    rng = random.Random(seed)
-    means = sorted(
-        sum(differences[rng.randrange(count)] for _ in range(count)) / count
-        for _ in range(resamples)
-    )
-    return {
-        "diff": round(sum(differences) / count, 2),
-        "low": round(means[int(0.025 * resamples)], 2),
-        "high": round(means[min(resamples - 1, int(0.975 * resamples))], 2),
-    }
+    differences = np.asarray(candidate, dtype=float) - np.asarray(baseline, dtype=float)
+    interval = _bootstrap({"diff": differences})["diff"].as_dict()
+    return {"diff": interval["mean"], "low": interval["low"], "high": interval["high"]}
 
 
 def summaries_predict(
