@@ -177,7 +177,13 @@ def test_compose_workers_consume_the_queues_the_settings_route_to(compose):
     routed = {settings.CELERY_TASK_DEFAULT_QUEUE}
     for routes in settings.CELERY_TASK_ROUTES:
         routed |= {options["queue"] for _pattern, options in routes}
-    consumed = worker["queues"] | _celery_worker(services["worker-ml"])["queues"]
+    consumed = (
+        worker["queues"]
+        | _celery_worker(services["worker-ml"])["queues"]
+        | _celery_worker(services["worker-train"])["queues"]
+    )
+    # Training runs last long: a process of their own, never the ML worker's.
+    assert _celery_worker(services["worker-train"])["queues"] == {"train"}
     assert routed <= consumed, f"no default-profile worker consumes {routed - consumed}"
 
 

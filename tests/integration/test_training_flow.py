@@ -28,6 +28,7 @@ pytestmark = [
 ]
 
 TARGET = "Budget approved."
+ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
 def _texts(count: int, offset: int = 0) -> list[str]:
@@ -56,7 +57,11 @@ def test_reviews_become_a_gated_promoted_and_rolled_out_summarizer(
     settings.SUMMARIES_TRAINING = {
         "DEVICE": "cpu",
         "VALIDATION_FRACTION": 0.3,
-        "HYPERPARAMETERS": {"warmup_steps": 0, "lora_r": 8, "checkpoint_every": 10},
+        "HYPERPARAMETERS": {
+            "warmup_steps": 0,
+            "checkpoint_every": 10,
+            "target_modules": list(ALL_LINEAR),
+        },
     }
     editor = django_user_model.objects.create_superuser("editor", password="x")
     space = SpaceFactory(slug="eng")
@@ -90,9 +95,9 @@ def test_reviews_become_a_gated_promoted_and_rolled_out_summarizer(
         {
             "base_alias": "tiny",
             "method": "lora",
-            "max_steps": 30,
+            "max_steps": 20,
             "batch_size": 2,
-            "learning_rate": 0.03,
+            "learning_rate": 0.01,
             "lora_r": 8,
         },
     )

@@ -34,6 +34,7 @@ PAIRS = [
     )
     for i in range(6)
 ]
+ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 CORPUS = [document + " " + summary for document, summary in PAIRS]
 
 
@@ -51,7 +52,7 @@ def config(model: Path, **overrides) -> TrainConfig:
         learning_rate=1e-2,
         warmup_steps=0,
         lora_r=8,
-        target_modules=("q_proj", "k_proj", "v_proj", "o_proj", "up_proj", "down_proj"),
+        target_modules=ALL_LINEAR,
         device="cpu",
         checkpoint_every=2,
     )
@@ -136,7 +137,7 @@ def test_trained_adapter_loads_offline_and_generates_what_it_learned(
 ):
     outcome = train(
         config=config(
-            tiny_model, max_steps=25, learning_rate=3e-2, checkpoint_every=100
+            tiny_model, max_steps=20, learning_rate=1e-2, checkpoint_every=100
         ),
         pairs=PAIRS,
         run_dir=tmp_path,
