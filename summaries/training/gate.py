@@ -89,14 +89,14 @@ def gate_evaluate(
     references: Sequence[str],
     candidates: Mapping[str, Sequence[str]],
     policy: GatePolicy = GatePolicy(),
-    flag: Callable[[str, str], bool] | None = None,
+    flag: Callable[[str, Sequence[str], Sequence[str]], Sequence[bool]] | None = None,
 ) -> dict[str, Any]:
     """Score every system's predictions; return the report with the verdict.
 
     ``candidates`` maps ``candidate``, ``live`` and optionally ``base`` to
-    predictions in document order. ``flag(document, summary)`` says whether a
-    summary is flagged as unfaithful; without it the flag rate is not part
-    of the gate. The report: ``{"n", "systems": {name: {rouge1, rouge2,
+    predictions in document order. ``flag(system, documents, summaries)``
+    says which summaries are flagged as unfaithful; without it the flag rate
+    is not part of the gate. The report: ``{"n", "systems": {name: {rouge1, rouge2,
     rougeLsum, flag_rate?}}, "vs_live": {metric: {diff, low, high}},
     "vs_base": ..., "passed", "reason"}``.
     """
@@ -112,10 +112,7 @@ def gate_evaluate(
     for name, scores in per_doc.items():
         systems[name] = {metric: _mean(values) for metric, values in scores.items()}
         if flag is not None:
-            flags = [
-                bool(flag(document, summary))
-                for document, summary in zip(documents, candidates[name], strict=True)
-            ]
+            flags = list(flag(name, documents, candidates[name]))
             systems[name]["flag_rate"] = round(sum(flags) / max(1, len(flags)), 3)
     report: dict[str, Any] = {"n": len(references), "systems": systems}
     for other in ("live", "base"):

@@ -240,13 +240,32 @@ def _train(run: TrainingRun) -> str:
     return outcome.state
 
 
-def _flag_function():
-    """Return the faithfulness check ``(document, summary) -> flagged`` when installed."""
-    try:
-        from ..faithfulness import summary_is_flagged  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return summary_is_flagged
+def _flagger(systems: dict):
+    """Return ``flag(system, documents, summaries)`` from the faithfulness check.
+
+    A verbatim backend's summaries are the document's own sentences and are
+    never flagged, as in generation.
+    """
+    from docsite.ml.embedders import get_embedder
+
+    from ..conf import summaries_setting
+    from ..faithfulness import faithfulness_check_batch, flags_need_attention
+
+    config = summaries_setting("FAITHFULNESS")
+    threshold = config.get("THRESHOLD")
+
+    def flag(system: str, documents, summaries) -> list[bool]:
+        if getattr(systems[system], "verbatim", False):
+            return [False] * len(summaries)
+        checks = faithfulness_check_batch(
+            summaries=list(summaries),
+            sources=list(documents),
+            embedder=get_embedder(config.get("EMBEDDER", "default")),
+            **({"threshold": float(threshold)} if threshold is not None else {}),
+        )
+        return [flags_need_attention(check) for check in checks]
+
+    return flag
 
 
 def _gate(run: TrainingRun) -> None:
@@ -281,7 +300,7 @@ def _gate(run: TrainingRun) -> None:
         references=references,
         candidates=predictions,
         policy=GatePolicy(**training_setting("GATE")),
-        flag=_flag_function(),
+        flag=_flagger(systems),
     )
     report["live_producer"] = live.producer
     report["seconds"] = round(time.perf_counter() - started, 1)

@@ -28,7 +28,15 @@ pytestmark = [
 ]
 
 TARGET = "Budget approved."
-ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+ALL_LINEAR = (
+    "q_proj",
+    "k_proj",
+    "v_proj",
+    "o_proj",
+    "gate_proj",
+    "up_proj",
+    "down_proj",
+)
 
 
 def _texts(count: int, offset: int = 0) -> list[str]:

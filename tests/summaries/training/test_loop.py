@@ -34,7 +34,15 @@ PAIRS = [
     )
     for i in range(6)
 ]
-ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+ALL_LINEAR = (
+    "q_proj",
+    "k_proj",
+    "v_proj",
+    "o_proj",
+    "gate_proj",
+    "up_proj",
+    "down_proj",
+)
 CORPUS = [document + " " + summary for document, summary in PAIRS]
 
 
@@ -184,7 +192,7 @@ def test_gate_refuses_a_candidate_that_does_not_beat_the_live_producer():
         documents=documents,
         references=references,
         candidates={"candidate": good, "live": bad},
-        flag=lambda document, summary: summary == good[0],
+        flag=lambda system, documents, summaries: [s == good[0] for s in summaries],
         policy=GatePolicy(),
     )
 
