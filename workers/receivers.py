@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
-from docsite.documents.dispatch import task_enqueue
+from docsite.tasking import task_enqueue
 from summaries.signals import summarizer_promoted
 
 

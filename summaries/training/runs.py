@@ -22,7 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from docsite.documents.dispatch import task_enqueue_on_commit
+from docsite.tasking import task_enqueue_on_commit
 
 from ..backends import get_summarizer, summarizer_options
 from ..conf import training_setting
