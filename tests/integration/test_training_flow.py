@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from docsite.documents.services import document_create_from_text
-from docsite.ml.producers import SUMMARIES, producer_active
+from docsite.ml.outputs import SUMMARIES, producer_live
 from summaries.models import Summary
 from summaries.selectors import summaries_current_for, summary_producer_for
 from summaries.services import summary_edit
@@ -27,7 +27,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-TARGET = "Budget approved."
+TARGET = "The budget was approved."
 ALL_LINEAR = (
     "q_proj",
     "k_proj",
@@ -42,7 +42,8 @@ ALL_LINEAR = (
 def _texts(count: int, offset: int = 0) -> list[str]:
     return [
         f"Engineering note {i}. The team met on day {i} and talked about the roadmap "
-        "for the coming quarter. Everyone keeps working on the current plan."
+        "for the coming quarter. Everyone keeps working on the current plan. "
+        "The budget was approved."
         for i in range(offset, offset + count)
     ]
 
@@ -89,7 +90,7 @@ def test_reviews_become_a_gated_promoted_and_rolled_out_summarizer(
     # The editor rewrites every machine summary of the first twelve.
     for summary in Summary.objects.filter(document__in=reviewed):
         summary_edit(summary=summary, text=TARGET, actor=editor)
-    live_before = producer_active(kind=SUMMARIES, default=lambda: "").producer
+    live_before = producer_live(kind=SUMMARIES).producer
     old_text = {
         pk: s.text
         for pk, s in summaries_current_for(
@@ -143,8 +144,10 @@ def test_reviews_become_a_gated_promoted_and_rolled_out_summarizer(
     ), list(ReprocessJob.objects.values("state", "error", "failed_count"))
 
     assert new_producer != live_before
-    assert producer_active(kind=SUMMARIES, default=lambda: "").producer == new_producer
+    assert producer_live(kind=SUMMARIES).producer == new_producer
     shown = summaries_current_for(document_ids=[d.pk for d in unreviewed])
     assert all(shown[d.pk].producer == new_producer for d in unreviewed)
     assert all(shown[d.pk].text != old_text[d.pk] for d in unreviewed)
-    assert all(shown[d.pk].text.startswith("Budget approved") for d in unreviewed)
+    assert all(
+        shown[d.pk].text.startswith("The budget was approved") for d in unreviewed
+    )
