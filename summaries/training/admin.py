@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponseRedirect
 
 from . import runs
-from .aliases import training_run_promote
+from .aliases import training_run_promote, training_run_rollout_request
 from .data import DEFAULT_VALIDATION_FRACTION, TrainingDataError, training_dataset_build
 from .display import gate_table_html, loss_curve_svg, progress_bar_html
 from .models import SummarizerAlias, TrainingDataset, TrainingPair, TrainingRun
@@ -109,11 +109,18 @@ def promote_runs(modeladmin, request, queryset):
         )
 
 
+@admin.action(description="Roll out again (promoted runs whose job never started)")
+def rollout_runs(modeladmin, request, queryset):
+    _run_action(
+        modeladmin, request, queryset, training_run_rollout_request, "Asked to roll out"
+    )
+
+
 @admin.register(TrainingRun)
 class TrainingRunAdmin(TrainingPermissionMixin, admin.ModelAdmin):
     list_display = ["__str__", "dataset_version", "progress", "gate", "created_at"]
     list_filter = ["state", "base_alias"]
-    actions = [pause_runs, resume_runs, cancel_runs, promote_runs]
+    actions = [pause_runs, resume_runs, cancel_runs, promote_runs, rollout_runs]
     readonly_fields = [
         "state",
         "base_alias",

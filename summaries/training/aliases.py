@@ -91,3 +91,20 @@ def training_run_promote(
             )
         )
     return alias
+
+
+def training_run_rollout_request(
+    *, run: TrainingRun, actor: AbstractBaseUser | None = None
+) -> SummarizerAlias:
+    """Ask again for the roll-out of a promoted run (e.g. the broker was down at
+    promotion); the workers app starts its job once, so asking twice is harmless."""
+    alias = SummarizerAlias.objects.filter(run=run).first()
+    if run.state != State.PROMOTED or alias is None:
+        raise TrainingRunError(f"Run #{run.pk} is not promoted.")
+    summarizer_promoted.send(
+        sender=SummarizerAlias,
+        alias=alias.name,
+        run_id=run.pk,
+        actor_id=getattr(actor, "pk", None),
+    )
+    return alias

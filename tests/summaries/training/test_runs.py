@@ -11,7 +11,10 @@ from django.utils import timezone
 from summaries.backends import get_summarizer
 from summaries.services import summary_budget
 from summaries.training import runs
-from summaries.training.aliases import training_run_promote
+from summaries.training.aliases import (
+    training_run_promote,
+    training_run_rollout_request,
+)
 from summaries.training.models import SummarizerAlias, TrainingRun
 from tests.summaries.training.conftest import start
 
@@ -97,6 +100,16 @@ def test_promoted_run_is_an_alias_with_a_producer_of_its_own(
     assert run.state == State.PROMOTED
     assert alias.name == f"tiny-run{run.pk}"
     assert received and received[0]["alias"] == alias.name
+    with pytest.raises(runs.TrainingRunError):
+        training_run_promote(run=run, actor=reviewed.editor)
+    summarizer_promoted.connect(
+        lambda **kw: received.append(kw), weak=False, dispatch_uid="test.promoted"
+    )
+    try:
+        training_run_rollout_request(run=run, actor=reviewed.editor)
+    finally:
+        summarizer_promoted.disconnect(dispatch_uid="test.promoted")
+    assert [kw["alias"] for kw in received] == [alias.name, alias.name]
     trained, base = get_summarizer(alias.name), get_summarizer("tiny")
     assert trained.producer_for(summary_budget()) != base.producer_for(summary_budget())
     assert trained.options["adapter_sha256"] == run.adapter_sha256
