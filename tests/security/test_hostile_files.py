@@ -543,6 +543,13 @@ def _peak_rss_bytes() -> int:
 
 @pytest.fixture
 def library(settings):
+    # Hundreds of uploads a minute from one user: this test is about the
+    # parsers, not the uploads rate limit (tests/security/test_ratelimit.py).
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "uploads": "100000/min"},
+    }
     settings.DOCSITE_PARSE_TIMEOUT_SECONDS = PARSE_TIMEOUT_SECONDS
     settings.SUMMARIES_REQUIRE_APPROVAL = False
     editors = GroupFactory(name="hostile-editors")
