@@ -163,7 +163,12 @@ class ReprocessJobAdmin(admin.ModelAdmin):
     @admin.display(description="Progress")
     def progress_bar(self, job: ReprocessJob) -> str:
         progress = reprocess_job_progress(job=job)
-        if job.phase == ReprocessJob.Phase.ACTIVATING:
+        # A finished job shows its final counts, whatever its activation hook
+        # still reports.
+        if (
+            job.phase == ReprocessJob.Phase.ACTIVATING
+            and job.state != ReprocessJob.State.DONE
+        ):
             return format_html(
                 '<span class="job-progress" data-job-id="{}" data-state="{}">'
                 '<progress max="{}" value="{}"></progress> '
