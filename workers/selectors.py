@@ -81,7 +81,8 @@ def reprocess_job_failures(*, job: ReprocessJob, limit: int = 200):
 
 
 # By urgency: workers that serve several list them in this order (see celery.py).
-QUEUES = ("ml", "default", "bulk")
+# "train" is last: a training run holds its worker for a long time.
+QUEUES = ("ml", "default", "bulk", "train")
 
 
 def queue_depths(names: tuple[str, ...] = QUEUES) -> dict[str, int | None]:
