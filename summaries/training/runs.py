@@ -185,8 +185,8 @@ def _base(run: TrainingRun):
 
 
 def _train(run: TrainingRun) -> str:
-    from ..backends.transformers import DEFAULT_PROMPT, _budget_words
-    from ..services import summary_budget
+    from ..backends import summary_budget
+    from ..backends.transformers import DEFAULT_PROMPT, budget_words
     from .loop import CANCEL, CONTINUE, PAUSE, TrainConfig, train, weights_digest
 
     cls, options = _base(run)
@@ -197,7 +197,7 @@ def _train(run: TrainingRun) -> str:
             "model": folder,
             "method": run.method,
             "prompt": options.get("prompt", DEFAULT_PROMPT),
-            "budget_words": _budget_words(summary_budget()),
+            "budget_words": budget_words(summary_budget()),
             "device": training_setting("DEVICE"),
         }
     )
@@ -269,8 +269,8 @@ def _flagger(systems: dict):
 
 
 def _gate(run: TrainingRun) -> None:
+    from ..backends import summary_budget
     from ..selectors import summary_producer_live
-    from ..services import summary_budget
     from .gate import GatePolicy, gate_evaluate, summaries_predict
 
     validation = training_pairs(

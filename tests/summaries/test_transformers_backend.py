@@ -25,7 +25,7 @@ from summaries.backends.base import (  # noqa: E402
 from summaries.backends.gguf import gguf_to_hf_folder, smollm2_model_folder  # noqa: E402
 from summaries.backends.transformers import (  # noqa: E402
     TransformersSummarizer,
-    _budget_trim,
+    budget_trim,
 )
 
 pytestmark = pytest.mark.slow
@@ -455,12 +455,12 @@ def test_describe_reports_the_loaded_model(bart_folder):
 def test_budget_trim_keeps_whole_sentences():
     text = "One two three. Four five six. Seven eight nine."
 
-    assert _budget_trim(text, SummaryBudget(size=7)) == "One two three. Four five six."
-    assert _budget_trim(text, SummaryBudget(size=20)) == text
-    assert _budget_trim(text, SummaryBudget(size=2)) == "One two…"
-    assert _budget_trim(text, SummaryBudget(size=16, unit="chars")) == "One two three."
+    assert budget_trim(text, SummaryBudget(size=7)) == "One two three. Four five six."
+    assert budget_trim(text, SummaryBudget(size=20)) == text
+    assert budget_trim(text, SummaryBudget(size=2)) == "One two…"
+    assert budget_trim(text, SummaryBudget(size=16, unit="chars")) == "One two three."
     assert (
-        _budget_trim("会议在周一举行。预算获得批准。", SummaryBudget(size=8))
+        budget_trim("会议在周一举行。预算获得批准。", SummaryBudget(size=8))
         == "会议在周一举行。"
     )
 

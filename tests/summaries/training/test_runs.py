@@ -8,8 +8,7 @@ import pytest
 
 from django.utils import timezone
 
-from summaries.backends import get_summarizer
-from summaries.services import summary_budget
+from summaries.backends import get_summarizer, summary_budget
 from summaries.training import runs
 from summaries.training.aliases import (
     training_run_promote,
