@@ -1,7 +1,8 @@
 """API search latency at 10k documents, per mode, on a warm process.
 
 A database of its own (``DOCSITE_DB_NAME``, default ``docsite_bench_search``;
-refused unless its name says bench/eval). Documents are built from the
+a new one is marked and migrated, one holding other data is refused:
+``docsite.db.scratch``). Documents are built from the
 summarization dev sets' texts (sentences reshuffled per copy, so each copy is
 a distinct document) plus the Chinese knowledge-base set, bulk-inserted; the
 generated column indexes them as ingestion would. Vectors: the int8 MiniLM
@@ -58,12 +59,9 @@ def django_setup() -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
+    from docsite.db.scratch import scratch_database_prepare
 
-    from interests.search_evaluation import evaluation_database_require
-
-    evaluation_database_require()
-    call_command("migrate", verbosity=0, skip_checks=True)
+    scratch_database_prepare(purpose="bench")
 
 
 def base_texts() -> list[dict]:

@@ -104,6 +104,11 @@ DEFAULTS: dict[str, Any] = {
         # A term in more than this share of documents still ranks but does
         # not by itself make a document match (a sentence's common words).
         "COMMON_SHARE": 0.3,
+        # Which documents a sentence (3+ terms) matches: "pairs", those holding
+        # two of its MATCH_TERMS rarest terms, or "any", those holding one.
+        "MATCH_RULE": "pairs",
+        "MATCH_TERMS": 5,
+        "MATCH_POSTINGS": 3000,
     },
 }
 

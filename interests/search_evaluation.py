@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -24,8 +23,8 @@ import numpy as np
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import connection
 
+from docsite.db.scratch import scratch_database_require
 from docsite.documents.models import Document, Space
 from docsite.documents.services import document_analyze, document_create_from_text
 from summaries.scoring import paired_bootstrap, record_split
@@ -46,25 +45,6 @@ from .services import document_vectors_compute
 MODES = ("keyword", "semantic", "hybrid")
 DEPTH = 10
 EMBED_BATCH = 64
-# A database evaluated in must say so in its name (docsite_eval, bench_search).
-EVALUATION_DATABASE = re.compile(r"(^|[_-])(eval|evaluation|bench)([_-]|$)")
-
-
-class WrongDatabaseError(RuntimeError):
-    """Evaluations write and delete documents: never in a live database."""
-
-
-def evaluation_database_require() -> str:
-    """Return the database name, or raise unless it is made for evaluations."""
-    name = str(connection.settings_dict.get("NAME") or "")
-    if not EVALUATION_DATABASE.search(name):
-        raise WrongDatabaseError(
-            f"refusing to evaluate in database '{name}': evaluations ingest and "
-            "delete documents. Use a database of their own, e.g. "
-            "DOCSITE_DB_NAME=docsite_eval manage.py migrate, then run again "
-            "with the same DOCSITE_DB_NAME."
-        )
-    return name
 
 
 # Query variants: deterministic typos and paraphrases ------------------------
@@ -262,7 +242,7 @@ def search_evaluate(
     come from one half (``a`` to choose settings, ``b`` to report) by a hash
     of the record id, or from ``all``.
     """
-    evaluation_database_require()
+    scratch_database_require(purpose="evaluate_search")
     space, user, group, ids = _corpus_create(records, log=log)
     try:
         chosen = [

@@ -26,6 +26,15 @@ DEFAULTS: dict[str, Any] = {
     # wall-clock and CPU seconds, and bytes of memory on top of its parent's.
     "PARSE_TIMEOUT_SECONDS": 60,
     "PARSE_MEMORY_BYTES": 1024 * 1024 * 1024,
+    # The search behind the document list's ``?q=`` (and the documents API's):
+    # a dotted path to ``f(*, user, query, documents, limit) -> [document id]``,
+    # best first, within the already filtered ``documents``. The project
+    # settings name the interests app's keyword search, so the list, the
+    # search page and the search API are one search; empty: the core's own
+    # strict full-text match.
+    "DOCUMENT_SEARCH": "",
+    # How many ranked matches the list pages through at most.
+    "DOCUMENT_SEARCH_LIMIT": 200,
 }
 
 

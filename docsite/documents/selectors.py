@@ -9,9 +9,12 @@ from datetime import date, datetime
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, IntegerField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
+from django.utils.module_loading import import_string
 
+from .conf import documents_setting
 from .models import Document, DocumentEvent, DocumentUpload, Space
 
 User = AbstractBaseUser | AnonymousUser
@@ -80,8 +83,10 @@ def document_list_visible(
 ) -> QuerySet[Document]:
     """Return the documents ``user`` may read, newest first.
 
-    With ``query``, keep only full-text matches (web-search syntax: quoted
-    phrases, ``or``, ``-word``) and order them by rank. The facets narrow
+    With ``query``, keep only matches, best first: the search that
+    ``DOCSITE_DOCUMENT_SEARCH`` names (the portal's one keyword search), or
+    else strict full-text matches (web-search syntax: quoted phrases, ``or``,
+    ``-word``) ordered by rank. The facets narrow
     further: ``mime_types`` keeps those types (parameters such as
     ``; charset=`` are ignored), and ``updated_after`` / ``updated_before``
     bound the last update (a ``date`` includes that whole day).
@@ -103,6 +108,26 @@ def document_list_visible(
     if updated_before is not None:
         documents = documents.filter(**_date_bound("lte", updated_before))
     query = query.strip()
+    search = documents_setting("DOCUMENT_SEARCH") if query else ""
+    if search:
+        ids = import_string(search)(
+            user=user,
+            query=query,
+            documents=documents,
+            limit=documents_setting("DOCUMENT_SEARCH_LIMIT"),
+        )
+        return (
+            documents.filter(pk__in=ids)
+            .annotate(
+                rank=RawSQL(
+                    "array_position(%s::bigint[], documents_document.id)",
+                    [list(ids)],
+                    output_field=IntegerField(),
+                )
+            )
+            .order_by("rank")
+            .defer("text", "html")
+        )
     if query:
         # The index stems English documents and keeps others word for word
         # (models.DocumentSearchVector), so the query is asked both ways.

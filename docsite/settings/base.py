@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "interests",
     "workers",
 ]
+# One search: the document list's ?q= (and the documents API's) ranks with the
+# interests app's keyword search, as the search page and the search API do.
+DOCSITE_DOCUMENT_SEARCH = "interests.selectors.search.documents_search_ids"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -31,7 +31,8 @@ from .vectors import (
 )
 
 User = AbstractBaseUser | AnonymousUser
-# How many of a sentence's rarest terms pair up to make a document match.
+# How many of a sentence's rarest terms pair up when even two of them are in
+# too many documents to match alone (the "postings" rule's fallback).
 PAIRED_TERMS = 5
 logger = logging.getLogger(__name__)
 
@@ -61,8 +62,13 @@ class SearchFilters:
     mime_types: Sequence[str] = ()
     updated_after: date | None = None
     updated_before: date | None = None
+    # Documents already narrowed by the caller (the document list's facets);
+    # it must come from ``document_list_visible`` for the same user.
+    within: QuerySet[Document] | None = None
 
     def documents(self, *, user: User) -> QuerySet[Document]:
+        if self.within is not None:
+            return self.within
         return document_list_visible(
             user=user,
             space=self.space,
@@ -74,7 +80,11 @@ class SearchFilters:
     @property
     def is_empty(self) -> bool:
         return not (
-            self.space or self.mime_types or self.updated_after or self.updated_before
+            self.space
+            or self.mime_types
+            or self.updated_after
+            or self.updated_before
+            or self.within is not None
         )
 
 
@@ -94,19 +104,32 @@ def _match_query(prepared: PreparedSearch, column: int) -> str:
     # A word no document holds cannot help a document match (its weight is
     # the highest, so it would crowd the rarest terms).
     terms = [t for t in terms if t.known] or terms
+    search = interests_setting("SEARCH")
+    terms = sorted(
+        (t for t in terms if (t.english, t.simple)[column]), key=lambda t: -t.weight
+    )
     texts = [(t.english, t.simple)[column] for t in terms]
-    weights = [t.weight for t in terms]
-    texts = [
-        text
-        for _, text in sorted(zip(weights, texts, strict=True), reverse=True)
-        if text
-    ]
-    if len(texts) >= 3:
-        rarest = texts[:PAIRED_TERMS]
+    rule = search["MATCH_RULE"]
+    fit = 0
+    if len(texts) >= 3 and rule == "postings":
+        # The rarest terms, as many as keep the documents holding them (the
+        # candidates ranked below) within the budget, match alone.
+        postings = 0
+        for term in terms[: search["MATCH_TERMS"]]:
+            postings += term.documents
+            if postings > search["MATCH_POSTINGS"]:
+                break
+            fit += 1
+    if fit >= 2:
+        any_terms = tsquery_or(texts[:fit])
+    elif len(texts) >= 3 and rule in ("pairs", "postings"):
+        rarest = texts[: search["MATCH_TERMS"] if rule == "pairs" else PAIRED_TERMS]
         pairs = [
             tsquery_and([a, b]) for i, a in enumerate(rarest) for b in rarest[i + 1 :]
         ]
         any_terms = tsquery_or(pairs)
+    elif len(texts) >= 3:
+        any_terms = tsquery_or(texts[: search["MATCH_TERMS"]])
     else:
         any_terms = tsquery_or(texts)
     query = tsquery_and([any_terms, prepared.required[column]])
@@ -324,6 +347,24 @@ def hits_fuse(
     return [
         SearchHit(document=documents[pk], score=fused[pk], **ranks[pk]) for pk in best
     ]
+
+
+def documents_search_ids(
+    *, user: User, query: str, documents: QuerySet[Document], limit: int
+) -> list[int]:
+    """Return the ids of ``documents`` that keyword search finds for ``query``, best first.
+
+    The document list's ``?q=`` (``DOCSITE_DOCUMENT_SEARCH``): the same
+    keyword search as the search page and the API, within the list's facets.
+    """
+    prepared = search_prepare(query=query)
+    hits = _keyword_hits(
+        user=user,
+        prepared=prepared,
+        filters=SearchFilters(within=documents),
+        limit=limit,
+    )
+    return [hit.document.pk for hit in hits]
 
 
 SEARCHES = {

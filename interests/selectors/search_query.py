@@ -33,6 +33,8 @@ class TermQuery:
     common: bool
     # Whether any document holds the term (or a respelling of it).
     known: bool = True
+    # How many documents hold it (the dictionary's count; 0 when unknown).
+    documents: int = 0
 
 
 @dataclass
@@ -153,6 +155,7 @@ def search_prepare(*, query: str) -> PreparedSearch:
                 weight=term_weight(document_count=document_count, corpus=corpus),
                 common=document_count > search["COMMON_SHARE"] * corpus,
                 known=document_count > 0,
+                documents=document_count,
             )
         )
     prepared.required = (

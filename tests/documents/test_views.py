@@ -239,8 +239,10 @@ def test_search_never_returns_a_hidden_document(client, world):
     )
     client.force_login(world.alice)
 
+    # Keyword search ranks partial matches: alice gets her one document
+    # holding a word of the query, never the hidden one holding both.
     response = client.get(reverse("documents:list"), {"q": "kubernetes salary"})
-    assert _listed_titles(response) == []
+    assert _listed_titles(response) == ["Cluster notes"]
     assert "salary bands" not in _html(response).lower()
 
     response = client.get(reverse("documents:list"), {"q": "kubernetes"})
@@ -250,7 +252,7 @@ def test_search_never_returns_a_hidden_document(client, world):
     # The hr document does match: bob, who may read hr, finds it.
     client.force_login(world.bob)
     response = client.get(reverse("documents:list"), {"q": "kubernetes salary"})
-    assert _listed_titles(response) == ["Kubernetes salary bands"]
+    assert _listed_titles(response)[0] == "Kubernetes salary bands"
 
 
 def test_search_in_a_space_keeps_to_that_space(client, world):

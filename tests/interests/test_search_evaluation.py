@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from docsite.documents.models import Document
 from interests.search_evaluation import query_variant, search_evaluate
@@ -18,12 +17,21 @@ pytestmark = pytest.mark.django_db
 CHINESE_SET = Path(__file__).resolve().parents[2] / "bench/data/search_zh_kb.jsonl"
 
 
-def test_evaluate_search_refuses_a_database_not_made_for_evaluations(tmp_path):
+def test_evaluate_search_refuses_a_database_not_made_for_evaluations(
+    tmp_path, monkeypatch
+):
+    """The shared scratch guard: a database holding data without the mark."""
+    from docsite.db import scratch
+
+    monkeypatch.setattr(scratch, "_marked", lambda using: False)
     data = tmp_path / "set.jsonl"
     data.write_text('{"document": "a b", "summary": "a"}\n' * 2)
-    assert "eval" not in connection.settings_dict["NAME"]
-    with pytest.raises(CommandError, match="refusing to evaluate"):
+    with pytest.raises(CommandError, match="database of its own"):
         call_command("evaluate_search", "--data", str(data))
+    assert not Document.objects.exists()
+    records = [{"document": "a b", "summary": "a"}] * 2
+    with pytest.raises(scratch.NotAScratchDatabase):
+        search_evaluate(records=records)
     assert not Document.objects.exists()
 
 
@@ -35,10 +43,10 @@ def test_query_variants_are_deterministic_typos_and_paraphrases():
     assert "officers" in variant and "stated" in variant and "firm" in variant
 
 
-def test_chinese_known_items_are_found_by_their_summaries(monkeypatch):
+def test_chinese_known_items_are_found_by_their_summaries():
     """The committed Chinese set through the real path (hashing embedder here:
-    the meaning half is noise, so this measures keyword search and fusion)."""
-    monkeypatch.setitem(connection.settings_dict, "NAME", "test_docsite_eval")
+    the meaning half is noise, so this measures keyword search and fusion).
+    The test database is a marked scratch database (tests/conftest.py)."""
     records = evaluation_records_load(path=CHINESE_SET)
     assert len(records) >= 40
     report = search_evaluate(records=records, modes=("keyword", "hybrid"))

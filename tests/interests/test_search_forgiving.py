@@ -197,6 +197,21 @@ def test_header_box_and_search_page_are_one_search(world, samples, client):
     ]
 
 
+@pytest.mark.parametrize("query", ["kuberntes", "自动扩缩容", "pasword rotation"])
+def test_document_list_search_is_the_search_pages_keyword_search(
+    world, samples, client, query
+):
+    """The list's ?q= forgives typos and finds Chinese words like the search page."""
+    client.force_login(world.carol)
+    listed = client.get(reverse("documents:list"), {"q": query})
+    page = client.get(reverse("interests:search"), {"q": query, "mode": "keyword"})
+    found = [hit.document.pk for hit, _ in page.context["results"]]
+    assert found
+    assert [d.pk for d in listed.context["page"].object_list] == found
+    api = client.get(reverse("api:document-list"), {"q": query})
+    assert [row["id"] for row in api.json()["results"]] == found
+
+
 def test_search_page_offers_did_you_mean(world, samples, client):
     client.force_login(world.carol)
     html = client.get(

@@ -1,7 +1,8 @@
 """``manage.py evaluate_search --data FILE.jsonl``: known-item search per mode.
 
-It ingests and deletes documents, so it refuses any database whose name does
-not say it is for evaluations (``DOCSITE_DB_NAME=docsite_eval``).
+It ingests and deletes documents, so it runs only in a scratch database
+(``docsite.db.scratch``): a new one, e.g. ``DOCSITE_DB_NAME=docsite_eval``,
+is marked and migrated; one holding data without the mark is refused.
 """
 
 from __future__ import annotations
@@ -16,12 +17,8 @@ from django.test import override_settings
 
 from docsite.ml.conf import ml_setting
 from docsite.ml.embedders import get_embedder
-from interests.search_evaluation import (
-    MODES,
-    WrongDatabaseError,
-    evaluation_database_require,
-    search_evaluate,
-)
+from docsite.db.scratch import NotAScratchDatabase, scratch_database_prepare
+from interests.search_evaluation import MODES, search_evaluate
 from summaries.evaluation import EvaluationDataError, evaluation_records_load
 from summaries.scoring import SPLITS
 
@@ -32,7 +29,7 @@ class Command(BaseCommand):
         "summary queries the corpus of all documents through the API's search; "
         "MRR@10, recall@1/@10 and p50/p95 latency per mode, with paired bootstrap "
         "95%% intervals of hybrid minus each mode, and the meaning floor's "
-        "calibration. Runs only in an evaluation database."
+        "calibration. Runs only in a scratch database (docsite.db.scratch)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -73,8 +70,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            evaluation_database_require()
-        except WrongDatabaseError as exc:
+            # A database made for evaluations only (marked, then migrated).
+            scratch_database_prepare(purpose="evaluate_search")
+        except NotAScratchDatabase as exc:
             raise CommandError(str(exc)) from exc
         modes = [m.strip() for m in options["modes"].split(",") if m.strip()]
         unknown = set(modes) - set(MODES)

@@ -1,0 +1,303 @@
+"""Choose hybrid search's fusion and keyword match rule on known-item sets.
+
+``collect`` ingests a JSONL set once into a scratch database (kept between
+runs, one space per set), embeds it with each embedder asked for, and stores
+per query the keyword list (for each match rule) and the meaning list, deep
+and with scores, in ``var/search-fusion/``. ``sweep`` then scores fusion
+methods offline on those lists (no database). Choose on split a; report with
+``evaluate_search --split b`` after changing the defaults.
+
+    DOCSITE_DB_NAME=docsite_eval_search .venv/bin/python bench/search_fusion.py \\
+        collect --data xsum_dev.jsonl --name xsum --split a [--variant typos]
+    .venv/bin/python bench/search_fusion.py sweep --split a
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "var" / "search-fusion"
+DEPTH = 100
+RULES = {
+    "pairs5": ("pairs", 5),
+    "any5": ("any", 5),
+    "any10": ("any", 10),
+    "post10": ("postings", 10),
+}
+
+
+def django_setup() -> None:
+    os.environ.setdefault("DOCSITE_DB_NAME", "docsite_eval_search")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "docsite.settings.base")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from docsite.db.scratch import scratch_database_prepare
+
+    scratch_database_prepare(purpose="bench")
+
+
+def corpus_get(*, name: str, records: list[dict]) -> tuple:
+    """Return (space, user, ids in record order), ingesting the set the first time."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from docsite.documents.models import Document, Space
+    from docsite.documents.services import document_analyze, document_create_from_text
+    from interests.search_index import search_terms_refresh
+
+    slug = f"fusion-{name}"
+    space = Space.objects.filter(slug=slug).first()
+    user_model = get_user_model()
+    if space is None:
+        group = Group.objects.create(name=slug)
+        space = Space.objects.create(slug=slug, name=slug)
+        space.viewer_groups.add(group)
+        user = user_model.objects.create_user(username=slug)
+        user.groups.add(group)
+        started = time.perf_counter()
+        for position, record in enumerate(records):
+            result = document_create_from_text(
+                space=space,
+                title=str(record.get("title") or f"Record {record.get('id', position)}"),
+                text=record["document"],
+                source_key=f"eval:{record.get('id', position)}",
+            )
+            document_analyze(document_id=result.document.pk)
+        search_terms_refresh()
+        print(f"{name}: ingested {len(records)} in {time.perf_counter() - started:.0f}s")
+    user = user_model.objects.get(username=slug)
+    by_key = dict(
+        Document.objects.filter(space=space).values_list("source_key", "pk")
+    )
+    ids = [by_key[f"eval:{r.get('id', i)}"] for i, r in enumerate(records)]
+    return space, user, ids
+
+
+def collect(args) -> None:
+    django_setup()
+    from django.test import override_settings
+
+    from interests.conf import interests_setting
+    from interests.search_evaluation import query_variant
+    from interests.selectors import SearchFilters, search_run
+    from interests.selectors.search import _keyword_hits, _semantic_hits
+    from interests.selectors.search_query import search_prepare
+    from interests.services import document_vectors_compute
+    from summaries.evaluation import evaluation_records_load
+    from summaries.scoring import record_split
+
+    records = evaluation_records_load(path=args.data, limit=args.limit)
+    space, user, ids = corpus_get(name=args.name, records=records)
+    embedders = {"default": {"BACKEND": args.embedder, "OPTIONS": {"similarity_floor": -1.0}}}
+    chosen = [
+        (i, r) for i, r in enumerate(records) if record_split(str(r.get("id", i))) == args.split
+    ]
+    queries = [
+        query_variant(str(r["summary"]), key=str(r.get("id", i)))
+        if args.variant == "typos"
+        else str(r["summary"])
+        for i, r in chosen
+    ]
+    filters = SearchFilters(space=space)
+    out = []
+    with override_settings(DOCSITE_EMBEDDERS=embedders, INTERESTS_EMBEDDER="default"):
+        started = time.perf_counter()
+        for start in range(0, len(ids), 32):
+            document_vectors_compute(document_ids=ids[start : start + 32])
+        print(f"vectors ready in {time.perf_counter() - started:.0f}s")
+        search = interests_setting("SEARCH")
+        for (i, record), query in zip(chosen, queries, strict=True):
+            prepared = search_prepare(query=query)
+            row = {"target": ids[i], "query": query, "keyword": {}}
+            for rule, (kind, terms) in RULES.items():
+                with override_settings(
+                    INTERESTS_SEARCH={**search, "MATCH_RULE": kind, "MATCH_TERMS": terms}
+                ):
+                    t0 = time.perf_counter()
+                    hits = _keyword_hits(
+                        user=user, prepared=prepared, filters=filters, limit=DEPTH
+                    )
+                    row["keyword"][rule] = {
+                        "ms": 1000 * (time.perf_counter() - t0),
+                        "hits": [[h.document.pk, h.score, h.match] for h in hits],
+                    }
+            t0 = time.perf_counter()
+            hits = _semantic_hits(user=user, prepared=prepared, filters=filters, limit=DEPTH)
+            row["semantic"] = {
+                "ms": 1000 * (time.perf_counter() - t0),
+                "hits": [[h.document.pk, h.score] for h in hits],
+            }
+            out.append(row)
+        del search_run  # the API path is evaluate_search's; this is its parts
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"{args.name}-{args.split}-{args.variant}-{args.embedder}.json"
+    path.write_text(json.dumps(out))
+    print(f"wrote {path} ({len(out)} queries)")
+
+
+# Offline fusion --------------------------------------------------------------
+
+
+def rr(ranked: list[int], target: int, depth: int = 10) -> float:
+    ranked = ranked[:depth]
+    return 1.0 / (ranked.index(target) + 1) if target in ranked else 0.0
+
+
+def fuse_rrf(kw, sem, *, k, wk, ws, scale_match, floor):
+    fused = {}
+    for rank, (pk, _score, match) in enumerate(kw, start=1):
+        weight = wk * (min(1.0, match) if scale_match else 1.0)
+        fused[pk] = weight / (k + rank)
+    for rank, (pk, sim) in enumerate([h for h in sem if h[1] >= floor], start=1):
+        fused[pk] = fused.get(pk, 0.0) + ws / (k + rank)
+    return sorted(fused, key=lambda pk: (-fused[pk], pk))
+
+
+def fuse_score(kw, sem, *, alpha, floor, norm, kw_field):
+    """Convex combination of normalised scores (Bruch et al., 2023)."""
+    sem = [h for h in sem if h[1] >= floor]
+    kscores = {pk: (match if kw_field == "match" else score) for pk, score, match in kw}
+    sscores = {pk: sim for pk, sim in sem}
+    if norm == "max":
+        kmax = max(kscores.values(), default=1.0) or 1.0
+        kn = {pk: v / kmax for pk, v in kscores.items()}
+        smax = max(sscores.values(), default=1.0)
+        sn = {pk: (v - floor) / ((smax - floor) or 1.0) for pk, v in sscores.items()}
+    elif norm == "minmax":
+        kn = _minmax(kscores)
+        sn = _minmax(sscores)
+    else:  # "abs": match share is already in [0, 1]; cosine from the floor to 1
+        kn = kscores
+        sn = {pk: (v - floor) / (1.0 - floor) for pk, v in sscores.items()}
+    # A document missing from a list gets that list's lowest score, not zero.
+    kmin = min(kn.values(), default=0.0)
+    smin = min(sn.values(), default=0.0)
+    fused = {
+        pk: alpha * sn.get(pk, smin if sn else 0.0)
+        + (1 - alpha) * kn.get(pk, kmin if kn else 0.0)
+        for pk in set(kn) | set(sn)
+    }
+    return sorted(fused, key=lambda pk: (-fused[pk], pk))
+
+
+def _minmax(scores: dict) -> dict:
+    if not scores:
+        return {}
+    low, high = min(scores.values()), max(scores.values())
+    return {pk: (v - low) / ((high - low) or 1.0) for pk, v in scores.items()}
+
+
+def sweep(args) -> None:
+    sys.path.insert(0, str(ROOT))
+    from summaries.scoring import paired_bootstrap
+
+    files = sorted(OUT.glob(f"*-{args.split}-*-{args.embedder}.json"))
+    sets = {f.stem: json.loads(f.read_text()) for f in files}
+    floor = args.floor
+    methods = {}
+    for rule in RULES:
+        methods[f"keyword {rule}"] = lambda row, rule=rule: [
+            h[0] for h in row["keyword"][rule]["hits"]
+        ]
+    methods["semantic"] = lambda row: [h[0] for h in row["semantic"]["hits"] if h[1] >= floor]
+    for rule, k, wk, scale, depth in itertools.product(
+        RULES, (10, 30, 60), (0.5, 1.0, 1.5), (True, False), (20, 50, 100)
+    ):
+        methods[f"rrf {rule} k={k} wk={wk} scale={scale} d={depth}"] = (
+            lambda row, rule=rule, k=k, wk=wk, scale=scale, depth=depth: fuse_rrf(
+                row["keyword"][rule]["hits"][:depth],
+                row["semantic"]["hits"][:depth],
+                k=k, wk=wk, ws=1.0, scale_match=scale, floor=floor,
+            )
+        )
+    for rule, alpha, norm, field, depth in itertools.product(
+        RULES, (0.3, 0.4, 0.5, 0.6, 0.7), ("max", "minmax", "abs"), ("match", "score"),
+        (20, 50, 100),
+    ):
+        methods[f"cc {rule} a={alpha} {norm} {field} d={depth}"] = (
+            lambda row, rule=rule, alpha=alpha, norm=norm, field=field, depth=depth: fuse_score(
+                row["keyword"][rule]["hits"][:depth],
+                row["semantic"]["hits"][:depth],
+                alpha=alpha, floor=floor, norm=norm, kw_field=field,
+            )
+        )
+    table = {}
+    for name, rows in sets.items():
+        table[name] = {
+            method: np.array([rr(fn(row), row["target"]) for row in rows])
+            for method, fn in methods.items()
+        }
+    # Rank methods by their worst set's margin over the better single mode,
+    # then by mean MRR: hybrid must beat both modes everywhere.
+    summary = []
+    for method in methods:
+        per_set, margins = [], []
+        for name in sets:
+            scores = table[name]
+            rule = method.split()[1] if method.split()[0] in ("rrf", "cc") else None
+            best_single = max(
+                scores["semantic"].mean(),
+                scores[f"keyword {rule}"].mean() if rule else 0,
+            )
+            value = scores[method].mean()
+            per_set.append(100 * value)
+            margins.append(100 * (value - best_single))
+        summary.append((min(margins), float(np.mean(per_set)), method, per_set))
+    summary.sort(key=lambda row: (-row[1]))
+    names = list(sets)
+    print("sets:", names)
+    for rule in RULES:
+        print(f"keyword {rule}:", [round(100 * table[n][f'keyword {rule}'].mean(), 1) for n in names],
+              "ms p95", [round(float(np.percentile([r['keyword'][rule]['ms'] for r in sets[n]], 95)), 1) for n in names])
+    print("semantic:", [round(100 * table[n]["semantic"].mean(), 1) for n in names])
+    print("current default (rrf pairs5 k=60 wk=1.0 scale=True d=50):",
+          [round(100 * table[n]["rrf pairs5 k=60 wk=1.0 scale=True d=50"].mean(), 1) for n in names])
+    print("\nbest by mean MRR@10 (worst margin over best single mode, mean, per set):")
+    for worst, mean, method, per_set in summary[: args.top]:
+        print(f"{worst:+6.1f} {mean:6.1f}  {method:<45} {[round(v, 1) for v in per_set]}")
+    print("\nbest by worst margin:")
+    for worst, mean, method, per_set in sorted(summary, key=lambda r: (-r[0], -r[1]))[: args.top]:
+        print(f"{worst:+6.1f} {mean:6.1f}  {method:<45} {[round(v, 1) for v in per_set]}")
+    for method in args.show or []:
+        for name in names:
+            diff = {
+                "vs_sem": 100 * (table[name][method] - table[name]["semantic"]),
+            }
+            print(method, name, paired_bootstrap(diff)["vs_sem"].as_dict())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("collect")
+    c.add_argument("--data", type=Path, required=True)
+    c.add_argument("--name", required=True)
+    c.add_argument("--split", default="a")
+    c.add_argument("--variant", default="plain")
+    c.add_argument("--embedder", default="transformer")
+    c.add_argument("--limit", type=int)
+    s = sub.add_parser("sweep")
+    s.add_argument("--split", default="a")
+    s.add_argument("--embedder", default="transformer")
+    s.add_argument("--floor", type=float, default=0.25)
+    s.add_argument("--top", type=int, default=15)
+    s.add_argument("--show", nargs="*")
+    args = parser.parse_args()
+    collect(args) if args.command == "collect" else sweep(args)
+
+
+if __name__ == "__main__":
+    main()
