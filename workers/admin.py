@@ -8,7 +8,8 @@ from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.html import format_html
+
+from docsite.longwork import admin_apply, progress_html
 
 from . import services
 from .dashboard import throughput_svg
@@ -40,15 +41,15 @@ class FailedItemInline(admin.TabularInline):
 
 
 def _job_action(modeladmin, request, queryset, service, verb: str) -> None:
-    changed = 0
-    for job in queryset:
-        try:
-            service(job=job, actor=request.user)
-            changed += 1
-        except ValueError as exc:
-            modeladmin.message_user(request, f"Job #{job.pk}: {exc}", messages.WARNING)
-    if changed:
-        modeladmin.message_user(request, f"{verb} {changed} job(s).")
+    admin_apply(
+        modeladmin,
+        request,
+        queryset,
+        service=service,
+        keyword="job",
+        verb=verb,
+        refusals=(ValueError,),
+    )
 
 
 @admin.action(description="Pause selected jobs")
@@ -165,34 +166,24 @@ class ReprocessJobAdmin(admin.ModelAdmin):
         progress = reprocess_job_progress(job=job)
         # A finished job shows its final counts, whatever its activation hook
         # still reports.
+        attrs = {"job_id": job.pk, "state": job.state}
         if (
             job.phase == ReprocessJob.Phase.ACTIVATING
             and job.state != ReprocessJob.State.DONE
         ):
-            return format_html(
-                '<span class="job-progress" data-job-id="{}" data-state="{}">'
-                '<progress max="{}" value="{}"></progress> '
-                '<span class="job-progress__text">switched; carrying readers over: '
-                "{} / {}</span></span>",
-                job.pk,
-                job.state,
-                max(job.activation_total, 1),
-                job.activation_done,
-                job.activation_done,
-                job.activation_total,
+            return progress_html(
+                done=job.activation_done,
+                total=job.activation_total,
+                text=f"switched; carrying readers over: {job.activation_done} / "
+                f"{job.activation_total}",
+                attrs=attrs,
             )
-        return format_html(
-            '<span class="job-progress" data-job-id="{}" data-state="{}">'
-            '<progress max="{}" value="{}"></progress> '
-            '<span class="job-progress__text">{} / {} ({}%), {} failed</span></span>',
-            job.pk,
-            job.state,
-            max(progress.total, 1),
-            progress.processed,
-            progress.processed,
-            progress.total,
-            progress.percent,
-            progress.failed,
+        return progress_html(
+            done=progress.processed,
+            total=progress.total,
+            text=f"{progress.processed} / {progress.total} ({progress.percent}%), "
+            f"{progress.failed} failed",
+            attrs=attrs,
         )
 
     @admin.display(description="Docs/s")

@@ -4,9 +4,10 @@ from django.conf import settings
 from django.db import models
 
 from docsite.documents.models import Space
+from docsite.longwork import LongWork
 
 
-class ReprocessJob(models.Model):
+class ReprocessJob(LongWork):
     """Re-summarize or re-embed a selection of documents with one producer.
 
     Progress lives here, not in the broker: each document is a
@@ -51,7 +52,6 @@ class ReprocessJob(models.Model):
     )
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     phase = models.CharField(max_length=16, choices=Phase.choices, default=Phase.ITEMS)
-    error = models.TextField(blank=True)
     chunk_size = models.PositiveIntegerField(default=32)
     max_chunks_in_flight = models.PositiveIntegerField(default=2)
     total = models.PositiveIntegerField(default=0)
@@ -65,12 +65,6 @@ class ReprocessJob(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    # Seconds spent running (pauses excluded), for throughput and ETA.
-    active_seconds = models.FloatField(default=0)
     resumed_at = models.DateTimeField(null=True, blank=True)
     # Rounds that added documents of the selection saved while the job ran.
     catchup_rounds = models.PositiveSmallIntegerField(default=0)

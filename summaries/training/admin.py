@@ -10,6 +10,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponseRedirect
 
+from docsite.longwork import admin_apply
+
 from . import runs
 from .aliases import training_run_promote, training_run_rollout_request
 from .data import DEFAULT_VALIDATION_FRACTION, TrainingDataError, training_dataset_build
@@ -67,15 +69,15 @@ class TrainingPermissionMixin:
 
 
 def _run_action(modeladmin, request, queryset, service, verb: str) -> None:
-    done = 0
-    for run in queryset:
-        try:
-            service(run=run, actor=request.user)
-            done += 1
-        except runs.TrainingRunError as exc:
-            modeladmin.message_user(request, str(exc), messages.WARNING)
-    if done:
-        modeladmin.message_user(request, f"{verb} {done} run(s).")
+    admin_apply(
+        modeladmin,
+        request,
+        queryset,
+        service=service,
+        keyword="run",
+        verb=verb,
+        refusals=(runs.TrainingRunError,),
+    )
 
 
 @admin.action(description="Pause selected runs")

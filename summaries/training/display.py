@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from docsite.longwork import progress_html
+
 from .models import TrainingRun
 
 WIDTH = 640
@@ -95,14 +97,12 @@ def loss_curve_svg(
 
 def progress_bar_html(run: TrainingRun) -> SafeString:
     last = run.losses[-1][1] if run.losses else None
-    return format_html(
-        '<progress max="{}" value="{}"></progress> {} / {} steps ({}%){}',
-        max(run.total_steps, 1),
-        run.step,
-        run.step,
-        run.total_steps,
-        round(run.percent),
-        format_html(", loss {}", f"{last:.3f}") if last is not None else "",
+    loss = f", loss {last:.3f}" if last is not None else ""
+    return progress_html(
+        done=run.step,
+        total=run.total_steps,
+        text=f"{run.step} / {run.total_steps} steps ({round(run.percent)}%){loss}",
+        attrs={"run_id": run.pk, "state": run.state},
     )
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from docsite.longwork import LongWork
+
 
 class TrainingPair(models.Model):
     """A public ``{document, summary}`` pair imported to bootstrap training.
@@ -114,7 +116,7 @@ class TrainingExample(models.Model):
         return f"{self.get_kind_display()} {self.split} example {self.pk}"
 
 
-class TrainingRun(models.Model):
+class TrainingRun(LongWork):
     """One fine-tuning of a summarizer alias's model on one dataset version."""
 
     class Method(models.TextChoices):
@@ -156,10 +158,8 @@ class TrainingRun(models.Model):
     gate_passed = models.BooleanField(null=True)
     gate_reason = models.TextField(blank=True)
     device = models.CharField(max_length=40, blank=True)
-    active_seconds = models.FloatField(default=0)
     adapter_path = models.CharField(max_length=500, blank=True)
     adapter_sha256 = models.CharField(max_length=64, blank=True)
-    error = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -167,11 +167,7 @@ class TrainingRun(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from docsite.documents.services import document_create_from_text
 from interests.models import Interaction
 
-from .conftest import login
+from .conftest import editor_with_generated_summary, login
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -196,28 +196,14 @@ def test_editor_drops_files_then_edits_moves_and_deletes_a_document(
 def test_review_page_keys_reject_with_a_reason_and_confirm_to_approve_again(
     portal, page, shoot, world
 ):
-    from django.contrib.auth.models import Permission
-
     from summaries.models import Summary, SummaryEvent
-    from tests.factories import UserFactory
-    from tests.integration.conftest import wait_for
 
-    editor = UserFactory(username="erin", is_staff=True, groups=[])
-    editor.user_permissions.add(
-        Permission.objects.get(codename="review_summary"),
-        Permission.objects.get(codename="view_summary"),
-    )
-    world.engineering.viewer_groups.first().user_set.add(editor)
-    document = document_create_from_text(
-        space=world.engineering,
+    editor, summary = editor_with_generated_summary(
+        world,
         title="Backup policy",
         text="Backups run nightly. Restores are rehearsed monthly. Keep thirty days.",
-    ).document
-    assert wait_for(
-        lambda: Summary.objects.filter(document=document, status="generated").exists(),
-        timeout=30,
     )
-    summary = Summary.objects.get(document=document, status="generated")
+    document = summary.document
     login(page, "erin")
 
     page.goto("/admin/summaries/summary/")

@@ -11,15 +11,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from django.contrib.auth.models import Permission
-
 from docsite.documents.services import document_create_from_text
 from interests.services import document_vectors_compute
 from summaries.models import Summary
 from tests.factories import UserFactory
 from tests.integration.conftest import wait_for
 
-from .conftest import login
+from .conftest import editor_with_generated_summary, login
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -180,21 +178,12 @@ def test_search_highlights_matches_in_each_mode(portal, page, shoot, world):
 
 
 def test_editor_edits_and_approves_a_summary_in_the_admin(portal, page, shoot, world):
-    editor = UserFactory(username="erin", is_staff=True, groups=[])
-    editor.user_permissions.add(
-        Permission.objects.get(codename="review_summary"),
-        Permission.objects.get(codename="view_summary"),
-    )
-    world.engineering.viewer_groups.first().user_set.add(editor)
-    document = document_create_from_text(
-        space=world.engineering,
+    _, summary = editor_with_generated_summary(
+        world,
         title="Deploy guide",
         text="Run the migrations. Restart the workers. Watch the dashboards for errors.",
-    ).document
-    assert wait_for(
-        lambda: Summary.objects.filter(document=document, status="generated").exists(),
-        timeout=30,
     )
+    document = summary.document
     login(page, "erin")
 
     page.goto("/admin/summaries/summary/")

@@ -27,15 +27,10 @@ from summaries.backends.transformers import (  # noqa: E402
     TransformersSummarizer,
     budget_trim,
 )
+from tests.summaries.tiny_llama import CHATML_TEMPLATE, llama_save  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-# A simple ChatML template for the fallback tokenizer, shaped like SmolLM2's.
-CHATML_TEMPLATE = (
-    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' "
-    "+ message['content'] + '<|im_end|>\n' }}{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-)
 BUDGET = SummaryBudget(size=200, unit="words")
 
 SHORT_TEXTS = [
@@ -149,29 +144,18 @@ def chat_tokenizer():
 @pytest.fixture(scope="session")
 def llama_folder(tmp_path_factory) -> Path:
     """A 1-layer Llama whose tokenizer has a chat template."""
-    folder = tmp_path_factory.mktemp("tiny-llama")
     tokenizer = chat_tokenizer()
-    config = transformers.LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        max_position_embeddings=512,
+    return llama_save(
+        tmp_path_factory.mktemp("tiny-llama"),
+        tokenizer,
+        layers=1,
+        max_positions=512,
+        suppressed_token_ids=[
+            t for t in (tokenizer.eos_token_id, tokenizer.pad_token_id) if t is not None
+        ],
         bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        tie_word_embeddings=True,
         initializer_range=0.5,
     )
-    torch.manual_seed(0)
-    model = transformers.LlamaForCausalLM(config)
-    suppress_token(model, tokenizer.eos_token_id)
-    if tokenizer.pad_token_id is not None:
-        suppress_token(model, tokenizer.pad_token_id)
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 def summarizer(folder: Path, **options) -> TransformersSummarizer:

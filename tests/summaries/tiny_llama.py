@@ -41,26 +41,46 @@ def tiny_tokenizer(corpus: Iterable[str]):
     return tokenizer
 
 
-def tiny_llama_save(folder: Path, *, corpus: Iterable[str]) -> Path:
+def llama_save(
+    folder: Path,
+    tokenizer,
+    *,
+    layers: int = 2,
+    max_positions: int = 1024,
+    suppressed_token_ids: Iterable[int] = (),
+    **config,
+) -> Path:
+    """Save a random tiny Llama for ``tokenizer`` (with the tokenizer) to ``folder``.
+
+    ``suppressed_token_ids`` can never be generated, so that a random model
+    does not end at once and every output has content.
+    """
     import torch
     import transformers
 
-    tokenizer = tiny_tokenizer(corpus)
     config = transformers.LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=32,
         intermediate_size=64,
-        num_hidden_layers=2,
+        num_hidden_layers=layers,
         num_attention_heads=2,
         num_key_value_heads=1,
-        max_position_embeddings=1024,
+        max_position_embeddings=max_positions,
         eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
         tie_word_embeddings=True,
+        **config,
     )
     torch.manual_seed(0)
     model = transformers.LlamaForCausalLM(config)
     model.generation_config.eos_token_id = tokenizer.eos_token_id
+    with torch.no_grad():
+        for token_id in suppressed_token_ids:
+            model.get_output_embeddings().weight[token_id].zero_()
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def tiny_llama_save(folder: Path, *, corpus: Iterable[str]) -> Path:
+    tokenizer = tiny_tokenizer(corpus)
+    return llama_save(folder, tokenizer, pad_token_id=tokenizer.pad_token_id)
