@@ -76,10 +76,10 @@ def test_cpu_limit_stops_a_child_even_without_a_wall_clock_deadline():
         while True:
             pass
 
-    started = time.monotonic()
-    with pytest.raises(SandboxTimeout):
+    # Without a working CPU limit this would spin until the test times out;
+    # the kernel's SIGXCPU (or SIGKILL at the hard limit) is what stops it.
+    with pytest.raises(SandboxTimeout, match="SIGXCPU|SIGKILL"):
         run_limited(spin, limits=Limits(wall_seconds=None, cpu_seconds=1))
-    assert time.monotonic() - started < 4
 
 
 def test_memory_limit_stops_an_allocation_past_the_budget():
