@@ -432,10 +432,15 @@ def user_interest_refresh_request(*, user_id: int) -> bool:
         user_id=user_id,
     ).update(refresh_queued_at=now)
     if not marked:
-        try:
-            with transaction.atomic():
-                UserInterest.objects.create(user_id=user_id, refresh_queued_at=now)
-        except IntegrityError:
+        # INSERT ... ON CONFLICT DO NOTHING: no error to recover from, so a
+        # caller's transaction is never left broken by a concurrent request.
+        UserInterest.objects.bulk_create(
+            [UserInterest(user_id=user_id, refresh_queued_at=now)],
+            ignore_conflicts=True,
+        )
+        if not UserInterest.objects.filter(
+            user_id=user_id, refresh_queued_at=now
+        ).exists():
             return False  # the row exists and a refresh is already queued
     sent = _task_send_delayed(
         user_interest_refresh_task,

@@ -15,9 +15,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.test import override_settings
 
+from docsite.db.scratch import NotAScratchDatabase, scratch_database_prepare
 from docsite.ml.conf import ml_setting
 from docsite.ml.embedders import get_embedder
-from docsite.db.scratch import NotAScratchDatabase, scratch_database_prepare
 from interests.search_evaluation import MODES, search_evaluate
 from summaries.evaluation import EvaluationDataError, evaluation_records_load
 from summaries.scoring import SPLITS
