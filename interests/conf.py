@@ -87,6 +87,9 @@ DEFAULTS: dict[str, Any] = {
         "MIN_VALIDATION_SLATES": 30,
         "C": 1.0,
         "WINDOW_DAYS": 90,
+        # Feed impressions older than this are deleted daily; never fewer
+        # days than WINDOW_DAYS, so training always has its whole window.
+        "IMPRESSION_RETENTION_DAYS": 180,
     },
     # Hybrid search: reciprocal rank fusion constant and list depth.
     "RRF_K": 60,

@@ -174,3 +174,18 @@ def ranker_roll_back(*, version: RankerVersion) -> RankerVersion:
     )
     version.refresh_from_db()
     return version
+
+
+def feed_impressions_prune(*, now: datetime | None = None) -> int:
+    """Delete feed impressions past their retention; return how many.
+
+    The retention never cuts into the ranker's training window, whatever the
+    settings say: a shorter retention would silently shrink what it learns on.
+    """
+    ranker = interests_setting("RANKER")
+    days = max(ranker["IMPRESSION_RETENTION_DAYS"], ranker["WINDOW_DAYS"])
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    deleted, _ = FeedImpression.objects.filter(shown_at__lt=cutoff).delete()
+    if deleted:
+        logger.info("deleted %d feed impressions shown before %s", deleted, cutoff)
+    return deleted

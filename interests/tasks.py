@@ -79,3 +79,16 @@ def ranker_train() -> None:
         import logging
 
         logging.getLogger(__name__).info("ranker not trained: %s", exc)
+
+
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=3,
+)
+def feed_impressions_prune() -> None:
+    """Delete feed impressions past their retention (model-free, ``default`` queue)."""
+    from .learning import feed_impressions_prune as prune
+
+    prune()

@@ -331,6 +331,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "interests.tasks.ranker_train",
         "schedule": env_int("DOCSITE_RANKER_TRAIN_SECONDS", 86400),
     },
+    "prune-feed-impressions": {
+        "task": "interests.tasks.feed_impressions_prune",
+        "schedule": 86400,
+    },
     "training-runs-recover": {
         "task": "summaries.training.tasks.training_runs_recover",
         "schedule": 300,

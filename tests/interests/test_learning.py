@@ -13,6 +13,7 @@ from django.utils import timezone
 from interests.learning import (
     feed_click_record,
     feed_impressions_log,
+    feed_impressions_prune,
     ranker_roll_back,
     ranker_train,
 )
@@ -141,3 +142,29 @@ def test_admin_lists_versions_with_metrics_and_rolls_back(world, shelf, admin_cl
     assert version.rolled_back_at is not None
     assert ranker_for_feed().version != "logistic-abc"
     assert np.isfinite(ranker_for_feed().coef).all()
+
+
+def test_old_impressions_are_pruned_but_never_inside_the_training_window(
+    world, shelf, settings
+):
+    client = Client()
+    client.force_login(world.carol)
+    client.get("/for-you/")
+    now = timezone.now()
+    pages = list(FeedImpression.objects.filter(user=world.carol))
+    assert len(pages) == len(shelf)
+    ages = [10, 100, 200, 400, 1000]
+    for impression, age in zip(pages, ages * 2, strict=False):
+        impression.shown_at = now - timedelta(days=age)
+        impression.save(update_fields=["shown_at"])
+
+    settings.INTERESTS_RANKER = {"WINDOW_DAYS": 90, "IMPRESSION_RETENTION_DAYS": 180}
+    assert feed_impressions_prune(now=now) == 6
+    kept = FeedImpression.objects.filter(user=world.carol)
+    assert sorted({(now - i.shown_at).days for i in kept}) == [10, 100]
+
+    # An operator who sets a retention shorter than the training window keeps
+    # the window anyway.
+    settings.INTERESTS_RANKER = {"WINDOW_DAYS": 90, "IMPRESSION_RETENTION_DAYS": 30}
+    assert feed_impressions_prune(now=now) == 2
+    assert sorted({(now - i.shown_at).days for i in kept.all()}) == [10]
