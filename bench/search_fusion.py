@@ -71,17 +71,19 @@ def corpus_get(*, name: str, records: list[dict]) -> tuple:
         for position, record in enumerate(records):
             result = document_create_from_text(
                 space=space,
-                title=str(record.get("title") or f"Record {record.get('id', position)}"),
+                title=str(
+                    record.get("title") or f"Record {record.get('id', position)}"
+                ),
                 text=record["document"],
                 source_key=f"eval:{record.get('id', position)}",
             )
             document_analyze(document_id=result.document.pk)
         search_terms_refresh()
-        print(f"{name}: ingested {len(records)} in {time.perf_counter() - started:.0f}s")
+        print(
+            f"{name}: ingested {len(records)} in {time.perf_counter() - started:.0f}s"
+        )
     user = user_model.objects.get(username=slug)
-    by_key = dict(
-        Document.objects.filter(space=space).values_list("source_key", "pk")
-    )
+    by_key = dict(Document.objects.filter(space=space).values_list("source_key", "pk"))
     ids = [by_key[f"eval:{r.get('id', i)}"] for i, r in enumerate(records)]
     return space, user, ids
 
@@ -101,9 +103,13 @@ def collect(args) -> None:
 
     records = evaluation_records_load(path=args.data, limit=args.limit)
     space, user, ids = corpus_get(name=args.name, records=records)
-    embedders = {"default": {"BACKEND": args.embedder, "OPTIONS": {"similarity_floor": -1.0}}}
+    embedders = {
+        "default": {"BACKEND": args.embedder, "OPTIONS": {"similarity_floor": -1.0}}
+    }
     chosen = [
-        (i, r) for i, r in enumerate(records) if record_split(str(r.get("id", i))) == args.split
+        (i, r)
+        for i, r in enumerate(records)
+        if record_split(str(r.get("id", i))) == args.split
     ]
     queries = [
         query_variant(str(r["summary"]), key=str(r.get("id", i)))
@@ -124,7 +130,11 @@ def collect(args) -> None:
             row = {"target": ids[i], "query": query, "keyword": {}}
             for rule, (kind, terms) in RULES.items():
                 with override_settings(
-                    INTERESTS_SEARCH={**search, "MATCH_RULE": kind, "MATCH_TERMS": terms}
+                    INTERESTS_SEARCH={
+                        **search,
+                        "MATCH_RULE": kind,
+                        "MATCH_TERMS": terms,
+                    }
                 ):
                     t0 = time.perf_counter()
                     hits = _keyword_hits(
@@ -135,7 +145,9 @@ def collect(args) -> None:
                         "hits": [[h.document.pk, h.score, h.match] for h in hits],
                     }
             t0 = time.perf_counter()
-            hits = _semantic_hits(user=user, prepared=prepared, filters=filters, limit=DEPTH)
+            hits = _semantic_hits(
+                user=user, prepared=prepared, filters=filters, limit=DEPTH
+            )
             row["semantic"] = {
                 "ms": 1000 * (time.perf_counter() - t0),
                 "hits": [[h.document.pk, h.score] for h in hits],
@@ -212,7 +224,9 @@ def sweep(args) -> None:
         methods[f"keyword {rule}"] = lambda row, rule=rule: [
             h[0] for h in row["keyword"][rule]["hits"]
         ]
-    methods["semantic"] = lambda row: [h[0] for h in row["semantic"]["hits"] if h[1] >= floor]
+    methods["semantic"] = lambda row: [
+        h[0] for h in row["semantic"]["hits"] if h[1] >= floor
+    ]
     for rule, k, wk, scale, depth in itertools.product(
         RULES, (10, 30, 60), (0.5, 1.0, 1.5), (True, False), (20, 50, 100)
     ):
@@ -220,18 +234,30 @@ def sweep(args) -> None:
             lambda row, rule=rule, k=k, wk=wk, scale=scale, depth=depth: fuse_rrf(
                 row["keyword"][rule]["hits"][:depth],
                 row["semantic"]["hits"][:depth],
-                k=k, wk=wk, ws=1.0, scale_match=scale, floor=floor,
+                k=k,
+                wk=wk,
+                ws=1.0,
+                scale_match=scale,
+                floor=floor,
             )
         )
     for rule, alpha, norm, field, depth in itertools.product(
-        RULES, (0.3, 0.4, 0.5, 0.6, 0.7), ("max", "minmax", "abs"), ("match", "score"),
+        RULES,
+        (0.3, 0.4, 0.5, 0.6, 0.7),
+        ("max", "minmax", "abs"),
+        ("match", "score"),
         (20, 50, 100),
     ):
         methods[f"cc {rule} a={alpha} {norm} {field} d={depth}"] = (
-            lambda row, rule=rule, alpha=alpha, norm=norm, field=field, depth=depth: fuse_score(
-                row["keyword"][rule]["hits"][:depth],
-                row["semantic"]["hits"][:depth],
-                alpha=alpha, floor=floor, norm=norm, kw_field=field,
+            lambda row, rule=rule, alpha=alpha, norm=norm, field=field, depth=depth: (
+                fuse_score(
+                    row["keyword"][rule]["hits"][:depth],
+                    row["semantic"]["hits"][:depth],
+                    alpha=alpha,
+                    floor=floor,
+                    norm=norm,
+                    kw_field=field,
+                )
             )
         )
     table = {}
@@ -256,21 +282,44 @@ def sweep(args) -> None:
             per_set.append(100 * value)
             margins.append(100 * (value - best_single))
         summary.append((min(margins), float(np.mean(per_set)), method, per_set))
-    summary.sort(key=lambda row: (-row[1]))
+    summary.sort(key=lambda row: -row[1])
     names = list(sets)
     print("sets:", names)
     for rule in RULES:
-        print(f"keyword {rule}:", [round(100 * table[n][f'keyword {rule}'].mean(), 1) for n in names],
-              "ms p95", [round(float(np.percentile([r['keyword'][rule]['ms'] for r in sets[n]], 95)), 1) for n in names])
+        print(
+            f"keyword {rule}:",
+            [round(100 * table[n][f"keyword {rule}"].mean(), 1) for n in names],
+            "ms p95",
+            [
+                round(
+                    float(
+                        np.percentile([r["keyword"][rule]["ms"] for r in sets[n]], 95)
+                    ),
+                    1,
+                )
+                for n in names
+            ],
+        )
     print("semantic:", [round(100 * table[n]["semantic"].mean(), 1) for n in names])
-    print("current default (rrf pairs5 k=60 wk=1.0 scale=True d=50):",
-          [round(100 * table[n]["rrf pairs5 k=60 wk=1.0 scale=True d=50"].mean(), 1) for n in names])
+    print(
+        "current default (rrf pairs5 k=60 wk=1.0 scale=True d=50):",
+        [
+            round(100 * table[n]["rrf pairs5 k=60 wk=1.0 scale=True d=50"].mean(), 1)
+            for n in names
+        ],
+    )
     print("\nbest by mean MRR@10 (worst margin over best single mode, mean, per set):")
     for worst, mean, method, per_set in summary[: args.top]:
-        print(f"{worst:+6.1f} {mean:6.1f}  {method:<45} {[round(v, 1) for v in per_set]}")
+        print(
+            f"{worst:+6.1f} {mean:6.1f}  {method:<45} {[round(v, 1) for v in per_set]}"
+        )
     print("\nbest by worst margin:")
-    for worst, mean, method, per_set in sorted(summary, key=lambda r: (-r[0], -r[1]))[: args.top]:
-        print(f"{worst:+6.1f} {mean:6.1f}  {method:<45} {[round(v, 1) for v in per_set]}")
+    for worst, mean, method, per_set in sorted(summary, key=lambda r: (-r[0], -r[1]))[
+        : args.top
+    ]:
+        print(
+            f"{worst:+6.1f} {mean:6.1f}  {method:<45} {[round(v, 1) for v in per_set]}"
+        )
     for method in args.show or []:
         for name in names:
             diff = {
