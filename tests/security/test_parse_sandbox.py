@@ -78,7 +78,7 @@ def test_cpu_limit_stops_a_child_even_without_a_wall_clock_deadline():
 
     # Without a working CPU limit this would spin until the test times out;
     # the kernel's SIGXCPU (or SIGKILL at the hard limit) is what stops it.
-    with pytest.raises(SandboxTimeout, match="SIGXCPU|SIGKILL"):
+    with pytest.raises(SandboxTimeout, match=r"SIGXCPU|SIGKILL"):
         run_limited(spin, limits=Limits(wall_seconds=None, cpu_seconds=1))
 
 
