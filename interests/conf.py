@@ -45,9 +45,12 @@ DEFAULTS: dict[str, Any] = {
     "REFRESH_STALE_SECONDS": 30,
     # Feed.
     "FEED": {
-        "CANDIDATES_PER_VECTOR": 60,
-        # Interest vectors searched (one HNSW scan each) per feed request.
+        # Interest vectors searched (one HNSW scan each) per feed request,
+        # the ANN candidates they share (each at least a page) and the HNSW
+        # beam of each scan (at least its share).
         "ANN_VECTORS": 5,
+        "ANN_CANDIDATES": 300,
+        "ANN_EF_SEARCH": 100,
         "FRESH_CANDIDATES": 40,
         "POPULAR_CANDIDATES": 40,
         "FRESH_DAYS": 14,

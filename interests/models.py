@@ -217,7 +217,13 @@ class FeedImpression(models.Model):
             models.Index(
                 fields=["user", "document", "-shown_at"],
                 name="feedimpression_user_doc",
-            )
+            ),
+            # How other readers responded to a candidate (the feed's
+            # feed_clicks/feed_shown features, every request).
+            models.Index(
+                fields=["document", "shown_at"],
+                name="feedimpression_doc_shown",
+            ),
         ]
 
     def __str__(self) -> str:

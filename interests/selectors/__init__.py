@@ -12,6 +12,7 @@ from .candidates import (  # noqa: F401
     Candidates,
     candidates_load,
     document_popularity,
+    documents_feed_response,
     documents_fresh_ids,
     documents_popular_for,
     documents_popular_ids,

@@ -17,14 +17,27 @@ import numpy as np
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
-from django.db.models import BinaryField, Count, F, FilteredRelation, Func, Max, Q
+from django.db.models import (
+    BinaryField,
+    Count,
+    F,
+    FilteredRelation,
+    Func,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from docsite.documents.models import Document
 from docsite.documents.selectors import space_ids_visible
 
 from ..conf import interests_setting
-from ..models import Interaction
+from ..models import FeedImpression, Interaction
 from .vectors import documents_in_order
 
 User = AbstractBaseUser | AnonymousUser
@@ -98,6 +111,67 @@ def user_excluded_ids(*, user: User) -> list[int]:
     )
 
 
+def _feed_shown(*, days: int, exclude_user: User | None, now) -> QuerySet:
+    """Feed impressions of the last ``days`` up to ``now``, not ``exclude_user``'s."""
+    rows = FeedImpression.objects.filter(
+        shown_at__gte=now - timedelta(days=days), shown_at__lte=now
+    )
+    if exclude_user is not None and exclude_user.is_authenticated:
+        rows = rows.exclude(user=exclude_user)
+    return rows
+
+
+def documents_feed_response(
+    *,
+    document_ids: Sequence[int],
+    days: int,
+    exclude_user: User | None = None,
+    now=None,
+) -> dict[int, tuple[int, int]]:
+    """Return, per document, how many other readers the feed showed it to and
+    how many of them opened it from there, in the last ``days`` up to ``now``.
+
+    Distinct readers, from the logged feed impressions, so a refresh of one
+    page counts once. Only what happened before ``now`` counts: the
+    evaluation replays impressions in time order through this same query.
+    (``candidates_load`` asks the same in its own round trip.)
+    """
+    now = now or timezone.now()
+    counts = (
+        _feed_shown(days=days, exclude_user=exclude_user, now=now)
+        .filter(document_id__in=list(document_ids))
+        .values("document_id")
+        .annotate(
+            shown=Count("user_id", distinct=True),
+            clicked=Count("user_id", distinct=True, filter=Q(clicked_at__lte=now)),
+        )
+    )
+    return {row["document_id"]: (row["shown"], row["clicked"]) for row in counts}
+
+
+def _feed_response_subqueries(*, days: int, exclude_user: User | None, now):
+    """``documents_feed_response`` as two correlated counts per document row."""
+    shown = _feed_shown(days=days, exclude_user=exclude_user, now=now).filter(
+        document_id=OuterRef("pk")
+    )
+
+    def distinct_readers(rows):
+        return Subquery(
+            rows.order_by()
+            .values("document_id")
+            .annotate(n=Count("user_id", distinct=True))
+            .values("n"),
+            output_field=IntegerField(),
+        )
+
+    return {
+        "feed_shown": Coalesce(distinct_readers(shown), 0),
+        "feed_clicked": Coalesce(
+            distinct_readers(shown.filter(clicked_at__lte=now)), 0
+        ),
+    }
+
+
 @dataclass(frozen=True)
 class Candidates:
     """Candidates with everything the ranking needs, in one order."""
@@ -107,6 +181,10 @@ class Candidates:
     age_days: np.ndarray
     readers: np.ndarray
     space_ids: np.ndarray
+    # Distinct other readers the feed showed each candidate to, and who
+    # opened it from the feed (``documents_feed_response``).
+    shown: np.ndarray | None = None
+    clicked: np.ndarray | None = None
 
 
 def candidates_load(
@@ -116,8 +194,10 @@ def candidates_load(
     popularity_days: int,
     space_ids: Sequence[int] | None = None,
     popularity: dict[int, int] | None = None,
+    reader: User | None = None,
 ) -> Candidates:
-    """Load the vectors, ages and distinct recent readers of these documents.
+    """Load the vectors, ages and distinct recent readers of these documents,
+    and how other readers than ``reader`` responded to them in the feed.
 
     With ``space_ids`` (the reader's visible spaces), documents elsewhere are
     dropped in SQL before anything is ranked.
@@ -126,8 +206,10 @@ def candidates_load(
     documents = Document.objects.filter(pk__in=document_ids)
     if space_ids is not None:
         documents = documents.filter(space__in=list(space_ids))
+    now = timezone.now()
     # One round trip: each document with its vector from ``producer`` (NULL
-    # until it is embedded), in pgvector's binary form.
+    # until it is embedded), in pgvector's binary form, and how other
+    # readers responded to it in the feed.
     rows = list(
         documents.annotate(
             producer_vector=FilteredRelation(
@@ -138,22 +220,27 @@ def candidates_load(
                 function="vector_send",
                 output_field=BinaryField(),
             ),
-        ).values_list("pk", "updated_at", "space_id", "packed")
+            **_feed_response_subqueries(
+                days=popularity_days, exclude_user=reader, now=now
+            ),
+        ).values_list(
+            "pk", "updated_at", "space_id", "packed", "feed_shown", "feed_clicked"
+        )
     )
-    updated = {pk: updated_at for pk, updated_at, _, _ in rows}
-    space_of = {pk: space_id for pk, _, space_id, _ in rows}
+    updated = {row[0]: row[1] for row in rows}
+    space_of = {row[0]: row[2] for row in rows}
     vectors = {
-        pk: np.frombuffer(bytes(packed), dtype=">f4", offset=4).astype(np.float32)
-        for pk, _, _, packed in rows
-        if packed is not None
+        row[0]: np.frombuffer(bytes(row[3]), dtype=">f4", offset=4).astype(np.float32)
+        for row in rows
+        if row[3] is not None
     }
+    response = {row[0]: (row[4], row[5]) for row in rows}
     if space_ids is not None:
         document_ids = [pk for pk in document_ids if pk in updated]
     if popularity is None:
         popularity = document_popularity(
             document_ids=document_ids, days=popularity_days
         )
-    now = timezone.now()
     dimension = len(next(iter(vectors.values()))) if vectors else 1
     matrix = np.zeros((len(document_ids), dimension), dtype=np.float32)
     for row, pk in enumerate(document_ids):
@@ -174,6 +261,12 @@ def candidates_load(
         ),
         space_ids=np.array(
             [space_of.get(pk, -1) for pk in document_ids], dtype=np.int64
+        ),
+        shown=np.array(
+            [response.get(pk, (0, 0))[0] for pk in document_ids], dtype=np.float32
+        ),
+        clicked=np.array(
+            [response.get(pk, (0, 0))[1] for pk in document_ids], dtype=np.float32
         ),
     )
 

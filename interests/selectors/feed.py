@@ -7,6 +7,7 @@ SQL; nothing is filtered after the fact in Python.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -73,6 +74,8 @@ def feed_features(
         space_ids=candidates.space_ids,
         fresh_days=feed["FRESH_DAYS"],
         exemplar_k=feed["EXEMPLAR_K"],
+        shown=candidates.shown,
+        clicked=candidates.clicked,
     )
 
 
@@ -149,11 +152,16 @@ def feed_for(
             # Each vector is one HNSW scan per request: keep the most specific
             # ones and the long-term vector (last).
             vectors = vectors[: most - 1] + vectors[-1:]
+        # A budget of ANN candidates shared by the vectors, each scan with a
+        # beam at least as wide as its share (bench/interests_feed.py
+        # measures the page against exact search).
+        per_vector = max(wanted, math.ceil(feed["ANN_CANDIDATES"] / len(vectors)))
         nearest = documents_nearest(
             user=user,
             query_vectors=vectors,
             producer=producer,
-            limit=max(feed["CANDIDATES_PER_VECTOR"], wanted),
+            limit=per_vector,
+            ef_search=max(feed["ANN_EF_SEARCH"], per_vector),
             exclude_ids=excluded,
             space_ids=visible,
             within=(
@@ -191,6 +199,7 @@ def feed_for(
         popularity_days=feed["POPULAR_DAYS"],
         space_ids=visible,
         popularity=popular,
+        reader=user,
     )
     features = feed_features(interest=interest, candidates=candidates)
     scores = ranker.score(features)
@@ -206,7 +215,9 @@ def feed_for(
     documents = (
         Document.objects.filter(pk__in=chosen_ids, space__in=visible)
         .select_related("space")
-        .defer("text", "html")
+        # What a feed item shows (title, space, dates); the text, layout
+        # blocks and search vector are the bulk of a row.
+        .defer("text", "html", "blocks", "metadata", "search_vector")
     )
     by_id = {document.pk: document for document in documents}
     chosen = [index for index in chosen if candidates.document_ids[index] in by_id]

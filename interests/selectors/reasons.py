@@ -50,7 +50,9 @@ ACTION_WORDS = {
     "search_click": "searched for",
     "view": "read",
 }
-SIMILARITY_FEATURES = frozenset(FEATURES) - {"freshness", "popularity"}
+# What other readers did: a "Popular in" reason, not a "Because you" one.
+CROWD_FEATURES = frozenset({"popularity", "feed_clicks", "feed_shown"})
+SIMILARITY_FEATURES = frozenset(FEATURES) - {"freshness"} - CROWD_FEATURES
 
 
 def feed_reasons(
@@ -99,7 +101,10 @@ def feed_reasons(
         start=np.zeros(len(documents), dtype=np.float32),
     )
     zeros = np.zeros(len(documents), dtype=np.float32)
-    popularity = contributions.get("popularity", zeros)
+    popularity = sum(
+        (values for name, values in contributions.items() if name in CROWD_FEATURES),
+        start=zeros,
+    )
     freshness = contributions.get("freshness", zeros)
     reasons = []
     for row, document in enumerate(documents):

@@ -272,8 +272,11 @@ def _ids_hashed(documents: QuerySet[Document]) -> RawSQL:
     )
 
 
-def _ann_settings_apply(*, ef_search: int, max_scan_tuples: int) -> None:
-    """Turn on iterative HNSW scans for the current transaction.
+def _ann_settings_apply(
+    *, ef_search: int, max_scan_tuples: int, local: bool = True
+) -> None:
+    """Turn on iterative HNSW scans for the current transaction (``local``) or
+    the connection.
 
     Without them the index hands up ``ef_search`` rows and the permission
     filter is applied after: a reader whose nearest neighbours sit in spaces
@@ -282,10 +285,10 @@ def _ann_settings_apply(*, ef_search: int, max_scan_tuples: int) -> None:
     with connection.cursor() as cursor:
         # set_config(..., true) is SET LOCAL taking parameters: one round trip.
         cursor.execute(
-            "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),"
-            " set_config('hnsw.ef_search', %s, true),"
-            " set_config('hnsw.max_scan_tuples', %s, true)",
-            [str(ef_search), str(max_scan_tuples)],
+            "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', %s),"
+            " set_config('hnsw.ef_search', %s, %s),"
+            " set_config('hnsw.max_scan_tuples', %s, %s)",
+            [local, str(ef_search), local, str(max_scan_tuples), local],
         )
 
 
@@ -299,6 +302,7 @@ def documents_nearest(
     space_ids: Sequence[int] | None = None,
     within: QuerySet[Document] | None = None,
     without: QuerySet[Document] | None = None,
+    ef_search: int | None = None,
 ) -> list[tuple[int, int, float]]:
     """Return ``(document_id, query_index, cosine similarity)`` rows nearest each query.
 
@@ -306,7 +310,9 @@ def documents_nearest(
     restricted to the user's spaces (``space_ids``, when the caller already
     resolved ``space_ids_visible(user=user)``). ``within`` keeps only those
     documents (facets, required phrases), ``without`` drops those (excluded
-    words). Relaxed ordering is re-sorted here.
+    words). Relaxed ordering is re-sorted here. ``ef_search`` (default
+    ``INTERESTS_FEED["EF_SEARCH"]``) is the HNSW beam of each scan, at least
+    ``limit``.
     """
     if not query_vectors or limit <= 0:
         return []
@@ -335,12 +341,20 @@ def documents_nearest(
         if exclude_ids:
             scan = scan.exclude(document_id__in=list(exclude_ids))
         scans.append(scan[:limit])
-    with transaction.atomic():
-        _ann_settings_apply(
-            ef_search=max(feed["EF_SEARCH"], limit),
-            max_scan_tuples=feed["MAX_SCAN_TUPLES"],
-        )
-        query = scans[0] if len(scans) == 1 else scans[0].union(*scans[1:], all=True)
+    query = scans[0] if len(scans) == 1 else scans[0].union(*scans[1:], all=True)
+    settings = {
+        "ef_search": max(ef_search or feed["EF_SEARCH"], limit),
+        "max_scan_tuples": feed["MAX_SCAN_TUPLES"],
+    }
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            _ann_settings_apply(**settings)
+            rows = list(query)
+    else:
+        # In autocommit the settings go on the connection: one round trip,
+        # not three (BEGIN, SET LOCAL, COMMIT). Every HNSW query of the app
+        # runs here and sets its own first, so what stays set harms nothing.
+        _ann_settings_apply(**settings, local=False)
         rows = list(query)
     rows.sort(key=lambda row: (row[1], row[2]))
     return [

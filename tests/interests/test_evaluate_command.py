@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from django.core.management import CommandError, call_command
@@ -98,3 +99,44 @@ def test_ranks_through_the_feed_trains_and_reports_cis(tmp_path, settings, capsy
     assert json.loads(out.read_text())["features"]
     # The vectors were cached for the next run.
     assert list((tmp_path / "eval-cache").glob("*.npz"))
+
+
+def test_the_replay_shows_each_impression_only_the_traffic_before_it(
+    tmp_path, settings
+):
+    """Crowd features (other readers' impressions and clicks) never look ahead."""
+    from interests.evaluation import MindData, mind_replay, mind_world_build
+    from interests.ranker import FEATURES
+    from interests.selectors import feed_for, ranker_hand
+
+    settings.DATA_DIR = tmp_path
+    news, impressions = _mind_files(tmp_path)
+    data = MindData.load(news=news, impressions=impressions, split="a")
+    world = mind_world_build(data=data, log=lambda message: None)
+    news_of = {pk: n for n, pk in world.document_of.items()}
+    chosen = {r["impression_id"] for r in data.impressions}
+    served = []
+
+    def serve(impression, user, ids):
+        page = feed_for(
+            user=user, page_size=len(ids), within_ids=ids, ranker=ranker_hand()
+        )
+        served.append((impression["impression_id"], page))
+        return page
+
+    mind_replay(world=world, data=data, serve=serve)
+    assert [i for i, _ in served] == sorted(chosen, key=int)
+    earlier = sorted(data.all_impressions, key=lambda r: int(r["impression_id"]))
+    shown_col, clicks_col = FEATURES.index("feed_shown"), FEATURES.index("feed_clicks")
+    for impression_id, page in served:
+        before = [r for r in earlier if int(r["impression_id"]) < int(impression_id)]
+        for item in page.items:
+            news_id = news_of[item.document.pk]
+            shown = sum(news_id in r["candidates"] for r in before)
+            clicked = sum(news_id in r["clicked"] for r in before)
+            assert round(float(np.expm1(item.features[shown_col]))) == shown
+            assert round(float(np.expm1(item.features[clicks_col]))) == clicked
+    # Both halves are traffic; only the split's pages carry features to train on.
+    logged = FeedImpression.objects.exclude(features=[])
+    assert logged.count() == sum(len(page.items) for _, page in served)
+    assert FeedImpression.objects.filter(features=[]).exists()

@@ -120,7 +120,8 @@ def test_iterative_scan_fills_a_page_when_nearest_neighbours_are_forbidden(
         "EF_SEARCH": 10,
         "FRESH_CANDIDATES": 0,
         "POPULAR_CANDIDATES": 0,
-        "CANDIDATES_PER_VECTOR": 20,
+        "ANN_CANDIDATES": 20,
+        "ANN_EF_SEARCH": 10,
     }
     for i in range(80):
         make_document(f"{TOPIC} secret {i}", space=world.hr)

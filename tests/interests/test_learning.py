@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import numpy as np
@@ -18,8 +19,8 @@ from interests.learning import (
     ranker_train,
 )
 from interests.models import FeedImpression, RankerVersion
-from interests.ranker import FEATURES
-from interests.selectors import feed_for, ranker_for_feed
+from interests.ranker import FEATURES, LinearRanker
+from interests.selectors import documents_feed_response, feed_for, ranker_for_feed
 from interests.services import interaction_record, user_interest_refresh
 from tests.factories import UserFactory
 
@@ -168,3 +169,66 @@ def test_old_impressions_are_pruned_but_never_inside_the_training_window(
     settings.INTERESTS_RANKER = {"WINDOW_DAYS": 90, "IMPRESSION_RETENTION_DAYS": 30}
     assert feed_impressions_prune(now=now) == 2
     assert sorted({(now - i.shown_at).days for i in kept.all()}) == [10]
+
+def _shown(reader, document, *, at, clicked=False):
+    FeedImpression.objects.create(
+        user=reader,
+        document=document,
+        page_id=uuid.uuid4(),
+        position=1,
+        ranker_version="test",
+        features=[],
+        shown_at=at,
+        clicked_at=at if clicked else None,
+    )
+
+
+def test_feed_response_counts_other_readers_before_now_once_each(world, shelf):
+    now = timezone.now()
+    readers = [UserFactory() for _ in range(3)]
+    hit, miss = shelf[0], shelf[5]
+    for reader in readers:
+        _shown(reader, hit, at=now - timedelta(hours=2), clicked=True)
+        _shown(reader, miss, at=now - timedelta(hours=2))
+    # One reader's refreshes count once; the asking reader's own do not count.
+    _shown(readers[0], miss, at=now - timedelta(hours=1))
+    _shown(world.carol, hit, at=now - timedelta(hours=1))
+    # Nothing after "now" counts: the evaluation replays time through this.
+    _shown(UserFactory(), miss, at=now + timedelta(minutes=5), clicked=True)
+    # Nor anything older than the window.
+    _shown(UserFactory(), miss, at=now - timedelta(days=40), clicked=True)
+    response = documents_feed_response(
+        document_ids=[hit.pk, miss.pk, shelf[1].pk],
+        days=30,
+        exclude_user=world.carol,
+        now=now,
+    )
+    assert response == {hit.pk: (3, 3), miss.pk: (3, 0)}
+
+
+def test_the_feed_ranks_what_other_readers_opened_above_what_they_skipped(
+    world, shelf, monkeypatch
+):
+    # A ranker that knows only how others responded, to isolate the feature.
+    ranker = LinearRanker(
+        version="crowd",
+        features=("feed_clicks", "feed_shown"),
+        coef=np.array([1.0, -0.5]),
+    )
+    opened, skipped = shelf[3], shelf[4]
+    for _ in range(4):
+        reader = UserFactory()
+        at = timezone.now() - timedelta(hours=1)
+        _shown(reader, opened, at=at, clicked=True)
+        _shown(reader, skipped, at=at)
+    page = feed_for(
+        user=world.carol,
+        page_size=2,
+        within_ids=[skipped.pk, opened.pk],
+        ranker=ranker,
+    )
+    assert [item.document.pk for item in page.items] == [opened.pk, skipped.pk]
+    first = dict(zip(FEATURES, page.items[0].features, strict=True))
+    assert first["feed_clicks"] == pytest.approx(np.log1p(4), abs=1e-4)
+    assert first["feed_shown"] == pytest.approx(np.log1p(4), abs=1e-4)
+    assert page.items[0].reason.startswith("Popular in")
