@@ -408,8 +408,8 @@ def _compare(rows: dict[str, list[dict]], names: Sequence[str], *, resamples, se
     variants = {}
     for name, values in rows.items():
         summary = metrics_mean(values)
-        for other in ("baseline", "popularity"):
-            if name == other:
+        for other in ("baseline", "popularity", "clicks so far"):
+            if name == other or other not in rows:
                 continue
             summary[f"vs_{other}"] = {
                 metric: [

@@ -176,3 +176,31 @@ def test_hybrid_search_fuses_both_rankings(world, library):
     )
     assert hits[0].keyword_rank is not None and hits[0].semantic_rank is not None
     assert "runbook" in hits[0].document.title
+
+
+def test_a_feed_request_makes_the_same_few_queries_however_many_candidates(
+    world, library, make_document
+):
+    """No query per candidate: other readers' responses, vectors and ages come
+    with the candidates in one round trip, and 40 more candidates add none."""
+    from django.test.utils import CaptureQueriesContext
+
+    from interests.learning import feed_impressions_log
+
+    _interested(world.alice, library.eng[0])
+    # Other readers saw (and logged) a page: crowd features must be loaded too.
+    feed_impressions_log(user=world.bob, page=feed_for(user=world.bob, page_size=5))
+
+    def statements():
+        with CaptureQueriesContext(connection) as queries:
+            page = feed_for(user=world.alice, page_size=20)
+        return len(queries), len(page.items)
+
+    statements()  # popularity is cached for a minute after the first request
+    few, shown_few = statements()
+    for i in range(40):
+        make_document(f"{TOPIC} more notes {i}", space=world.engineering)
+    many, shown_many = statements()
+    assert shown_many > shown_few
+    assert many == few
+    assert few <= 13
