@@ -22,6 +22,7 @@ import numpy as np
 from interests_common import django_setup, percentile
 
 DIM = 384
+AGREEMENT_READERS = 9
 
 
 def main() -> None:
@@ -73,6 +74,9 @@ def main() -> None:
         and len(args.sizes) == 1
         and Document.objects.count() == args.sizes[0]
     ):
+        others = list(User.objects.filter(username__startswith="bench-u"))
+        spaces = list(Space.objects.filter(slug__startswith="bench-").order_by("pk"))
+        prepare_reader(reader, others, spaces, rng)
         return measure(args, reader, args.sizes[0])
     # A fresh slate: these benches own this database.
     Interaction.objects.all().delete()
@@ -150,9 +154,15 @@ def main() -> None:
 
 
 def prepare_reader(reader, others, spaces, rng) -> None:
-    """20k interactions of 200 readers for popularity; 30 likes of the reader."""
+    """20k interactions of 200 readers for popularity, 20k feed impressions of
+    theirs (1 in 10 opened) for the crowd features; 30 likes of the reader."""
+    import uuid
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from docsite.documents.models import Document
-    from interests.models import Interaction
+    from interests.models import FeedImpression, Interaction
     from interests.services import interactions_import
 
     document_ids = list(Document.objects.values_list("pk", flat=True))
@@ -172,12 +182,41 @@ def prepare_reader(reader, others, spaces, rng) -> None:
             :2000
         ]
     )
-    interactions_import(
-        rows=[
-            Interaction(user=reader, document_id=int(pk), kind="like")
-            for pk in rng.choice(visible_ids, size=30, replace=False)
-        ]
+    FeedImpression.objects.all().delete()
+    now = timezone.now()
+    shown = [
+        (now - timedelta(minutes=int(rng.integers(60 * 24 * 20))), rng.random() < 0.1)
+        for _ in range(20_000)
+    ]
+    FeedImpression.objects.bulk_create(
+        [
+            FeedImpression(
+                user=others[int(rng.integers(200))],
+                document_id=int(document_ids[int(rng.integers(len(document_ids)))]),
+                page_id=uuid.uuid4(),
+                position=1,
+                ranker_version="bench",
+                features=[],
+                shown_at=at,
+                clicked_at=at if clicked else None,
+            )
+            for at, clicked in shown
+        ],
+        batch_size=5000,
     )
+    # The timed reader and AGREEMENT_READERS more, whose pages are compared
+    # with exact search.
+    group = reader.groups.first()
+    User = type(reader)
+    for i in range(AGREEMENT_READERS):
+        User.objects.get_or_create(username=f"bench-a{i}")[0].groups.add(group)
+    for user in [reader, *User.objects.filter(username__startswith="bench-a")]:
+        interactions_import(
+            rows=[
+                Interaction(user=user, document_id=int(pk), kind="like")
+                for pk in rng.choice(visible_ids, size=30, replace=False)
+            ]
+        )
 
 
 def exact_search():
@@ -248,18 +287,28 @@ def measure(args, reader, size: int) -> None:
         user_interest_refresh(user_id=reader.pk)
         refresh_times.append(1000 * (time.perf_counter() - started))
 
-    # The page the feed would give with exact candidates, 60 per vector (the
-    # widest search it ever ran): what the HNSW page is compared with.
-    with (
-        exact_search(),
-        override_settings(
-            INTERESTS_FEED={**interests_setting("FEED"), "ANN_CANDIDATES": 60 * 5}
-        ),
-    ):
-        exact = [item.document.pk for item in feed_for(user=reader).items]
+    # The pages the feed would give with exact candidates, 60 per vector (the
+    # widest search it ever ran): what the HNSW pages are compared with.
+    readers = [reader, *type(reader).objects.filter(username__startswith="bench-a")]
+    agreements = []
+    for user in readers:
+        user_interest_refresh(user_id=user.pk)
+        with (
+            exact_search(),
+            override_settings(
+                INTERESTS_FEED={
+                    **interests_setting("FEED"),
+                    "ANN_CANDIDATES": 60 * 5,
+                    "ANN_VECTORS": 5,
+                }
+            ),
+        ):
+            exact = {item.document.pk for item in feed_for(user=user).items}
+        got = {item.document.pk for item in feed_for(user=user).items}
+        agreements.append(len(exact & got) / max(len(exact), 1))
+    agreement = float(np.mean(agreements))
     with CaptureQueriesContext(connection) as queries:
-        page = feed_for(user=reader)
-    agreement = len(set(exact) & {item.document.pk for item in page.items}) / len(exact)
+        feed_for(user=reader)
 
     for _ in range(5):  # warm caches
         feed_for(user=reader)
@@ -282,6 +331,7 @@ def measure(args, reader, size: int) -> None:
         f"  p95 {percentile(refresh_times, 95):6.1f} ms"
         f"  | {query_vectors} interest vectors searched, {len(queries)} SQL statements"
         f"  | page agreement with exact search {100 * agreement:.0f}%"
+        f" (mean of {len(readers)} readers)"
     )
 
 

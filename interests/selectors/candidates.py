@@ -223,7 +223,9 @@ def candidates_load(
             **_feed_response_subqueries(
                 days=popularity_days, exclude_user=reader, now=now
             ),
-        ).values_list(
+        )
+        .order_by()  # the order of ``document_ids`` is kept below; no sort
+        .values_list(
             "pk", "updated_at", "space_id", "packed", "feed_shown", "feed_clicked"
         )
     )
