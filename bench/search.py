@@ -170,9 +170,22 @@ def main() -> None:
         default="auto",
         help="'torch' measures the old way: queries through the torch model.",
     )
+    parser.add_argument(
+        "--match-rule",
+        choices=["postings", "pairs", "any"],
+        help="Override INTERESTS_SEARCH['MATCH_RULE'] (compare keyword match rules).",
+    )
     args = parser.parse_args()
     django_setup()
     from django.conf import settings
+
+    if args.match_rule:
+        from interests.conf import interests_setting
+
+        settings.INTERESTS_SEARCH = {
+            **interests_setting("SEARCH"),
+            "MATCH_RULE": args.match_rule,
+        }
 
     settings.DOCSITE_EMBEDDERS = {
         "default": {

@@ -94,7 +94,7 @@ def collect(args) -> None:
 
     from interests.conf import interests_setting
     from interests.search_evaluation import query_variant
-    from interests.selectors import SearchFilters, search_run
+    from interests.selectors import SearchFilters
     from interests.selectors.search import _keyword_hits, _semantic_hits
     from interests.selectors.search_query import search_prepare
     from interests.services import document_vectors_compute
@@ -125,7 +125,7 @@ def collect(args) -> None:
             document_vectors_compute(document_ids=ids[start : start + 32])
         print(f"vectors ready in {time.perf_counter() - started:.0f}s")
         search = interests_setting("SEARCH")
-        for (i, record), query in zip(chosen, queries, strict=True):
+        for (i, _record), query in zip(chosen, queries, strict=True):
             prepared = search_prepare(query=query)
             row = {"target": ids[i], "query": query, "keyword": {}}
             for rule, (kind, terms) in RULES.items():
@@ -153,7 +153,6 @@ def collect(args) -> None:
                 "hits": [[h.document.pk, h.score] for h in hits],
             }
             out.append(row)
-        del search_run  # the API path is evaluate_search's; this is its parts
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{args.name}-{args.split}-{args.variant}-{args.embedder}.json"
     path.write_text(json.dumps(out))
@@ -173,7 +172,7 @@ def fuse_rrf(kw, sem, *, k, wk, ws, scale_match, floor):
     for rank, (pk, _score, match) in enumerate(kw, start=1):
         weight = wk * (min(1.0, match) if scale_match else 1.0)
         fused[pk] = weight / (k + rank)
-    for rank, (pk, sim) in enumerate([h for h in sem if h[1] >= floor], start=1):
+    for rank, (pk, _sim) in enumerate([h for h in sem if h[1] >= floor], start=1):
         fused[pk] = fused.get(pk, 0.0) + ws / (k + rank)
     return sorted(fused, key=lambda pk: (-fused[pk], pk))
 
@@ -219,8 +218,12 @@ def sweep(args) -> None:
     files = sorted(OUT.glob(f"*-{args.split}-*-{args.embedder}.json"))
     sets = {f.stem: json.loads(f.read_text()) for f in files}
     floor = args.floor
+    present = set.intersection(
+        *[set(rows[0]["keyword"]) for rows in sets.values() if rows]
+    )
+    rules = [rule for rule in RULES if rule in present]
     methods = {}
-    for rule in RULES:
+    for rule in rules:
         methods[f"keyword {rule}"] = lambda row, rule=rule: [
             h[0] for h in row["keyword"][rule]["hits"]
         ]
@@ -228,7 +231,7 @@ def sweep(args) -> None:
         h[0] for h in row["semantic"]["hits"] if h[1] >= floor
     ]
     for rule, k, wk, scale, depth in itertools.product(
-        RULES, (10, 30, 60), (0.5, 1.0, 1.5), (True, False), (20, 50, 100)
+        rules, (10, 30, 60), (0.5, 1.0, 1.5), (True, False), (20, 50, 100)
     ):
         methods[f"rrf {rule} k={k} wk={wk} scale={scale} d={depth}"] = (
             lambda row, rule=rule, k=k, wk=wk, scale=scale, depth=depth: fuse_rrf(
@@ -242,7 +245,7 @@ def sweep(args) -> None:
             )
         )
     for rule, alpha, norm, field, depth in itertools.product(
-        RULES,
+        rules,
         (0.3, 0.4, 0.5, 0.6, 0.7),
         ("max", "minmax", "abs"),
         ("match", "score"),
@@ -285,7 +288,7 @@ def sweep(args) -> None:
     summary.sort(key=lambda row: -row[1])
     names = list(sets)
     print("sets:", names)
-    for rule in RULES:
+    for rule in rules:
         print(
             f"keyword {rule}:",
             [round(100 * table[n][f"keyword {rule}"].mean(), 1) for n in names],

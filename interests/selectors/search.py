@@ -15,7 +15,8 @@ from datetime import date
 import numpy as np
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import BooleanField, FloatField, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from docsite.documents.models import Document, Space
@@ -94,11 +95,14 @@ NO_FILTERS = SearchFilters()
 def _match_query(prepared: PreparedSearch, column: int) -> str:
     """Return the tsquery a document must match, for one configuration (0 en, 1 simple).
 
-    One term, or two, may match alone. From three terms on (a sentence), a
-    document must hold two of the rarest ones that some document holds: it keeps the candidates few
-    (GIN finds them) where a one-word overlap would match most of a large
-    corpus, and a document sharing one word of a sentence ranks too low to
-    show anyway; meaning search still finds it in hybrid mode.
+    One term, or two, may match alone. From three terms on (a sentence), by
+    ``SEARCH["MATCH_RULE"]``: with "postings" (the default), a document holding
+    any of the sentence's rarest terms matches, as many terms as are held by
+    at most ``MATCH_POSTINGS`` documents together, so the candidates that are
+    ranked stay few at any corpus size; when not even two fit, a document
+    must hold two of the five rarest. Known-item queries (a summary, an
+    abstract) often share only one rare word with their document, which the
+    stricter "pairs" rule missed.
     """
     terms = [t for t in prepared.terms if not t.common] or prepared.terms
     # A word no document holds cannot help a document match (its weight is
@@ -144,7 +148,14 @@ def _by_language(english_sql: str, simple_sql: str) -> str:
 
 def _keyword_documents(
     *, user: User, prepared: PreparedSearch, filters: SearchFilters, limit: int
-) -> list[tuple[Document, float]]:
+) -> list[tuple[Document, float, float]]:
+    """Return ``(document, score, match)`` of the best keyword matches, best first.
+
+    One SQL query. Each candidate's index entry is read (detoasted) once, in
+    a fenced subquery (``OFFSET 0``), however many terms test it: a sentence
+    tests ten or twenty, and reading a long document's entry for each cost
+    most of a search's time.
+    """
     english, simple = _match_query(prepared, 0), _match_query(prepared, 1)
     if not (english or simple):
         return []
@@ -155,22 +166,27 @@ def _keyword_documents(
         for term in prepared.terms:
             text = (term.english, term.simple)[column]
             if text:
-                pieces.append(f"(CASE WHEN {VECTOR} @@ %s::tsquery THEN %s ELSE 0 END)")
+                pieces.append("(CASE WHEN c.v @@ %s::tsquery THEN %s ELSE 0 END)")
                 coverage_params += [text, term.weight / total]
         coverage_sql.append(" + ".join(pieces) or "0")
-    coverage = _by_language(f"({coverage_sql[0]})", f"({coverage_sql[1]})")
+    is_english = "(c.language = '' OR left(c.language, 2) = 'en')"
+
+    def by_language(english_sql: str, simple_sql: str) -> str:
+        return f"(CASE WHEN {is_english} THEN {english_sql} ELSE {simple_sql} END)"
+
     ranked = [tsquery_or([t.english for t in prepared.terms]) or english]
     ranked.append(tsquery_or([t.simple for t in prepared.terms]) or simple)
-    rank = _by_language(
-        f"ts_rank_cd({VECTOR}, %s::tsquery, 32)",
-        f"ts_rank_cd({VECTOR}, %s::tsquery, 32)",
-    )
-    matches = _by_language(f"({VECTOR} @@ %s::tsquery)", f"({VECTOR} @@ %s::tsquery)")
     rank_weight = interests_setting("SEARCH")["RANK_CD_WEIGHT"]
-    documents = (
+    rank_sql = by_language(
+        "ts_rank_cd(c.v, %s::tsquery, 32)", "ts_rank_cd(c.v, %s::tsquery, 32)"
+    )
+    rank_params = ranked
+    if not rank_weight:
+        rank_sql, rank_params = "0", []
+    # The candidates: the user's documents under the facets that the GIN index
+    # finds for either form, each index entry read (detoasted) once.
+    candidates_sql, candidates_params = (
         filters.documents(user=user)
-        # The GIN index finds documents matching either form; the CASE keeps
-        # each document to its own language's form.
         .filter(
             RawSQL(
                 f"{VECTOR} @@ (%s::tsquery || %s::tsquery)",
@@ -178,18 +194,45 @@ def _keyword_documents(
                 output_field=BooleanField(),
             )
         )
-        .filter(RawSQL(matches, [english or simple, simple or english], BooleanField()))
-        .annotate(
-            match=RawSQL(coverage, coverage_params, FloatField()),
-            keyword_score=RawSQL(
-                f"({coverage} + %s * {rank})",
-                [*coverage_params, rank_weight, ranked[0], ranked[1]],
-                FloatField(),
-            ),
-        )
-        .order_by("-keyword_score", "-updated_at", "-pk")
+        .annotate(v=RawSQL(f"{VECTOR} || ''::tsvector", []))
+        .order_by()
+        .values("id", "language", "updated_at", "v")
+        .query.sql_with_params()
     )
-    return [(d, float(d.keyword_score)) for d in documents[:limit]]
+    sql = f"""
+        SELECT id, match, match + %s * rank AS score FROM (
+          SELECT c.id, c.updated_at,
+                 {by_language(f"({coverage_sql[0]})", f"({coverage_sql[1]})")} AS match,
+                 {rank_sql} AS rank
+          FROM ({candidates_sql} OFFSET 0) c
+          -- Each document keeps to its own language's form.
+          WHERE {by_language("(c.v @@ %s::tsquery)", "(c.v @@ %s::tsquery)")}
+        ) s
+        ORDER BY score DESC, updated_at DESC, id DESC
+        LIMIT %s
+    """
+    params = [
+        rank_weight,
+        *coverage_params,
+        *rank_params,
+        *candidates_params,
+        english or simple,
+        simple or english,
+        limit,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    documents = (
+        Document.objects.select_related("space")
+        .defer("text", "html")
+        .in_bulk([pk for pk, _, _ in rows])
+    )
+    return [
+        (documents[pk], float(score), float(match))
+        for pk, match, score in rows
+        if pk in documents
+    ]
 
 
 def _keyword_hits(
@@ -201,8 +244,8 @@ def _keyword_hits(
         user=user, prepared=prepared, filters=filters, limit=limit
     )
     return [
-        SearchHit(document=d, score=score, keyword_rank=rank, match=float(d.match))
-        for rank, (d, score) in enumerate(rows, start=1)
+        SearchHit(document=d, score=score, keyword_rank=rank, match=match)
+        for rank, (d, score, match) in enumerate(rows, start=1)
     ]
 
 

@@ -1,0 +1,84 @@
+"""Which documents a sentence-long keyword query matches before ranking.
+
+Known-item search (a summary finding its document, an abstract finding its
+paper) needs documents that share only some of a long query's rare words.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from docsite.documents.services import document_analyze, document_create_from_text
+from interests import selectors
+from interests.conf import interests_setting
+from interests.search_index import search_terms_refresh
+from interests.search_syntax import query_parse
+from interests.selectors.search import _match_query
+from interests.selectors.search_query import PreparedSearch, TermQuery
+
+
+def _prepared(counts: list[int]) -> PreparedSearch:
+    """Terms t0, t1, ... held by ``counts`` documents (rarer weigh more)."""
+    prepared = PreparedSearch(query="x", parsed=query_parse("x"))
+    prepared.terms = [
+        TermQuery(
+            english=f"'t{i}'",
+            simple=f"'t{i}'",
+            weight=1.0 / (1 + count),
+            common=False,
+            documents=count,
+        )
+        for i, count in enumerate(counts)
+    ]
+    return prepared
+
+
+def test_a_sentence_matches_any_of_its_rarest_words_within_the_budget(settings):
+    settings.INTERESTS_SEARCH = {
+        **interests_setting("SEARCH"),
+        "MATCH_RULE": "postings",
+        "MATCH_TERMS": 10,
+        "MATCH_POSTINGS": 100,
+    }
+    # t3 alone would bring 5000 candidates: it ranks, but does not match alone.
+    query = _match_query(_prepared([3, 10, 40, 5000]), 0)
+    assert query == "( ( 't0' ) | ( 't1' ) | ( 't2' ) )"
+
+
+def test_when_even_two_rare_words_are_too_common_two_must_match(settings):
+    settings.INTERESTS_SEARCH = {
+        **interests_setting("SEARCH"),
+        "MATCH_RULE": "postings",
+        "MATCH_POSTINGS": 100,
+    }
+    query = _match_query(_prepared([80, 90, 95]), 0)
+    assert "( 't0' ) & ( 't1' )" in query and "( 't0' ) | ( 't1' )" not in query
+
+
+@pytest.mark.django_db
+def test_a_document_sharing_one_rare_word_of_a_sentence_is_found(world, settings):
+    texts = {
+        "Zeppelin notes": "The zeppelin sleeps in hangar nine.",
+        "Freight": "The cargo audit found nothing; the ledger is fine.",
+        **{f"Filler {i}": f"Lunch menu number {i} has soup." for i in range(6)},
+    }
+    ids = {}
+    for title, text in texts.items():
+        document = document_create_from_text(
+            space=world.handbook, title=title, text=text
+        ).document
+        document_analyze(document_id=document.pk)
+        ids[title] = document.pk
+    search_terms_refresh()
+    query = "zeppelin cargo audit ledger"
+    found = [
+        h.document.pk
+        for h in selectors.documents_search_keyword(user=world.carol, query=query)
+    ]
+    assert found[0] == ids["Freight"] and ids["Zeppelin notes"] in found
+    settings.INTERESTS_SEARCH = {**interests_setting("SEARCH"), "MATCH_RULE": "pairs"}
+    strict = [
+        h.document.pk
+        for h in selectors.documents_search_keyword(user=world.carol, query=query)
+    ]
+    assert ids["Zeppelin notes"] not in strict
