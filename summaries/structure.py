@@ -54,6 +54,11 @@ _COLON_END = re.compile(r"[:：]\s*$")
 # A sentence ends with one of these, maybe followed by closing quotes.
 _TERMINAL = re.compile(r"[.!?…。！？]['\"”’)\]」』）]*$")
 _TRAILING_PUNCTUATION = re.compile(r"[\s.;,:：；，。]+$")
+# Sentences glued where a paragraph break was lost ("as amyloid and
+# APOE.But through…", "in 1958.His fourth…"): a terminal mark between a word
+# and a capitalised word, with no space. Two letters or digits before it keep
+# initials and "U.S.Army" whole; a name followed by "." or "@" is an address.
+_GLUED = re.compile(r"(?<=[A-Za-z0-9)\]\"”’%]{2})[.!?](?=[A-Z][a-z]+\b(?![.@]))")
 
 
 @dataclass(frozen=True)
@@ -141,8 +146,20 @@ def sentences_segment(
     if not text:
         return []
     split = SEGMENTERS[segmenter]
-    pieces = split(text, _segmentation_language(text, language))
+    language = _segmentation_language(text, language)
+    pieces = [piece for part in _unglued(text) for piece in split(part, language)]
     return [piece for piece in (" ".join(p.split()) for p in pieces) if piece]
+
+
+def _unglued(text: str) -> list[str]:
+    """Return ``text`` cut after each glued sentence end; the text itself is unchanged."""
+    cuts = [match.end() for match in _GLUED.finditer(text)]
+    if not cuts:
+        return [text]
+    return [
+        text[start:end]
+        for start, end in zip([0, *cuts], [*cuts, len(text)], strict=True)
+    ]
 
 
 def _segmentation_language(text: str, language: str | None) -> str:

@@ -13,7 +13,13 @@ For a batch of texts:
    pages as well as its first.
 3. Score each unit (``method``):
 
-   - ``directed`` (default): directed centrality (PacSum, Zheng & Lapata
+   - ``learned`` (default): a document with two or more headed sections (a
+     handbook page, a runbook, a policy) is scored by the learned sentence
+     scorer (``summaries.sentence_scorer``: logistic regression over
+     position, centrality, length and number features, fitted on split a of
+     the knowledge-base set); any other text (news copy, a transcript, plain
+     text) as ``directed`` with the position prior below.
+   - ``directed``: directed centrality (PacSum, Zheng & Lapata
      2019). A unit scores by its similarity to the units after it, plus
      ``backward_weight`` (negative) times its similarity to the units before
      it: sentences that introduce what follows win over ones that repeat
@@ -35,7 +41,10 @@ For a batch of texts:
    the prior keeps it; centrality reorders neighbours and passes over an
    opening that says little (a greeting, a quote).
 4. Pick units by maximal marginal relevance (``mmr_lambda`` relevance
-   against ``1 - mmr_lambda`` similarity to what is already picked; near
+   against ``1 - mmr_lambda`` similarity to what is already picked, except
+   that a unit stating a number the picked one lacks does not repeat it:
+   embedders barely see numbers, and "8 weeks" beside "20 weeks" is a fact
+   of its own; near
    duplicates are never picked twice) until the summary reaches
    ``length_ratio`` of the document's length, never past the budget
    (``length_ratio=0`` fills the budget). Only whole units are picked, so
@@ -56,10 +65,11 @@ next-best selection rather than the same text.
 ``tokens_out`` those of the summary. ``seconds`` is the batch's time, shared
 between its texts in proportion to ``tokens_in``.
 
-The default configuration (directed centrality, ``position_weight`` 0.9)
-was chosen with ``manage.py evaluate_summarizer --split a`` on news (XSum)
-and dialogue (DialogSum) dev sets, one configuration for both; the figures
-on the other half (``--split b``) are in docs/summaries-evaluation.md.
+The default configuration (learned scorer for sectioned documents, else
+directed centrality with ``position_weight`` 0.9) was chosen on ``--split a``
+of the news (XSum), dialogue (DialogSum) and knowledge-base dev sets
+(``bench/summaries_scorer.py``); the figures on the other half
+(``--split b``) are in docs/summaries-evaluation.md.
 """
 
 from __future__ import annotations
@@ -72,6 +82,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from summaries.sentence_scorer import SentenceScorer, unit_features
 from summaries.structure import Unit, units_from_blocks, units_from_text, units_join
 from summaries.text import text_word_count
 
@@ -80,7 +91,7 @@ from .base import BaseSummarizer, SummaryBudget, SummaryResult
 if TYPE_CHECKING:
     from docsite.ml.embedders.base import BaseEmbedder
 
-METHODS = ("directed", "centroid", "textrank", "combined")
+METHODS = ("learned", "directed", "centroid", "textrank", "combined")
 # Characters of Chinese, Japanese or Korean that say about what one English
 # word says (UN parallel texts run 1.5-1.8 characters a word).
 CJK_CHARS_PER_WORD = 1.6
@@ -88,6 +99,7 @@ _CJK_CHAR = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 # A unit this many times the budget is too long to stand in for a summary.
 OVERSIZE_FACTOR = 1.5
 
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Units this similar to one already picked say the same thing; picking both
 # only wastes the budget, whatever mmr_lambda says.
 NEAR_DUPLICATE_SIMILARITY = 0.95
@@ -117,6 +129,7 @@ class _DocumentPlan:
     eligible: np.ndarray
     target: float
     limit: float
+    structured: bool = False
 
 
 class ExtractiveSummarizer(BaseSummarizer):
@@ -125,7 +138,8 @@ class ExtractiveSummarizer(BaseSummarizer):
     Options (see the module docstring for what each does):
     ``embedder`` (an embedder instance, required; settings name an alias of
     ``DOCSITE_EMBEDDERS`` and the registry resolves it), ``method``
-    ("directed"), ``length_ratio`` (0.2), ``mmr_lambda`` (0.7),
+    ("learned"), ``scorer`` (path of the learned scorer's JSON; default
+    ``summaries/scorer_default.json``), ``length_ratio`` (0.2), ``mmr_lambda`` (0.7),
     ``position_weight`` (0.9), ``backward_weight`` (-2.0), ``edge_threshold``
     (0.1), ``min_sentence_words`` (3: shorter units are not picked unless
     nothing else is there), ``max_sentences`` (200 units embedded per
@@ -136,13 +150,16 @@ class ExtractiveSummarizer(BaseSummarizer):
     name = "extractive"
     verbatim = True
     # 2: units from blocks (sentencex), whole units only, position prior.
-    version = "2"
+    # 3: learned scorer for sectioned documents; numbers in redundancy;
+    #    glued sentences split.
+    version = "3"
 
     def __init__(
         self,
         *,
         embedder: BaseEmbedder | None = None,
-        method: str = "directed",
+        method: str = "learned",
+        scorer: str | None = None,
         length_ratio: float = 0.2,
         mmr_lambda: float = 0.7,
         position_weight: float = 0.9,
@@ -170,9 +187,17 @@ class ExtractiveSummarizer(BaseSummarizer):
                 "ExtractiveSummarizer: max_sentences must be >= 1 and "
                 "min_sentence_words >= 0."
             )
+        # The learned weights are part of what the summarizer is: their
+        # version goes into the producer key with the other options.
+        self.scorer = None
+        if method == "learned":
+            self.scorer = (
+                SentenceScorer.load(scorer) if scorer else SentenceScorer.load()
+            )
         super().__init__(
             embedder=embedder,
             method=method,
+            **({"scorer": self.scorer.version} if self.scorer else {}),
             length_ratio=length_ratio,
             mmr_lambda=mmr_lambda,
             position_weight=position_weight,
@@ -339,6 +364,9 @@ class ExtractiveSummarizer(BaseSummarizer):
             eligible=eligible_mask,
             target=target,
             limit=float(limit),
+            # Two or more headed sections: a handbook page, a runbook, a
+            # policy (the learned scorer's ground), not news copy or a chat.
+            structured=len({unit.section for unit in units if unit.section}) >= 2,
         )
 
     def _summarize(
@@ -353,7 +381,10 @@ class ExtractiveSummarizer(BaseSummarizer):
             similarity=similarity,
             sections=plan.sections,
             positions=plan.positions,
+            units=plan.units,
+            structured=plan.structured,
         )
+        redundancy = _fact_aware(similarity, plan.units)
         eligible = plan.eligible.copy()
         for _ in range(max(0, int(variant))):
             # The next-best selection: what the previous variant opened with
@@ -361,6 +392,7 @@ class ExtractiveSummarizer(BaseSummarizer):
             first = _mmr_select(
                 relevance=relevance,
                 similarity=similarity,
+                redundancy=redundancy,
                 sizes=plan.sizes,
                 eligible=eligible,
                 target=plan.target,
@@ -373,6 +405,7 @@ class ExtractiveSummarizer(BaseSummarizer):
         picked = _mmr_select(
             relevance=relevance,
             similarity=similarity,
+            redundancy=redundancy,
             sizes=plan.sizes,
             eligible=eligible,
             target=plan.target,
@@ -394,8 +427,16 @@ class ExtractiveSummarizer(BaseSummarizer):
         similarity: np.ndarray,
         sections: np.ndarray,
         positions: np.ndarray,
+        units: Sequence[Unit] = (),
+        structured: bool = False,
     ) -> np.ndarray:
         """Return each unit's relevance, shape ``(n,)``, scaled to 0-1."""
+        if self.method == "learned" and structured:
+            # Position is one of the learned features: no prior on top.
+            return _min_max(self.scorer.score(self.features(
+                vectors, similarity=similarity, sections=sections,
+                positions=positions, units=units,
+            )))  # fmt: skip
         if self.method == "centroid":
             scores = _min_max(_centroid_scores(vectors))
         elif self.method == "textrank":
@@ -418,6 +459,31 @@ class ExtractiveSummarizer(BaseSummarizer):
             prior = 1 / np.sqrt(1 + positions)
             scores = (1 - self.position_weight) * scores + self.position_weight * prior
         return scores
+
+    def features(
+        self,
+        vectors: np.ndarray,
+        *,
+        similarity: np.ndarray,
+        sections: np.ndarray,
+        positions: np.ndarray,
+        units: Sequence[Unit],
+    ) -> np.ndarray:
+        """Return the learned scorer's feature table of one text's units."""
+        return unit_features(
+            units,
+            sections=sections,
+            positions=positions,
+            vectors=vectors,
+            similarity=similarity,
+            directed=_directed_scores(
+                similarity,
+                sections=sections,
+                edge_threshold=self.edge_threshold,
+                backward_weight=self.backward_weight,
+            ),
+            lexrank=_textrank_scores(similarity),
+        )
 
 
 def _sections_by_paragraphs(
@@ -479,6 +545,18 @@ def _best_oversize(
     if near.any():
         return int(np.argmax(np.where(near, relevance, -np.inf)))
     return int(np.argmin(np.where(eligible, plan.sizes, np.inf)))
+
+
+def _fact_aware(similarity: np.ndarray, units: Sequence[Unit]) -> np.ndarray:
+    """Return ``redundancy[j, i]``: similarity, or 0 where unit ``i`` states a number ``j`` lacks.
+
+    Sentence embedders barely see numbers: "Primary caregivers get 20 weeks"
+    and "Secondary caregivers get 8 weeks" embed alike, yet the second is a
+    fact of its own, not a repetition.
+    """
+    numbers = [frozenset(_NUMBER.findall(unit.text)) for unit in units]
+    covered = np.array([[mine <= theirs for mine in numbers] for theirs in numbers])
+    return np.where(covered, similarity, 0.0)
 
 
 def _check_range(option: str, value: float, *, low: float, high: float) -> None:
@@ -561,8 +639,12 @@ def _mmr_select(
     target: float,
     limit: float,
     mmr_lambda: float,
+    redundancy: np.ndarray | None = None,
 ) -> list[int]:
     """Return indices picked by maximal marginal relevance, in the order picked.
+
+    ``redundancy[j, i]`` is how much unit ``i`` repeats picked unit ``j``
+    (default: their similarity); near duplicates go by ``similarity``.
 
     Picking stops once the picked sizes reach ``target`` or nothing left fits
     within ``limit``.
@@ -583,5 +665,7 @@ def _mmr_select(
         used += float(sizes[best])
         available[best] = False
         available &= similarity[best] < NEAR_DUPLICATE_SIMILARITY
-        closest = np.maximum(closest, similarity[best])
+        closest = np.maximum(
+            closest, (similarity if redundancy is None else redundancy)[best]
+        )
     return picked

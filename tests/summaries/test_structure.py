@@ -180,3 +180,31 @@ def test_join_keeps_document_order_and_joins_chinese_without_spaces():
 )
 def test_sentences_segment_handles_abbreviations_numbers_and_chinese(text, expected):
     assert sentences_segment(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            # News copy whose paragraph breaks were lost (as in XSum).
+            "Risk genes such as amyloid and APOE.But through careful work the "
+            "team found more. He was born in 1958.His first race was in Rome.",
+            [
+                "Risk genes such as amyloid and APOE.",
+                "But through careful work the team found more.",
+                "He was born in 1958.",
+                "His first race was in Rome.",
+            ],
+        ),
+        ("Welcome to the club!Bayern won.", ["Welcome to the club!", "Bayern won."]),
+        # Initials, abbreviations and file names stay whole.
+        (
+            "The U.S.Army uses Node.js, e.g.Express, daily.",
+            ["The U.S.Army uses Node.js, e.g.Express, daily."],
+        ),
+    ],
+)
+def test_sentences_glued_where_a_paragraph_break_was_lost_are_split(text, expected):
+    assert sentences_segment(text) == expected
+    # Each unit is still the source's own text.
+    assert all(sentence in text for sentence in expected)
