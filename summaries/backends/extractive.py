@@ -384,6 +384,11 @@ class ExtractiveSummarizer(BaseSummarizer):
             units=plan.units,
             structured=plan.structured,
         )
+        # "Parents get:" is worth what its list says: a unit that comes with
+        # others is as relevant as the best of them.
+        relevance = np.array(
+            [relevance[rows].max() for rows in plan.members], dtype=float
+        )
         redundancy = _fact_aware(similarity, plan.units)
         eligible = plan.eligible.copy()
         for _ in range(max(0, int(variant))):
