@@ -6,9 +6,13 @@ Usage::
         --set xsum=../shared/data/summarization/xsum_dev.jsonl:1 \\
         --set dialogsum=../shared/data/summarization/dialogsum_dev.jsonl:2 \\
         --set kb=bench/data/kb/manifest.jsonl:2 \\
+        --train-sets kb --features F1,F2,... \
         choose            # 2-fold cross-fitting inside split a: pick the configuration
     ... train --out summaries/scorer_default.json   # fit on all of split a
-    ... report        # the shipped scorer on split b, with bootstrap CIs
+    ... report --scorer FILE   # a scorer on split b (or: evaluate_summarizer --split b)
+
+The shipped weights: ``--train-sets kb`` and every feature but
+``relative_place`` (the command is in docs/evaluation.md).
 
 Each ``--set NAME=FILE:K`` is a dev set and its LEAD-k convention. The
 scorer (``summaries.sentence_scorer``) is logistic regression over the

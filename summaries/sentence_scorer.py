@@ -15,9 +15,12 @@ logistic regression over features that mean the same in every genre,
   turn (and its position prior: an opening turn is often a greeting), a
   list item;
 
-trained on the oracle labels of reference summaries of several genres
-(``bench/summaries_scorer.py``, split ``a`` of each set only). The weights
-ship as JSON (``scorer_default.json``): the summarizer needs numpy only.
+trained on the greedy ROUGE-oracle labels of reference summaries
+(``bench/summaries_scorer.py``, split ``a`` only). The summarizer applies it
+to documents with sections, so the shipped weights are fitted on the
+knowledge-base set, the sectioned documents with references; news and
+dialogue keep the position prior (see docs/summaries-evaluation.md). The
+weights ship as JSON (``scorer_default.json``): the summarizer needs numpy only.
 """
 
 from __future__ import annotations
