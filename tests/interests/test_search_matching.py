@@ -13,7 +13,7 @@ from interests import selectors
 from interests.conf import interests_setting
 from interests.search_index import search_terms_refresh
 from interests.search_syntax import query_parse
-from interests.selectors.search import _match_query
+from interests.selectors.search_keyword import match_query as _match_query
 from interests.selectors.search_query import PreparedSearch, TermQuery
 
 
