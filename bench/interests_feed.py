@@ -220,7 +220,10 @@ def prepare_reader(reader, others, spaces, rng) -> None:
 
 
 def exact_search():
-    """Make the feed's vector search exact (no HNSW) for the reference page."""
+    """Make the feed's vector search exact (no HNSW) for the reference page.
+
+    Index scans are off (HNSW has no bitmap scan, so it cannot be used);
+    bitmap scans stay on for the per-candidate primary-key lookups."""
     from contextlib import contextmanager
 
     from django.db import connection
@@ -229,13 +232,11 @@ def exact_search():
     def off():
         with connection.cursor() as cursor:
             cursor.execute("SET enable_indexscan = off")
-            cursor.execute("SET enable_bitmapscan = off")
         try:
             yield
         finally:
             with connection.cursor() as cursor:
                 cursor.execute("RESET enable_indexscan")
-                cursor.execute("RESET enable_bitmapscan")
 
     return off()
 

@@ -255,18 +255,23 @@ def vectors_of_size(
     ).filter(dims=dimension)
 
 
-def _ids_hashed(documents: QuerySet[Document]) -> RawSQL:
-    """Return "the vector's document is one of ``documents``" as a hashed subplan.
+def _ids_allowed(documents: QuerySet[Document]) -> RawSQL:
+    """Return "the vector's document is one of ``documents``" as a per-row lookup.
 
     As a join (what ``document__space__in`` gives), Postgres sorts the whole
     HNSW output under the join, so an iterative scan reads every vector
-    (0.5 s at 10k documents). Wrapped in ``IS TRUE`` the subquery is not
-    pulled up into a join: it is hashed once, each candidate is one lookup,
-    and the LIMIT stops the index scan as soon as enough readable rows came.
+    (0.5 s at 10k documents). As ``IN (subquery)`` it is hashed: every
+    readable document is read into a hash before the first candidate, per
+    scan (18 of 35 ms of a scan at 100k documents, five scans a feed). As a
+    correlated scalar subquery (which Postgres neither pulls up nor hashes),
+    each candidate the index hands up is one primary-key lookup, and the
+    LIMIT stops the scan as soon as enough readable rows came (8 ms).
     """
     sql, params = documents.order_by().values("pk").query.sql_with_params()
     return RawSQL(
-        f'("interests_documentvector"."document_id" IN ({sql})) IS TRUE',
+        f"(SELECT true FROM ({sql}) AS allowed_(id)"
+        ' WHERE allowed_.id = "interests_documentvector"."document_id" LIMIT 1)'
+        " IS TRUE",
         params,
         output_field=BooleanField(),
     )
@@ -323,7 +328,7 @@ def documents_nearest(
         readable = readable.filter(pk__in=within.values("pk"))
     if without is not None:
         readable = readable.exclude(pk__in=without.values("pk"))
-    allowed = _ids_hashed(readable)
+    allowed = _ids_allowed(readable)
     scans: list[QuerySet] = []
     for index, vector in enumerate(query_vectors):
         scan = (
