@@ -12,7 +12,7 @@ import pytest
 from docsite.documents.parsers import parse_document
 from docsite.ml.embedders import get_embedder
 from summaries.backends.base import SummaryBudget
-from summaries.backends.extractive import ExtractiveSummarizer, _fact_aware
+from summaries.backends.extractive import ExtractiveSummarizer, fact_aware
 from summaries.sentence_scorer import DEFAULT_SCORER_PATH, FEATURES, SentenceScorer
 from summaries.structure import units_from_text
 from summaries.wellformed import summary_check
@@ -107,7 +107,7 @@ def test_a_sentence_with_a_number_of_its_own_does_not_repeat_a_similar_one():
     )
     similarity = np.full((3, 3), 0.9)
 
-    redundancy = _fact_aware(similarity, units)
+    redundancy = fact_aware(similarity, units)
 
     # Row: the unit picked; column: the candidate.
     assert redundancy[0, 1] == 0.0  # "8 weeks" is new beside "20 weeks"
