@@ -170,6 +170,7 @@ def test_old_impressions_are_pruned_but_never_inside_the_training_window(
     assert feed_impressions_prune(now=now) == 2
     assert sorted({(now - i.shown_at).days for i in kept.all()}) == [10]
 
+
 def _shown(reader, document, *, at, clicked=False):
     FeedImpression.objects.create(
         user=reader,
