@@ -11,9 +11,14 @@ interests. Then:
   to them (HNSW candidate search, exclusions, ranker and MMR), MIND style;
 - ``recall``: recall@k of the clicked items in the reader's whole-corpus feed.
 
+All impressions of the file (both halves) are replayed in impression-id order
+as portal traffic (shown items and clicks from the feed), so the feed's crowd
+features know earlier readers only (``interests.evaluation.mind_replay``).
+
 Every variant is compared, impression by impression, with the zero-training
-baseline (cosine to the mean of the history's vectors) and with popularity
-(distinct readers), with paired bootstrap 95% CIs. ``--split a|b`` picks a
+baseline (cosine to the mean of the history's vectors), with popularity
+(distinct readers) and, in rank mode, with ``clicks so far`` (earlier
+readers' click rate), with paired bootstrap 95% CIs. ``--split a|b`` picks a
 deterministic half by a hash of the impression id: choose on a, report on b.
 ``--train-default PATH`` logs the split's impressions as feed impressions,
 trains a ranker on them through ``ranker_train`` and writes it to PATH.
