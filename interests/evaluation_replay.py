@@ -34,6 +34,7 @@ def mind_replay(
     world: MindWorld,
     data: MindData,
     serve: Callable[[dict, object, list[int]], FeedPage | None],
+    traffic: bool = True,
 ) -> None:
     """Replay every impression of the file as portal traffic, in time order.
 
@@ -47,10 +48,18 @@ def mind_replay(
     traffic only: no features, so never trained on.
     Nothing later than an impression exists when it is served, so the
     feed's click features cannot look ahead.
+
+    With ``traffic=False`` (MIND's own protocol: only the history is the
+    reader's past) the split's impressions are served in the same order but
+    nothing is logged: no other reader's feed impression exists when one is
+    served, so the crowd features are zero for every candidate.
     """
     from .learning import feed_click_record, feed_impressions_log
 
     FeedImpression.objects.filter(user__in=list(world.users.values())).delete()
+    if not traffic:
+        _serve_without_traffic(world=world, data=data, serve=serve)
+        return
     chosen = {impression["impression_id"] for impression in data.impressions}
     start = timezone.now() - timedelta(days=1)
     ordered = sorted(data.all_impressions, key=_impression_order)
@@ -92,6 +101,26 @@ def mind_replay(
                 feed_click_record(
                     user=user, document_id=world.document_of[news_id], at=shown_at
                 )
+
+
+def _serve_without_traffic(*, world: MindWorld, data: MindData, serve) -> None:
+    for impression in sorted(data.impressions, key=_impression_order):
+        user = world.users[impression["impression_id"]]
+        # Any reader's rows left in this database (another tool's run) would
+        # be crowd traffic the protocol does not have: refuse rather than leak.
+        if FeedImpression.objects.exclude(user=user).exists():
+            raise RuntimeError(
+                "Other readers' feed impressions are in the evaluation database; "
+                "a run without traffic needs none."
+            )
+        ids = list(
+            dict.fromkeys(
+                world.document_of[n]
+                for n in impression["candidates"]
+                if n in world.document_of
+            )
+        )
+        serve(impression, user, ids)
 
 
 # What MIND cannot teach: it has no publication times (every candidate is
@@ -147,14 +176,21 @@ def _compare(rows: dict[str, list[dict]], names: Sequence[str], *, resamples, se
 
 
 def evaluate_rank(
-    *, world: MindWorld, data: MindData, rankers, resamples: int, seed: int
+    *,
+    world: MindWorld,
+    data: MindData,
+    rankers,
+    resamples: int,
+    seed: int,
+    traffic: bool = True,
 ) -> dict:
     """Rank each impression's candidates through ``feed_for``; MIND metrics per variant.
 
     The impressions are replayed in time order (``mind_replay``), so the
     feed knows how earlier readers responded to a candidate and nothing of
     later ones. ``clicks so far`` ranks by that alone (Laplace-smoothed
-    click rate among earlier readers shown the item).
+    click rate among earlier readers shown the item). With ``traffic=False``
+    no other reader's response exists (see ``mind_replay``).
     """
     from .selectors import feed_for
 
@@ -214,7 +250,7 @@ def evaluate_rank(
             )
         return logged
 
-    mind_replay(world=world, data=data, serve=serve)
+    mind_replay(world=world, data=data, serve=serve, traffic=traffic)
     return {
         "n": len(rows["baseline"]),
         "variants": _compare(rows, METRICS, resamples=resamples, seed=seed),
@@ -229,6 +265,7 @@ def evaluate_recall(
     ks: Sequence[int],
     resamples: int,
     seed: int,
+    traffic: bool = True,
 ) -> dict:
     """Recall@k of the clicked items in each reader's feed over the whole corpus."""
     from .selectors import feed_for
@@ -277,7 +314,7 @@ def evaluate_recall(
         return None
 
     # Replayed so that the crowd features know earlier readers only.
-    mind_replay(world=world, data=data, serve=serve)
+    mind_replay(world=world, data=data, serve=serve, traffic=traffic)
     names = [str(k) for k in ks]
     variants = {}
     for name, values in rows.items():

@@ -140,3 +140,61 @@ def test_the_replay_shows_each_impression_only_the_traffic_before_it(
     logged = FeedImpression.objects.exclude(features=[])
     assert logged.count() == sum(len(page.items) for _, page in served)
     assert FeedImpression.objects.filter(features=[]).exists()
+
+
+def test_without_traffic_no_other_reader_is_visible_when_serving(tmp_path, settings):
+    """--no-traffic (MIND's protocol): each impression is served with no other
+    reader's feed impressions in the database, so crowd features are zero."""
+    from interests.evaluation import MindData, mind_replay, mind_world_build
+    from interests.ranker import FEATURES
+    from interests.selectors import feed_for, ranker_hand
+
+    settings.DATA_DIR = tmp_path
+    news, impressions = _mind_files(tmp_path)
+    data = MindData.load(news=news, impressions=impressions, split="a")
+    world = mind_world_build(data=data, log=lambda message: None)
+
+    def serve(impression, user, ids):
+        page = feed_for(
+            user=user, page_size=len(ids), within_ids=ids, ranker=ranker_hand()
+        )
+        served.append((FeedImpression.objects.exclude(user=user).count(), page))
+        return page
+
+    # A run with traffic first leaves its rows behind; the next must not see them.
+    served: list = []
+    mind_replay(world=world, data=data, serve=serve)
+    assert any(others for others, _ in served)
+    served = []
+    mind_replay(world=world, data=data, serve=serve, traffic=False)
+    assert len(served) == len(data.impressions)
+    crowd = [FEATURES.index("feed_shown"), FEATURES.index("feed_clicks")]
+    assert all(others == 0 for others, _ in served)
+    assert all(
+        item.features[column] == 0
+        for _, page in served
+        for item in page.items
+        for column in crowd
+    )
+
+
+def test_without_traffic_refuses_a_database_holding_other_readers_rows(
+    tmp_path, settings, django_user_model
+):
+    from interests.evaluation import MindData, mind_replay, mind_world_build
+
+    settings.DATA_DIR = tmp_path
+    news, impressions = _mind_files(tmp_path)
+    data = MindData.load(news=news, impressions=impressions, split="a")
+    world = mind_world_build(data=data, log=lambda message: None)
+    stranger = django_user_model.objects.create(username="not-a-mind-reader")
+    FeedImpression.objects.create(
+        user=stranger,
+        document_id=next(iter(world.document_of.values())),
+        page_id="00000000-0000-0000-0000-000000000001",
+        position=1,
+        ranker_version="live",
+        features=[],
+    )
+    with pytest.raises(RuntimeError, match="Other readers"):
+        mind_replay(world=world, data=data, serve=lambda *a: None, traffic=False)

@@ -18,7 +18,9 @@ features know earlier readers only (``interests.evaluation.mind_replay``).
 Every variant is compared, impression by impression, with the zero-training
 baseline (cosine to the mean of the history's vectors), with popularity
 (distinct readers) and, in rank mode, with ``clicks so far`` (earlier
-readers' click rate), with paired bootstrap 95% CIs. ``--split a|b`` picks a
+readers' click rate), with paired bootstrap 95% CIs. ``--no-traffic`` serves
+the split's impressions with no replayed traffic at all (MIND's protocol:
+only the history is the reader's past), so the crowd features are zero. ``--split a|b`` picks a
 deterministic half by a hash of the impression id: choose on a, report on b.
 ``--train-default PATH`` logs the split's impressions as feed impressions,
 trains a ranker on them through ``ranker_train`` and writes it to PATH.
@@ -73,6 +75,11 @@ class Command(BaseCommand):
             default=0,
             help="override INTERESTS_FEED['ANN_VECTORS'] (HNSW scans per request)",
         )
+        parser.add_argument(
+            "--no-traffic",
+            action="store_true",
+            help="replay no other readers' traffic: history only, crowd features zero",
+        )
         parser.add_argument("--limit", type=int, default=0)
         parser.add_argument("--resamples", type=int, default=2000)
         parser.add_argument("--seed", type=int, default=0)
@@ -87,6 +94,10 @@ class Command(BaseCommand):
         for name in ("news", "impressions"):
             if not options[name].is_file():
                 raise CommandError(f"--{name}: no such file {options[name]}")
+        if options["no_traffic"] and options["train_default"]:
+            raise CommandError(
+                "--train-default learns from traffic; drop --no-traffic."
+            )
         if options["mmr_lambda"] is not None or options["ann_vectors"]:
             from django.test import override_settings
 
@@ -123,6 +134,7 @@ class Command(BaseCommand):
             "producer": world.producer,
             "mmr_lambda": interests_setting("FEED")["MMR_LAMBDA"],
             "ann_vectors": interests_setting("FEED")["ANN_VECTORS"],
+            "traffic": not options["no_traffic"],
         }
         if options["train_default"]:
             version = evaluation.mind_ranker_train(world=world, data=data, log=log)
@@ -142,6 +154,7 @@ class Command(BaseCommand):
                 rankers=rankers,
                 resamples=options["resamples"],
                 seed=options["seed"],
+                traffic=not options["no_traffic"],
             )
         if options["mode"] in ("recall", "both"):
             report["recall"] = evaluation.evaluate_recall(
@@ -151,6 +164,7 @@ class Command(BaseCommand):
                 ks=sorted(set(options["k"])),
                 resamples=options["resamples"],
                 seed=options["seed"],
+                traffic=not options["no_traffic"],
             )
         if options["json"]:
             self.stdout.write(json.dumps(report))
@@ -161,6 +175,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"split {report['split']}, {report['impressions']} impressions, "
             f"producer {report['producer']}"
+            + ("" if report["traffic"] else ", no replayed traffic")
         )
         if "trained" in report:
             trained = report["trained"]
