@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     pass
+from docsite.documents.parsers.text import prose_runs, starts_capitalised
+
 from .ends import run_split
 from .measure import text_word_count
 from .patterns import (
@@ -113,20 +115,11 @@ def _is_title_line(
     """
     if not starts_block or line.endswith(SENTENCE_PUNCTUATION) or line.endswith(","):
         return False
-    if text_word_count(line) > TITLE_MAX_WORDS or not _starts_capitalised(line):
+    if text_word_count(line) > TITLE_MAX_WORDS or not starts_capitalised(line):
         return False
     if single:
         return True
-    return bool(following) and _starts_capitalised(following)
-
-
-def _starts_capitalised(line: str) -> bool:
-    for char in line:
-        if char.isalpha():
-            return not char.islower()
-        if char.isdigit():
-            return True
-    return False
+    return bool(following) and starts_capitalised(following)
 
 
 def part_units(
@@ -147,31 +140,16 @@ def part_units(
 def _split_prose(lines: list[str], abbreviations: frozenset[str]) -> list[str]:
     """Join hard-wrapped lines back into runs, then split each run into sentences.
 
-    A line break is kept as a boundary when the line before is clearly
-    shorter than the block's wrapped lines and ends without punctuation
-    (an unmarked list item, an address line, a table row).
+    Lines are grouped into runs by the text parser's rule
+    (``docsite.documents.parsers.text.prose_runs``), so a summary reads plain
+    text the way the document page shows it.
     """
-    widest = max(len(line) for line in lines)
-    many = len(lines) > 2
-    runs: list[list[str]] = []
-    for line in lines:
-        if runs and not _keeps_break(runs[-1][-1], line, widest=widest, many=many):
-            runs[-1].append(line)
-        else:
-            runs.append([line])
+    runs = prose_runs(lines)
     return [
         sentence
         for run in runs
         for sentence in run_split(_lines_joined(run), abbreviations)
     ]
-
-
-def _keeps_break(previous: str, line: str, *, widest: int, many: bool) -> bool:
-    if not _starts_capitalised(line) and not CJK_CHAR.match(line):
-        return False
-    if previous.endswith((",", "-", "–", "—", "(", "/", "&")):
-        return False
-    return many and len(previous) < 0.6 * widest
 
 
 def _lines_joined(lines: list[str]) -> str:

@@ -168,7 +168,7 @@ def _body_blocks(lines: list[str]) -> list[Block]:
         if prose:
             blocks.extend(
                 Block(kind="paragraph", text=_join_lines(run))
-                for run in _prose_runs(prose)
+                for run in prose_runs(prose)
             )
             prose.clear()
 
@@ -204,7 +204,7 @@ def _body_blocks(lines: list[str]) -> list[Block]:
             item.append(match.group(3).strip())
         elif item_match is not None and (
             _indent(line) > _indent(item_match.group(1))
-            or not _starts_capitalised(line.strip())
+            or not starts_capitalised(line.strip())
         ):
             item.append(line.strip())  # a wrapped continuation of the item
         else:
@@ -247,7 +247,7 @@ def _is_title(
     if _indent(lines[0]) >= 4:
         return False
     title = _title_text(first)
-    if _word_count(title) > _TITLE_MAX_WORDS or not _starts_capitalised(title):
+    if _word_count(title) > _TITLE_MAX_WORDS or not starts_capitalised(title):
         return False
     last_word = title.split()[-1].lower() if title.split() else ""
     if last_word in _CONTINUING_WORDS:
@@ -258,7 +258,7 @@ def _is_title(
     if _list_match(lines[1]):
         return True
     widest = max(len(line.strip()) for line in lines[1:])
-    return _starts_capitalised(following) and len(first) < 0.6 * max(widest, 1)
+    return starts_capitalised(following) and len(first) < 0.6 * max(widest, 1)
 
 
 def _title_text(line: str) -> str:
@@ -302,7 +302,7 @@ def _turns(lines: list[str]) -> list[Block]:
     return [Block(kind="paragraph", text=_join_lines(turn)) for turn in turns]
 
 
-def _prose_runs(lines: list[str]) -> list[list[str]]:
+def prose_runs(lines: list[str]) -> list[list[str]]:
     """Group hard-wrapped lines into paragraphs.
 
     A line break stays a boundary when the line before is clearly shorter
@@ -321,7 +321,7 @@ def _prose_runs(lines: list[str]) -> list[list[str]]:
 
 
 def _keeps_break(previous: str, line: str, *, widest: int, many: bool) -> bool:
-    if not _starts_capitalised(line) and not _CJK_CHAR.match(line):
+    if not starts_capitalised(line) and not _CJK_CHAR.match(line):
         return False
     if previous.endswith((",", "-", "–", "—", "(", "/", "&")):
         return False
@@ -355,7 +355,7 @@ def _word_count(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def _starts_capitalised(line: str) -> bool:
+def starts_capitalised(line: str) -> bool:
     for char in line:
         if char.isalpha():
             return not char.islower()
