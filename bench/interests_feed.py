@@ -16,10 +16,16 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import time
 
-import numpy as np
-from interests_common import django_setup, percentile
+# As in a web worker (docsite/wsgi.py): one BLAS thread. Set
+# OPENBLAS_NUM_THREADS to measure another setting.
+for _blas_threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_blas_threads, "1")
+
+import numpy as np  # noqa: E402
+from interests_common import django_setup, percentile  # noqa: E402
 
 DIM = 384
 AGREEMENT_READERS = 9

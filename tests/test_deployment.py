@@ -439,3 +439,36 @@ def test_demo_database_settings_cannot_exhaust_the_embedded_server(monkeypatch):
     assert base.DATABASES["default"]["CONN_MAX_AGE"] == 60
     monkeypatch.delenv("DATABASE_URL")
     importlib.reload(base)
+
+
+@pytest.mark.parametrize("module", ["docsite.wsgi", "docsite.asgi"])
+def test_web_workers_run_numpy_on_one_blas_thread_unless_the_operator_says(module):
+    """A feed request multiplies small matrices: a BLAS thread pool only
+    spins against the other workers. An operator's own setting is kept."""
+    script = (
+        f"import os, {module}; "
+        "print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
+    }
+    default = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert default.stdout.split() == ["1", "1"]
+    chosen = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO_ROOT,
+        env={**env, "OPENBLAS_NUM_THREADS": "4"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert chosen.stdout.split() == ["4", "1"]

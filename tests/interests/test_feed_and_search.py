@@ -204,3 +204,39 @@ def test_a_feed_request_makes_the_same_few_queries_however_many_candidates(
     assert shown_many > shown_few
     assert many == few
     assert few <= 14
+
+
+def test_each_interest_vector_finds_what_it_would_find_alone(world, library):
+    """The feed's scans share their filters: a scan with others beside it finds
+    the same documents, in the same order, as that vector searched alone."""
+    producer = embedding_producer_active()
+    vectors = [
+        np.asarray(v, dtype=np.float32)
+        for v in DocumentVector.objects.filter(
+            producer=producer, document__in=[library.eng[0], library.public[3]]
+        ).values_list("embedding", flat=True)
+    ]
+    rng = np.random.default_rng(0)
+    vectors.append(rng.normal(size=len(vectors[0])).astype(np.float32))
+    excluded = [library.eng[1].pk, library.public[0].pk]
+
+    def search(query_vectors):
+        return documents_nearest(
+            user=world.alice,
+            query_vectors=query_vectors,
+            producer=producer,
+            limit=4,
+            exclude_ids=excluded,
+        )
+
+    together = search(vectors)
+    assert {source for _, source, _ in together} == {0, 1, 2}
+    for index, vector in enumerate(vectors):
+        alone = [(pk, index, round(sim, 5)) for pk, _, sim in search([vector])]
+        assert alone == [
+            (pk, source, round(sim, 5))
+            for pk, source, sim in together
+            if source == index
+        ]
+        assert not {pk for pk, _, _ in alone} & set(excluded)
+        assert {pk for pk, _, _ in alone} <= _visible_ids(world.alice)
