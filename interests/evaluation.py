@@ -185,7 +185,7 @@ def mind_world_build(*, data: MindData, log: Callable[[str], None]) -> MindWorld
         )
         cached = CachedEmbedder(get_embedder("default"), cache_file)
         started = time.perf_counter()
-        with mock.patch("interests.services.get_embedder", return_value=cached):
+        with mock.patch("interests.services.vectors.get_embedder", return_value=cached):
             for start in range(0, len(missing), EMBED_BATCH):
                 document_vectors_compute(
                     document_ids=missing[start : start + EMBED_BATCH]

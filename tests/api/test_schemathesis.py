@@ -34,7 +34,7 @@ def quiet_broker(settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {}}
     with (
         mock.patch("docsite.tasking.task_enqueue", return_value=True),
-        mock.patch("interests.services._task_send_delayed", return_value=True),
+        mock.patch("interests.services.refresh._task_send_delayed", return_value=True),
     ):
         yield
 

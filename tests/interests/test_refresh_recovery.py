@@ -26,7 +26,7 @@ def test_a_like_while_the_broker_is_down_is_refreshed_by_the_sweeper(
         space=world.handbook, title="Values", text="Be kind to each other."
     ).document
     with (
-        mock.patch("interests.services._task_send_delayed", return_value=False),
+        mock.patch("interests.services.refresh._task_send_delayed", return_value=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
         interaction_record(user=world.carol, document_id=document.pk, kind="like")
@@ -35,7 +35,9 @@ def test_a_like_while_the_broker_is_down_is_refreshed_by_the_sweeper(
     ).exists(), "nothing is waiting: the broker never got the refresh"
 
     with (
-        mock.patch("interests.services._task_send_delayed", return_value=True) as send,
+        mock.patch(
+            "interests.services.refresh._task_send_delayed", return_value=True
+        ) as send,
         mock.patch("docsite.tasking.task_enqueue", return_value=True),
     ):
         due_work_enqueue()
