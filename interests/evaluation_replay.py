@@ -152,6 +152,24 @@ def mind_ranker_train(*, world: MindWorld, data: MindData, log) -> RankerVersion
     return version
 
 
+def _deltas(
+    values: list[dict], baseline: list[dict], names: Sequence[str], *, resamples, seed
+) -> dict[str, list[float]]:
+    """Paired bootstrap of each metric against ``baseline``, in percent."""
+    return {
+        metric: [
+            round(100 * v, 2)
+            for v in paired_bootstrap(
+                [r[metric] for r in values],
+                [r[metric] for r in baseline],
+                resamples=resamples,
+                seed=seed,
+            )
+        ]
+        for metric in names
+    }
+
+
 def _compare(rows: dict[str, list[dict]], names: Sequence[str], *, resamples, seed):
     variants = {}
     for name, values in rows.items():
@@ -159,18 +177,9 @@ def _compare(rows: dict[str, list[dict]], names: Sequence[str], *, resamples, se
         for other in ("baseline", "popularity", "clicks so far"):
             if name == other or other not in rows:
                 continue
-            summary[f"vs_{other}"] = {
-                metric: [
-                    round(100 * v, 2)
-                    for v in paired_bootstrap(
-                        [r[metric] for r in values],
-                        [r[metric] for r in rows[other]],
-                        resamples=resamples,
-                        seed=seed,
-                    )
-                ]
-                for metric in names
-            }
+            summary[f"vs_{other}"] = _deltas(
+                values, rows[other], names, resamples=resamples, seed=seed
+            )
         variants[name] = summary
     return variants
 
@@ -325,17 +334,8 @@ def evaluate_recall(
         }
         for other in ("baseline", "popularity"):
             if name != other:
-                summary[f"vs_{other}"] = {
-                    k: [
-                        round(100 * v, 2)
-                        for v in paired_bootstrap(
-                            [r[k] for r in values],
-                            [r[k] for r in rows[other]],
-                            resamples=resamples,
-                            seed=seed,
-                        )
-                    ]
-                    for k in names
-                }
+                summary[f"vs_{other}"] = _deltas(
+                    values, rows[other], names, resamples=resamples, seed=seed
+                )
         variants[name] = summary
     return {"n": len(rows["baseline"]), "variants": variants}

@@ -292,10 +292,10 @@ class ExtractiveSummarizer(BaseSummarizer):
         )
         redundancy = fact_aware(similarity, plan.units)
         eligible = plan.eligible.copy()
-        for _ in range(max(0, int(variant))):
-            # The next-best selection: what the previous variant opened with
-            # is left out (while anything else is left to pick).
-            first = mmr_select(
+
+        def select() -> list[int]:
+            # Reads ``eligible`` as it stands: variants narrow it in place.
+            return mmr_select(
                 relevance=relevance,
                 similarity=similarity,
                 redundancy=redundancy,
@@ -304,20 +304,16 @@ class ExtractiveSummarizer(BaseSummarizer):
                 target=plan.target,
                 limit=plan.limit,
                 mmr_lambda=self.mmr_lambda,
-            )[:1] or [best_oversize(plan, relevance, eligible)]
+            )
+
+        for _ in range(max(0, int(variant))):
+            # The next-best selection: what the previous variant opened with
+            # is left out (while anything else is left to pick).
+            first = select()[:1] or [best_oversize(plan, relevance, eligible)]
             if first[0] is None or eligible.sum() <= 1:
                 break
             eligible[first[0]] = False
-        picked = mmr_select(
-            relevance=relevance,
-            similarity=similarity,
-            redundancy=redundancy,
-            sizes=plan.sizes,
-            eligible=eligible,
-            target=plan.target,
-            limit=plan.limit,
-            mmr_lambda=self.mmr_lambda,
-        )
+        picked = select()
         if not picked:
             # No whole unit fits: the best one that is not far over the
             # budget, else the shortest. A sentence cut short is no summary.
