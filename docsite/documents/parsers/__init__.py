@@ -11,17 +11,11 @@ shown to the person who sent the file.
 
 from __future__ import annotations
 
-import codecs
 import dataclasses
-import io
 import logging
 import re
 import threading
-import zipfile
-from pathlib import PurePath
 from typing import Any
-
-import charset_normalizer
 
 from django.core.signals import setting_changed
 from django.dispatch import receiver
@@ -35,6 +29,20 @@ from docsite.documents.exceptions import (
     UnsupportedFormatError,
 )
 from docsite.documents.parsers.base import BaseParser, Block, ParsedDocument
+from docsite.documents.parsers.decoding import decode_text, normalise_newlines
+from docsite.documents.parsers.formats import (
+    HTML_EXTENSIONS,
+    MARKDOWN_EXTENSIONS,
+    MIME_DOCX,
+    MIME_HTML,
+    MIME_MARKDOWN,
+    MIME_PDF,
+    MIME_TEXT,
+    SUPPORTED_FORMATS,
+    TEXT_EXTENSIONS,
+    detect_mime_type,
+    sniff_refusal,
+)
 from docsite.documents.parsers.sandbox import (
     Limits,
     SandboxCrash,
@@ -44,74 +52,33 @@ from docsite.documents.parsers.sandbox import (
 )
 from docsite.plugins import plugins_load
 
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "HTML_EXTENSIONS",
+    "MARKDOWN_EXTENSIONS",
+    "MAX_TITLE_CHARS",
+    "MIME_DOCX",
+    "MIME_HTML",
+    "MIME_MARKDOWN",
+    "MIME_PDF",
+    "MIME_TEXT",
+    "SUPPORTED_FORMATS",
+    "TEXT_EXTENSIONS",
+    "decode_text",
+    "detect_mime_type",
+    "load_parsers",
+    "parse_document",
+    "reset_parsers",
+    "sniff_refusal",
+]
+
 logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "docsite.parsers"
 
-MIME_TEXT = "text/plain"
-MIME_MARKDOWN = "text/markdown"
-MIME_HTML = "text/html"
-MIME_PDF = "application/pdf"
-MIME_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-SUPPORTED_FORMATS = "text, Markdown, HTML, PDF, DOCX"
-
-# Extensions that promise text. A file with one of them that cannot be decoded
-# is a damaged text file; without one it is just some unknown binary format.
-TEXT_EXTENSIONS = frozenset(
-    {".txt", ".text", ".log", ".csv", ".md", ".markdown", ".html", ".htm"}
-)
-MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown"})
-HTML_EXTENSIONS = frozenset({".html", ".htm"})
-
 # Titles end up in a database column and in page headings; a <title> or a
 # PDF metadata field can be arbitrarily long.
 MAX_TITLE_CHARS = 300
-
-# Well-known signatures of formats people try to upload, so the refusal can
-# say what the file looks like instead of only "unsupported".
-_BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (
-        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
-        "a legacy Microsoft Office file (.doc, .xls or .ppt)",
-    ),
-    (b"{\\rtf", "an RTF document"),
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF87a", "a GIF image"),
-    (b"GIF89a", "a GIF image"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"Rar!\x1a\x07", "a RAR archive"),
-    (b"\x7fELF", "a program"),
-)
-_ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
-# Members that tell OOXML and other zip-based formats apart.
-_ZIP_KINDS: tuple[tuple[str, str], ...] = (
-    ("xl/workbook.xml", "an Excel workbook (XLSX)"),
-    ("ppt/presentation.xml", "a PowerPoint presentation (PPTX)"),
-    ("META-INF/container.xml", "an EPUB e-book"),
-    ("content.xml", "an OpenDocument file (ODT, ODS or ODP)"),
-)
-_DOCX_MAIN_PART = "word/document.xml"
-
-# UTF-32 first: its little-endian mark starts with the UTF-16 one.
-_BYTE_ORDER_MARKS: tuple[tuple[bytes, str], ...] = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-# charset_normalizer often ranks Central European code pages first for
-# Western text (it read French latin-1 as cp1250, "crème" -> "crčme"). When
-# windows-1252 fits as well, it is the likelier source, as the WHATWG encoding
-# standard assumes for unlabelled legacy text.
-_PREFERRED_LEGACY_ENCODING = "cp1252"
-
-_HTML_OBVIOUS_START = ("<!doctype html", "<html")
-_HTML_STRUCTURE = re.compile(r"<(?:head|body)[\s>]", re.IGNORECASE)
-_HTML_SNIFF_CHARS = 4096
 
 # Characters a database text column or a reader should never get: C0
 # controls other than tab and newline, DEL, and lone UTF-16 surrogates.
@@ -174,155 +141,6 @@ def _parser_for(
         f"{filename} is a {mime_type} file, and no parser for that format is "
         "enabled on this site."
     )
-
-
-# --- Type detection and text decoding --------------------------------------
-
-
-def detect_mime_type(data: bytes, *, filename: str) -> str:
-    """Return the MIME type of ``data``, judged by its content.
-
-    The extension only chooses between text flavours (Markdown, HTML, plain
-    text); a PDF named ``.txt`` is still a PDF. Raise
-    ``UnsupportedFormatError`` for anything that is not one of the supported
-    formats, and ``CorruptFileError`` for a damaged zip or undecodable text
-    file.
-    """
-    extension = PurePath(filename).suffix.lower()
-
-    if data[:1024].lstrip().startswith(b"%PDF-"):
-        return MIME_PDF
-    if data.startswith(_ZIP_SIGNATURES):
-        return _detect_zip_type(data, filename=filename)
-    for signature, kind in _BINARY_SIGNATURES:
-        if data.startswith(signature):
-            raise UnsupportedFormatError(
-                f"{filename} looks like {kind}, which is not a supported format "
-                f"({SUPPORTED_FORMATS})."
-            )
-
-    not_supported = UnsupportedFormatError(
-        f"{filename} is not a supported format ({SUPPORTED_FORMATS})."
-    )
-    try:
-        text = decode_text(data, filename=filename)
-    except UnsupportedFormatError:
-        raise not_supported from None
-    except CorruptFileError:
-        if extension in TEXT_EXTENSIONS:
-            raise
-        raise not_supported from None
-
-    head = text[:_HTML_SNIFF_CHARS].lstrip()
-    if head.lower().startswith(_HTML_OBVIOUS_START):
-        return MIME_HTML
-    if extension in MARKDOWN_EXTENSIONS:
-        return MIME_MARKDOWN
-    if extension in HTML_EXTENSIONS:
-        return MIME_HTML
-    if head.startswith("<") and _HTML_STRUCTURE.search(head):
-        return MIME_HTML
-    return MIME_TEXT
-
-
-def sniff_refusal(head: bytes, *, filename: str) -> DocumentRejectedError | None:
-    """Return the refusal of a file that starts with ``head``, if it is certain.
-
-    Cheap enough for a web request: only signatures of formats that are never
-    supported, and binary data where text was the only remaining
-    possibility. Everything else is decided by the full parse.
-    """
-    if head[:1024].lstrip().startswith(b"%PDF-") or head.startswith(_ZIP_SIGNATURES):
-        return None
-    for signature, kind in _BINARY_SIGNATURES:
-        if head.startswith(signature):
-            return UnsupportedFormatError(
-                f"{filename} looks like {kind}, which is not a supported format "
-                f"({SUPPORTED_FORMATS})."
-            )
-    marked = any(head.startswith(mark) for mark, _ in _BYTE_ORDER_MARKS)
-    if b"\x00" in head and not marked:
-        return UnsupportedFormatError(
-            f"{filename} is not a supported format ({SUPPORTED_FORMATS})."
-        )
-    return None
-
-
-def _detect_zip_type(data: bytes, *, filename: str) -> str:
-    # zipfile raises more than BadZipFile on malformed archives.
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-    except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError):
-        raise CorruptFileError(
-            f"{filename} is damaged: it starts like a ZIP archive (such as a DOCX "
-            "file) but cannot be opened. It may be truncated."
-        ) from None
-    if _DOCX_MAIN_PART in names:
-        return MIME_DOCX
-    kind = next(
-        (kind for member, kind in _ZIP_KINDS if member in names), "a ZIP archive"
-    )
-    raise UnsupportedFormatError(
-        f"{filename} looks like {kind}, which is not a supported format "
-        f"({SUPPORTED_FORMATS})."
-    )
-
-
-def decode_text(data: bytes, *, filename: str = "") -> str:
-    """Return ``data`` decoded as text, with newlines normalised to ``\\n``.
-
-    A byte-order mark (UTF-8, UTF-16, UTF-32) decides the encoding. Without
-    one, strict UTF-8 is tried, then charset_normalizer's guess. Raise
-    ``UnsupportedFormatError`` when ``data`` holds NUL bytes (binary, or
-    UTF-16 without a mark) and ``CorruptFileError`` when no encoding fits.
-    ``filename``, when given, starts the error messages.
-    """
-    subject = filename or "The file"
-    for mark, encoding in _BYTE_ORDER_MARKS:
-        if data.startswith(mark):
-            try:
-                text = data.decode(encoding)
-            except UnicodeDecodeError:
-                raise CorruptFileError(
-                    f"{subject} is damaged: it is marked as {encoding.upper()} text "
-                    "but is not valid in that encoding."
-                ) from None
-            return _normalise_newlines(text)
-
-    if b"\x00" in data:
-        raise UnsupportedFormatError(f"{subject} holds binary data, not text.")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = _decode_legacy_encoding(data, subject=subject)
-    return _normalise_newlines(text)
-
-
-def _decode_legacy_encoding(data: bytes, *, subject: str) -> str:
-    matches = charset_normalizer.from_bytes(data)
-    best = matches.best()
-    if best is None:
-        raise CorruptFileError(
-            f"{subject} is not readable: its text encoding could not be recognised. "
-            "Save it as UTF-8 and upload it again."
-        )
-    equally_good = set(best.could_be_from_charset) | {
-        match.encoding
-        for match in matches
-        if match.percent_chaos == best.percent_chaos
-        and match.percent_coherence == best.percent_coherence
-    }
-    if _PREFERRED_LEGACY_ENCODING in equally_good:
-        try:
-            return data.decode(_PREFERRED_LEGACY_ENCODING)
-        except UnicodeDecodeError:
-            pass  # one of cp1252's five unused bytes; keep the detector's choice
-    return str(best)
-
-
-def _normalise_newlines(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 # --- Parsing ---------------------------------------------------------------
@@ -396,7 +214,7 @@ def parse_document(data: bytes, *, filename: str) -> tuple[str, ParsedDocument]:
 
 
 def _tidy_text(text: str) -> str:
-    text = _normalise_newlines(text).translate(_PAGE_BREAKS)
+    text = normalise_newlines(text).translate(_PAGE_BREAKS)
     return _UNWANTED_CHARACTERS.sub("", text).strip()
 
 
