@@ -15,9 +15,9 @@ import string
 from collections.abc import Iterable
 from pathlib import PurePath
 
+from .names import MAX_TITLE_CHARS
 from .parsers.base import Block, ParsedDocument
 
-MAX_TITLE_CHARS = 300
 # A first line longer than this is a sentence or a paragraph, not a title.
 MAX_LINE_TITLE_CHARS = 120
 MAX_LINE_TITLE_WORDS = 16

@@ -28,6 +28,7 @@ from docsite.documents.exceptions import (
     FileTooLargeError,
     UnsupportedFormatError,
 )
+from docsite.documents.names import MAX_TITLE_CHARS
 from docsite.documents.parsers.base import BaseParser, Block, ParsedDocument
 from docsite.documents.parsers.decoding import decode_text, normalise_newlines
 from docsite.documents.parsers.formats import (
@@ -75,10 +76,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "docsite.parsers"
-
-# Titles end up in a database column and in page headings; a <title> or a
-# PDF metadata field can be arbitrarily long.
-MAX_TITLE_CHARS = 300
 
 # Characters a database text column or a reader should never get: C0
 # controls other than tab and newline, DEL, and lone UTF-16 surrogates.
