@@ -33,6 +33,7 @@ from docsite.documents.models import Document
 from docsite.documents.selectors import space_ids_visible
 
 from ..models import Summary, SummaryEvent
+from .examples import TrainingDataError
 from .models import TrainingDataset, TrainingExample, TrainingPair
 
 Split = TrainingExample.Split
@@ -40,10 +41,6 @@ Kind = TrainingExample.Kind
 Origin = TrainingExample.Origin
 
 DEFAULT_VALIDATION_FRACTION = 0.2
-
-
-class TrainingDataError(ValueError):
-    """Unreadable or malformed training data; the message names the line."""
 
 
 def text_sha256(text: str) -> str:
