@@ -202,11 +202,22 @@ def ranker_from_weights(weights: Mapping[str, float], *, version: str) -> Linear
     return LinearRanker(version=version, features=names, coef=coef)
 
 
+# The parsed default file, keyed by its modification time and size.
+_default_cache: dict[Path, tuple[tuple[int, int], LinearRanker]] = {}
+
+
 def ranker_default() -> LinearRanker | None:
     """The ranker shipped with the code (fitted on MIND, see README), or None."""
-    if not DEFAULT_RANKER_PATH.is_file():
+    try:
+        stat = DEFAULT_RANKER_PATH.stat()
+    except FileNotFoundError:
         return None
-    return LinearRanker.from_dict(json.loads(DEFAULT_RANKER_PATH.read_text()))
+    key = (stat.st_mtime_ns, stat.st_size)
+    cached = _default_cache.get(DEFAULT_RANKER_PATH)
+    if cached is None or cached[0] != key:
+        ranker = LinearRanker.from_dict(json.loads(DEFAULT_RANKER_PATH.read_text()))
+        cached = _default_cache[DEFAULT_RANKER_PATH] = (key, ranker)
+    return cached[1]
 
 
 @dataclass(frozen=True)

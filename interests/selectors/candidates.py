@@ -17,23 +17,15 @@ import numpy as np
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
-from django.db.models import (
-    BinaryField,
-    Count,
-    F,
-    FilteredRelation,
-    Func,
-    Max,
-    Q,
-    QuerySet,
-)
+from django.db import connection
+from django.db.models import Count
 from django.utils import timezone
 
 from docsite.documents.models import Document
 from docsite.documents.selectors import space_ids_visible
 
 from ..conf import interests_setting
-from ..models import FeedImpression, Interaction
+from ..models import Interaction
 from .vectors import documents_in_order
 
 User = AbstractBaseUser | AnonymousUser
@@ -98,23 +90,37 @@ def user_excluded_ids(*, user: User) -> list[int]:
         return []
     # One row per document, most recently used first: the cap keeps the
     # 2,000 most recent documents, however often each was used.
-    return list(
-        Interaction.objects.filter(user=user, kind__in=kinds)
-        .values("document_id")
-        .annotate(last=Max("created_at"))
-        .order_by("-last", "-document_id")
-        .values_list("document_id", flat=True)[:EXCLUDED_LIMIT]
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT document_id FROM interests_interaction"
+            " WHERE user_id = %s AND kind = ANY(%s::text[])"
+            " GROUP BY document_id ORDER BY max(created_at) DESC, document_id DESC"
+            " LIMIT %s",
+            [user.pk, [str(kind) for kind in kinds], EXCLUDED_LIMIT],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
-def _feed_shown(*, days: int, exclude_user: User | None, now) -> QuerySet:
-    """Feed impressions of the last ``days`` up to ``now``, not ``exclude_user``'s."""
-    rows = FeedImpression.objects.filter(
-        shown_at__gte=now - timedelta(days=days), shown_at__lte=now
+def feed_response_sql(
+    *, document_ids: Sequence[int] | None, days: int, exclude_user: User | None, now
+) -> tuple[str, list]:
+    """Per document (add ``GROUP BY document_id``): the distinct other readers
+    the feed showed it to in the last ``days`` up to ``now``, and those who
+    opened it from there; for ``document_ids`` or, with None, every document
+    (the caller adds its own condition)."""
+    sql = (
+        "SELECT document_id, COUNT(DISTINCT user_id) AS shown,"
+        " COUNT(DISTINCT user_id) FILTER (WHERE clicked_at <= %s) AS clicked"
+        " FROM interests_feedimpression WHERE shown_at >= %s AND shown_at <= %s"
     )
+    params = [now, now - timedelta(days=days), now]
+    if document_ids is not None:
+        sql += " AND document_id = ANY(%s::bigint[])"
+        params.append([int(pk) for pk in document_ids])
     if exclude_user is not None and exclude_user.is_authenticated:
-        rows = rows.exclude(user=exclude_user)
-    return rows
+        sql += " AND user_id <> %s"
+        params.append(exclude_user.pk)
+    return sql, params
 
 
 def documents_feed_response(
@@ -129,19 +135,18 @@ def documents_feed_response(
 
     Distinct readers, from the logged feed impressions, so a refresh of one
     page counts once. Only what happened before ``now`` counts: the
-    evaluation replays impressions in time order through this same query.
+    evaluation replays impressions in time order through this same query
+    (the feed runs it inside its candidates statement, ``gather``).
     """
-    now = now or timezone.now()
-    counts = (
-        _feed_shown(days=days, exclude_user=exclude_user, now=now)
-        .filter(document_id__in=list(document_ids))
-        .values("document_id")
-        .annotate(
-            shown=Count("user_id", distinct=True),
-            clicked=Count("user_id", distinct=True, filter=Q(clicked_at__lte=now)),
-        )
+    sql, params = feed_response_sql(
+        document_ids=document_ids,
+        days=days,
+        exclude_user=exclude_user,
+        now=now or timezone.now(),
     )
-    return {row["document_id"]: (row["shown"], row["clicked"]) for row in counts}
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " GROUP BY document_id", params)
+        return {pk: (shown, clicked) for pk, shown, clicked in cursor.fetchall()}
 
 
 @dataclass(frozen=True)
@@ -157,124 +162,6 @@ class Candidates:
     # opened it from the feed (``documents_feed_response``).
     shown: np.ndarray | None = None
     clicked: np.ndarray | None = None
-
-
-def candidates_load(
-    *,
-    document_ids: Sequence[int],
-    producer: str,
-    popularity_days: int,
-    space_ids: Sequence[int] | None = None,
-    popularity: dict[int, int] | None = None,
-    reader: User | None = None,
-) -> Candidates:
-    """Load the vectors, ages and distinct recent readers of these documents,
-    and how other readers than ``reader`` responded to them in the feed.
-
-    With ``space_ids`` (the reader's visible spaces), documents elsewhere are
-    dropped in SQL before anything is ranked.
-    """
-    document_ids = list(dict.fromkeys(document_ids))
-    documents = Document.objects.filter(pk__in=document_ids)
-    if space_ids is not None:
-        documents = documents.filter(space__in=list(space_ids))
-    now = timezone.now()
-    # One round trip: each document with its vector from ``producer`` (NULL
-    # until it is embedded), in pgvector's binary form.
-    rows = list(
-        documents.annotate(
-            producer_vector=FilteredRelation(
-                "vectors", condition=Q(vectors__producer=producer)
-            ),
-            packed=Func(
-                F("producer_vector__embedding"),
-                function="vector_send",
-                output_field=BinaryField(),
-            ),
-        )
-        .order_by()  # the order of ``document_ids`` is kept below; no sort
-        .values_list("pk", "updated_at", "space_id", "packed")
-    )
-    updated = {row[0]: row[1] for row in rows}
-    space_of = {row[0]: row[2] for row in rows}
-    vectors = {
-        row[0]: np.frombuffer(bytes(row[3]), dtype=">f4", offset=4).astype(np.float32)
-        for row in rows
-        if row[3] is not None
-    }
-
-    if space_ids is not None:
-        document_ids = [pk for pk in document_ids if pk in updated]
-    # A second round trip, one grouped count: as two correlated counts per
-    # candidate in the query above it cost 10 ms at 345 candidates.
-    response = documents_feed_response(
-        document_ids=document_ids, days=popularity_days, exclude_user=reader, now=now
-    )
-    if popularity is None:
-        popularity = document_popularity(
-            document_ids=document_ids, days=popularity_days
-        )
-    dimension = len(next(iter(vectors.values()))) if vectors else 1
-    matrix = np.zeros((len(document_ids), dimension), dtype=np.float32)
-    for row, pk in enumerate(document_ids):
-        if pk in vectors:
-            matrix[row] = vectors[pk]
-    return Candidates(
-        document_ids=document_ids,
-        vectors=matrix,
-        age_days=np.array(
-            [
-                (now - updated[pk]).total_seconds() / 86400 if pk in updated else 365.0
-                for pk in document_ids
-            ],
-            dtype=np.float32,
-        ),
-        readers=np.array(
-            [popularity.get(pk, 0) for pk in document_ids], dtype=np.float32
-        ),
-        space_ids=np.array(
-            [space_of.get(pk, -1) for pk in document_ids], dtype=np.int64
-        ),
-        shown=np.array(
-            [response.get(pk, (0, 0))[0] for pk in document_ids], dtype=np.float32
-        ),
-        clicked=np.array(
-            [response.get(pk, (0, 0))[1] for pk in document_ids], dtype=np.float32
-        ),
-    )
-
-
-def documents_fresh_ids(
-    *,
-    space_ids: Sequence[int],
-    days: int,
-    limit: int,
-    exclude_ids: Sequence[int] = (),
-    within_ids: Sequence[int] | None = None,
-) -> list[int]:
-    """Return the newest documents in these spaces, newest first.
-
-    One index range scan per space (``document_space_recent``), unioned: far
-    cheaper than sorting every recent document of many spaces.
-    """
-    since = timezone.now() - timedelta(days=days)
-    documents = Document.objects.filter(updated_at__gte=since)
-    if within_ids is not None:
-        documents = documents.filter(pk__in=list(within_ids))
-    scans = [
-        documents.filter(space_id=space_id)
-        .order_by("-updated_at")
-        .values_list("pk", "updated_at")[: limit + len(exclude_ids)]
-        for space_id in list(space_ids)[:50]
-    ]
-    if not scans:
-        return []
-    rows = (
-        list(scans[0].union(*scans[1:], all=True)) if len(scans) > 1 else list(scans[0])
-    )
-    excluded = set(exclude_ids)
-    rows.sort(key=lambda row: row[1], reverse=True)
-    return [pk for pk, _ in rows if pk not in excluded][:limit]
 
 
 def documents_popular_ids(

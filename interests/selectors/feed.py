@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
 
 from docsite.documents.models import Document
 from docsite.documents.selectors import space_ids_visible
@@ -29,31 +30,50 @@ from ..ranking import InterestVectors, mmr_order
 from .candidates import (
     POPULARITY_DEPTH,
     Candidates,
-    candidates_load,
-    documents_fresh_ids,
     documents_popular_ids,
     user_excluded_ids,
 )
+from .gather import CandidateSources, candidates_gather
 from .reasons import feed_reasons
-from .vectors import documents_nearest, embedding_producer_active, user_interest_current
+from .vectors import embedding_producer_active, user_interest_current
 
 User = AbstractBaseUser | AnonymousUser
 logger = logging.getLogger(__name__)
 
 
+# The promoted ranker last read by this process, keyed by its row's id, name
+# and a digest of its parameters: a request only checks which version is
+# live, and parses parameters again only when that changed (a promotion, a
+# roll-back, an edit).
+_promoted_cache: dict[str, tuple[tuple, LinearRanker]] = {}
+
+
 def ranker_for_feed() -> LinearRanker:
     """The ranker the feed uses: the newest promoted, not rolled-back version; else
     the default shipped with the code; else the hand weights of the settings."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, name, md5(parameters::text) FROM interests_rankerversion"
+            " WHERE promoted AND rolled_back_at IS NULL"
+            " ORDER BY created_at DESC, id DESC LIMIT 1"
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return ranker_default() or ranker_hand()
+    key = tuple(row)
+    cached = _promoted_cache.get("live")
+    if cached is not None and cached[0] == key:
+        return cached[1]
     from ..models import RankerVersion
 
-    row = (
-        RankerVersion.objects.filter(promoted=True, rolled_back_at__isnull=True)
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    if row is not None:
-        return LinearRanker.from_dict({**row.parameters, "version": row.name})
-    return ranker_default() or ranker_hand()
+    parameters = (
+        RankerVersion.objects.filter(pk=row[0]).values_list("parameters", flat=True)
+    ).first()
+    if parameters is None:  # deleted in between: read again
+        return ranker_for_feed()
+    ranker = LinearRanker.from_dict({**parameters, "version": row[1]})
+    _promoted_cache["live"] = (key, ranker)
+    return ranker
 
 
 def ranker_hand() -> LinearRanker:
@@ -141,10 +161,9 @@ def feed_for(
     # Resolved once: every query below filters by these ids in SQL.
     visible = list(space_ids_visible(user=user).values_list("pk", flat=True))
     wanted = page * page_size + 1
-    within = None if within_ids is None else set(within_ids)
 
-    excluded_set = set(excluded)
-    candidate_ids: list[int] = []
+    vectors: list[np.ndarray] = []
+    per_vector = 0
     if personalized:
         vectors = interest.query_vectors()
         most = max(1, int(feed["ANN_VECTORS"]))
@@ -156,51 +175,41 @@ def feed_for(
         # beam at least as wide as its share (bench/interests_feed.py
         # measures the page against exact search).
         per_vector = max(wanted, math.ceil(feed["ANN_CANDIDATES"] / len(vectors)))
-        nearest = documents_nearest(
-            user=user,
-            query_vectors=vectors,
-            producer=producer,
-            limit=per_vector,
-            ef_search=max(feed["ANN_EF_SEARCH"], per_vector),
-            exclude_ids=excluded,
-            space_ids=visible,
-            within=(
-                None
-                if within_ids is None
-                else Document.objects.filter(pk__in=list(within_ids))
-            ),
-        )
-        candidate_ids += [pk for pk, _, _ in nearest if pk not in excluded_set]
-    if feed["FRESH_CANDIDATES"]:
-        candidate_ids += documents_fresh_ids(
-            space_ids=visible,
-            days=feed["FRESH_DAYS"],
-            limit=max(feed["FRESH_CANDIDATES"], wanted),
-            exclude_ids=excluded,
-            within_ids=within_ids,
-        )
     # The most used documents of the reader's spaces (cached): the popular
     # candidates, and the popularity of every other candidate (0 outside).
     popular = documents_popular_ids(
         space_ids=visible, days=feed["POPULAR_DAYS"], limit=POPULARITY_DEPTH
     )
+    popular_ids: list[int] = []
     if feed["POPULAR_CANDIDATES"]:
-        candidate_ids += [
+        excluded_set = set(excluded)
+        within = None if within_ids is None else set(within_ids)
+        popular_ids = [
             pk
             for pk in popular
             if pk not in excluded_set and (within is None or pk in within)
         ][: feed["POPULAR_CANDIDATES"]]
-    if not candidate_ids:
-        return FeedPage([], page, page_size, False, personalized, ranker.version)
-
-    candidates = candidates_load(
-        document_ids=candidate_ids,
-        producer=producer,
-        popularity_days=feed["POPULAR_DAYS"],
-        space_ids=visible,
-        popularity=popular,
+    candidates = candidates_gather(
         reader=user,
+        producer=producer,
+        sources=CandidateSources(
+            query_vectors=vectors,
+            per_vector=per_vector,
+            ef_search=max(feed["ANN_EF_SEARCH"], per_vector),
+            fresh_days=feed["FRESH_DAYS"],
+            fresh_limit=(
+                max(feed["FRESH_CANDIDATES"], wanted) if feed["FRESH_CANDIDATES"] else 0
+            ),
+            popular_ids=popular_ids,
+        ),
+        space_ids=visible,
+        exclude_ids=excluded,
+        within_ids=within_ids,
+        popularity=popular,
+        popularity_days=feed["POPULAR_DAYS"],
     )
+    if not candidates.document_ids:
+        return FeedPage([], page, page_size, False, personalized, ranker.version)
     features = feed_features(interest=interest, candidates=candidates)
     scores = ranker.score(features)
     order = mmr_order(

@@ -1,4 +1,4 @@
-"""Vectors: producers, stored document and interest vectors, ANN search, related documents.
+"""Vectors: producers, stored document and interest vectors, related documents.
 
 Every selector that takes a user restricts documents to that user's spaces in
 SQL; nothing is filtered after the fact in Python.
@@ -12,20 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from pgvector.django import CosineDistance, VectorField
+from pgvector.django import VectorField
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import connection, transaction
 from django.db.models import (
     BinaryField,
-    BooleanField,
     F,
     Func,
     IntegerField,
     QuerySet,
-    Value,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -38,6 +34,7 @@ from docsite.ml.outputs import EMBEDDINGS, LiveProducer, producer_live
 from ..conf import interests_setting
 from ..models import DocumentVector, Interaction, UserInterest
 from ..ranking import HistoryEvent, InterestVectors, interest_vectors_build
+from .ann import documents_nearest
 
 User = AbstractBaseUser | AnonymousUser
 logger = logging.getLogger(__name__)
@@ -253,126 +250,6 @@ def vectors_of_size(
         dims=Func(F("embedding"), function="vector_dims", output_field=IntegerField()),
         sized=Cast("embedding", VectorField(dimensions=dimension)),
     ).filter(dims=dimension)
-
-
-def _ids_allowed(documents: QuerySet[Document]) -> RawSQL:
-    """Return "the vector's document is one of ``documents``" as a per-row lookup.
-
-    As a join (what ``document__space__in`` gives), Postgres sorts the whole
-    HNSW output under the join, so an iterative scan reads every vector
-    (0.5 s at 10k documents). As ``IN (subquery)`` it is hashed: every
-    readable document is read into a hash before the first candidate, per
-    scan (18 of 35 ms of a scan at 100k documents, five scans a feed). As a
-    correlated scalar subquery (which Postgres neither pulls up nor hashes),
-    each candidate the index hands up is one primary-key lookup, and the
-    LIMIT stops the scan as soon as enough readable rows came (8 ms).
-    """
-    sql, params = documents.order_by().values("pk").query.sql_with_params()
-    return RawSQL(
-        f"(SELECT true FROM ({sql}) AS allowed_(id)"
-        ' WHERE allowed_.id = "interests_documentvector"."document_id" LIMIT 1)'
-        " IS TRUE",
-        params,
-        output_field=BooleanField(),
-    )
-
-
-def _ann_settings_apply(
-    *, ef_search: int, max_scan_tuples: int, local: bool = True
-) -> None:
-    """Turn on iterative HNSW scans for the current transaction (``local``) or
-    the connection.
-
-    Without them the index hands up ``ef_search`` rows and the permission
-    filter is applied after: a reader whose nearest neighbours sit in spaces
-    they may not see would silently get too few rows.
-    """
-    with connection.cursor() as cursor:
-        # set_config(..., true) is SET LOCAL taking parameters: one round trip.
-        cursor.execute(
-            "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', %s),"
-            " set_config('hnsw.ef_search', %s, %s),"
-            " set_config('hnsw.max_scan_tuples', %s, %s)",
-            [local, str(ef_search), local, str(max_scan_tuples), local],
-        )
-
-
-def documents_nearest(
-    *,
-    user: User,
-    query_vectors: Sequence[np.ndarray],
-    producer: str,
-    limit: int,
-    exclude_ids: Sequence[int] = (),
-    space_ids: Sequence[int] | None = None,
-    within: QuerySet[Document] | None = None,
-    without: QuerySet[Document] | None = None,
-    ef_search: int | None = None,
-) -> list[tuple[int, int, float]]:
-    """Return ``(document_id, query_index, cosine similarity)`` rows nearest each query.
-
-    One SQL statement: a UNION ALL of one filtered HNSW scan per query vector,
-    restricted to the user's spaces (``space_ids``, when the caller already
-    resolved ``space_ids_visible(user=user)``). ``within`` keeps only those
-    documents (facets, required phrases), ``without`` drops those (excluded
-    words). Relaxed ordering is re-sorted here. ``ef_search`` (default
-    ``INTERESTS_FEED["EF_SEARCH"]``) is the HNSW beam of each scan, at least
-    ``limit``.
-    """
-    if not query_vectors or limit <= 0:
-        return []
-    feed = interests_setting("FEED")
-    visible = space_ids_visible(user=user) if space_ids is None else list(space_ids)
-    readable = Document.objects.filter(space__in=visible)
-    if within is not None:
-        readable = readable.filter(pk__in=within.values("pk"))
-    if without is not None:
-        readable = readable.exclude(pk__in=without.values("pk"))
-    allowed = _ids_allowed(readable)
-    # The filters are the same for every scan: built once per vector size,
-    # each scan only adds its distance (the ORM's filter building was a
-    # third of the feed's Python time).
-    bases: dict[int, QuerySet] = {}
-    scans: list[QuerySet] = []
-    for index, vector in enumerate(query_vectors):
-        base = bases.get(len(vector))
-        if base is None:
-            base = vectors_of_size(
-                DocumentVector.objects.filter(producer=producer).filter(allowed),
-                dimension=len(vector),
-            )
-            if exclude_ids:
-                base = base.exclude(document_id__in=list(exclude_ids))
-            bases[len(vector)] = base
-        scan = (
-            base.annotate(
-                distance=CosineDistance("sized", vector),
-                source=Value(index, IntegerField()),
-            )
-            .order_by("distance")
-            .values_list("document_id", "source", "distance")
-        )
-        scans.append(scan[:limit])
-    query = scans[0] if len(scans) == 1 else scans[0].union(*scans[1:], all=True)
-    settings = {
-        "ef_search": max(ef_search or feed["EF_SEARCH"], limit),
-        "max_scan_tuples": feed["MAX_SCAN_TUPLES"],
-    }
-    if connection.in_atomic_block:
-        with transaction.atomic():
-            _ann_settings_apply(**settings)
-            rows = list(query)
-    else:
-        # In autocommit the settings go on the connection: one round trip,
-        # not three (BEGIN, SET LOCAL, COMMIT). Every HNSW query of the app
-        # runs here and sets its own first, so what stays set harms nothing.
-        _ann_settings_apply(**settings, local=False)
-        rows = list(query)
-    rows.sort(key=lambda row: (row[1], row[2]))
-    return [
-        (document_id, source, 1.0 - float(distance))
-        for document_id, source, distance in rows
-    ]
 
 
 def documents_related(

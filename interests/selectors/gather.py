@@ -1,0 +1,205 @@
+"""The feed's candidates and everything ranking needs of them, in one statement.
+
+Nearest documents of each interest vector (HNSW scans), the newest documents
+of the reader's spaces, the popular ones (ids from the cache), and for each of
+them its vector, age, space and other readers' feed responses: one round trip,
+so a feed request does not pay a statement (and, on a busy machine, a wait
+for the database process) per source. Raw SQL: the statement's text does not
+grow with the number of ids, and building it through the ORM cost more Python
+time than the scans cost the database.
+
+Every row is restricted to the reader's spaces in SQL; nothing is filtered
+after the fact in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
+from django.utils import timezone
+
+from .ann import ann_scans_sql, ann_settings_sql, documents_readable_sql
+from .candidates import Candidates, feed_response_sql
+
+User = AbstractBaseUser | AnonymousUser
+
+
+@dataclass(frozen=True)
+class CandidateSources:
+    """Where the feed looks for candidates (see ``feed_for``)."""
+
+    query_vectors: Sequence[np.ndarray]
+    per_vector: int
+    ef_search: int
+    fresh_days: int
+    fresh_limit: int
+    popular_ids: Sequence[int]
+
+
+def candidates_gather(
+    *,
+    reader: User,
+    producer: str,
+    sources: CandidateSources,
+    space_ids: Sequence[int],
+    exclude_ids: Sequence[int],
+    within_ids: Sequence[int] | None,
+    popularity: dict[int, int],
+    popularity_days: int,
+) -> Candidates:
+    """Return the reader's candidates with what ranking needs, in this order:
+    nearest neighbours (by query vector, nearest first), then the newest
+    documents, then the popular ones; each once, only readable ones.
+
+    ``exclude_ids`` (the reader's dismissed and read documents) are left out
+    of the scans and the newest; ``within_ids`` restricts every source to
+    those documents (the evaluation ranks an impression's candidates so).
+    """
+    now = timezone.now()
+    excluded = [int(pk) for pk in exclude_ids]
+    statements, params = [], []
+    readable, readable_params = documents_readable_sql(
+        alias="allowed_", space_ids=space_ids, within_ids=within_ids
+    )
+    if sources.query_vectors and sources.per_vector > 0:
+        settings_sql, settings_params = ann_settings_sql(
+            ef_search=sources.ef_search, limit=sources.per_vector
+        )
+        statements.append(settings_sql)
+        params += settings_params
+        scans, scan_params = ann_scans_sql(
+            query_vectors=sources.query_vectors,
+            producer=producer,
+            limit=sources.per_vector,
+            exclude_ids=excluded,
+            readable=readable,
+            readable_params=readable_params,
+        )
+    else:
+        scans = (
+            "SELECT NULL::bigint AS document_id, NULL::integer AS source,"
+            " NULL::float8 AS distance WHERE false"
+        )
+        scan_params = []
+    # One index range scan per space (document_space_recent), newest first.
+    fresh_sql = (
+        "SELECT recent.id, recent.updated_at, space.position"
+        " FROM unnest(%s::bigint[]) WITH ORDINALITY AS space(id, position)"
+        " CROSS JOIN LATERAL (SELECT d.id, d.updated_at FROM documents_document d"
+        " WHERE d.space_id = space.id AND d.updated_at >= %s"
+        + (" AND d.id <> ALL(%s::bigint[])" if excluded else "")
+        + (" AND d.id = ANY(%s::bigint[])" if within_ids is not None else "")
+        + " ORDER BY d.updated_at DESC LIMIT %s) recent"
+    )
+    fresh_params = [
+        [int(pk) for pk in space_ids][:50] if sources.fresh_limit > 0 else [],
+        now - timedelta(days=sources.fresh_days),
+        *([excluded] if excluded else []),
+        *([[int(pk) for pk in within_ids]] if within_ids is not None else []),
+        max(0, int(sources.fresh_limit)),
+    ]
+    spaces, spaces_params = documents_readable_sql(alias="d", space_ids=space_ids)
+    response_sql, response_params = feed_response_sql(
+        document_ids=None, days=popularity_days, exclude_user=reader, now=now
+    )
+    statements.append(
+        f"WITH nearest AS MATERIALIZED ({scans}),"
+        f" fresh AS MATERIALIZED ({fresh_sql}),"
+        " wanted AS MATERIALIZED (SELECT document_id AS id FROM nearest"
+        " UNION SELECT id FROM fresh UNION SELECT unnest(%s::bigint[]))"
+        " SELECT 'n', document_id, source, distance, NULL::timestamptz,"
+        " NULL::bigint, NULL::bytea, NULL::bigint, NULL::bigint FROM nearest"
+        " UNION ALL SELECT 'f', id, position, NULL, updated_at,"
+        " NULL, NULL, NULL, NULL FROM fresh"
+        " UNION ALL SELECT 'c', d.id, NULL, NULL, d.updated_at, d.space_id,"
+        # pgvector's binary form: parsing the text form costs more than the
+        # query. NULL until the document is embedded.
+        " vector_send(v.embedding), response.shown, response.clicked"
+        " FROM documents_document d"
+        " LEFT JOIN interests_documentvector v"
+        " ON v.document_id = d.id AND v.producer = %s"
+        # Other readers' responses, one grouped count (as two correlated
+        # counts per candidate they cost 10 ms at 345 candidates).
+        # An array, not a semi-join, so the counts read the impressions of
+        # these documents by index, never the whole table.
+        f" LEFT JOIN ({response_sql} AND document_id = ANY(ARRAY(SELECT id FROM wanted))"
+        " GROUP BY document_id) response ON response.document_id = d.id"
+        f" WHERE d.id = ANY(ARRAY(SELECT id FROM wanted)) AND {spaces}"
+    )
+    params += [
+        *scan_params,
+        *fresh_params,
+        [int(pk) for pk in sources.popular_ids],
+        producer,
+        *response_params,
+        *spaces_params,
+    ]
+    with connection.cursor() as cursor:
+        # The scan settings first, in the same round trip.
+        cursor.execute("; ".join(statements), params)
+        if len(statements) > 1:
+            cursor.cursor.nextset()
+        rows = cursor.fetchall()
+    return _candidates_order(
+        rows,
+        now=now,
+        fresh_limit=sources.fresh_limit,
+        popular_ids=sources.popular_ids,
+        popularity=popularity,
+    )
+
+
+def _candidates_order(
+    rows: list[tuple],
+    *,
+    now,
+    fresh_limit: int,
+    popular_ids: Sequence[int],
+    popularity: dict[int, int],
+) -> Candidates:
+    nearest = sorted(
+        (row for row in rows if row[0] == "n"), key=lambda row: (row[2], row[3])
+    )
+    # Newest first; equal times in the order of the spaces, then of the index.
+    fresh = sorted((row for row in rows if row[0] == "f"), key=lambda row: row[2])
+    fresh.sort(key=lambda row: row[4], reverse=True)
+    loaded = {row[1]: row for row in rows if row[0] == "c"}
+    order = dict.fromkeys(
+        [
+            *(row[1] for row in nearest),
+            *(row[1] for row in fresh[:fresh_limit]),
+            *popular_ids,
+        ]
+    )
+    document_ids = [pk for pk in order if pk in loaded]
+    packed = next((row[6] for row in loaded.values() if row[6] is not None), None)
+    # vector_send: a 4-byte header (dimensions, unused), big-endian float32s.
+    dimension = (len(packed) - 4) // 4 if packed is not None else 1
+    matrix = np.zeros((len(document_ids), dimension), dtype=np.float32)
+    age_days = np.empty(len(document_ids), dtype=np.float32)
+    space_ids = np.empty(len(document_ids), dtype=np.int64)
+    response = np.zeros((len(document_ids), 2), dtype=np.float32)
+    for index, pk in enumerate(document_ids):
+        _, _, _, _, updated_at, space_id, vector, shown, clicked = loaded[pk]
+        if vector is not None:
+            matrix[index] = np.frombuffer(vector, dtype=">f4", offset=4)
+        age_days[index] = (now - updated_at).total_seconds() / 86400
+        space_ids[index] = space_id
+        response[index] = (shown or 0, clicked or 0)
+    return Candidates(
+        document_ids=document_ids,
+        vectors=matrix,
+        age_days=age_days,
+        readers=np.array(
+            [popularity.get(pk, 0) for pk in document_ids], dtype=np.float32
+        ),
+        space_ids=space_ids,
+        shown=response[:, 0].copy(),
+        clicked=response[:, 1].copy(),
+    )
