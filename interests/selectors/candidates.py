@@ -77,15 +77,21 @@ def document_popularity(
     return {row["document_id"]: row["count"] for row in counts}
 
 
-def user_excluded_ids(*, user: User) -> list[int]:
-    """Return documents the feed leaves out for ``user``: dismissed and read ones."""
+def excluded_kinds() -> list[str]:
+    """The interaction kinds that leave a document out of the reader's feed."""
     feed = interests_setting("FEED")
     kinds = []
     if feed["DROP_DISMISSED"]:
-        kinds.append(Interaction.Kind.DISMISS)
+        kinds.append(str(Interaction.Kind.DISMISS))
     if feed["DROP_READ"]:
         # Liking, bookmarking or clicking a document means it was opened.
         kinds += POSITIVE_KINDS
+    return kinds
+
+
+def user_excluded_ids(*, user: User) -> list[int]:
+    """Return documents the feed leaves out for ``user``: dismissed and read ones."""
+    kinds = excluded_kinds()
     if not kinds or not user.is_authenticated:
         return []
     # One row per document, most recently used first: the cap keeps the
@@ -96,7 +102,7 @@ def user_excluded_ids(*, user: User) -> list[int]:
             " WHERE user_id = %s AND kind = ANY(%s::text[])"
             " GROUP BY document_id ORDER BY max(created_at) DESC, document_id DESC"
             " LIMIT %s",
-            [user.pk, [str(kind) for kind in kinds], EXCLUDED_LIMIT],
+            [user.pk, kinds, EXCLUDED_LIMIT],
         )
         return [row[0] for row in cursor.fetchall()]
 

@@ -17,7 +17,6 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
 
 from docsite.documents.models import Document
-from docsite.documents.selectors import space_ids_visible
 
 from ..conf import interests_setting
 from ..ranker import (
@@ -31,11 +30,11 @@ from .candidates import (
     POPULARITY_DEPTH,
     Candidates,
     documents_popular_ids,
-    user_excluded_ids,
 )
+from .feed_context import feed_context_load
 from .gather import CandidateSources, candidates_gather
 from .reasons import feed_reasons
-from .vectors import embedding_producer_active, user_interest_current
+from .vectors import embedding_producer_active
 
 User = AbstractBaseUser | AnonymousUser
 logger = logging.getLogger(__name__)
@@ -58,20 +57,25 @@ def ranker_for_feed() -> LinearRanker:
             " ORDER BY created_at DESC, id DESC LIMIT 1"
         )
         row = cursor.fetchone()
-    if row is None:
+    return ranker_live(key=None if row is None else tuple(row))
+
+
+def ranker_live(*, key: tuple | None) -> LinearRanker:
+    """The ranker of the live version ``key`` (``(id, name, parameters digest)``;
+    None: no promoted version), parsed once per process per version."""
+    if key is None:
         return ranker_default() or ranker_hand()
-    key = tuple(row)
     cached = _promoted_cache.get("live")
     if cached is not None and cached[0] == key:
         return cached[1]
     from ..models import RankerVersion
 
     parameters = (
-        RankerVersion.objects.filter(pk=row[0]).values_list("parameters", flat=True)
+        RankerVersion.objects.filter(pk=key[0]).values_list("parameters", flat=True)
     ).first()
     if parameters is None:  # deleted in between: read again
         return ranker_for_feed()
-    ranker = LinearRanker.from_dict({**parameters, "version": row[1]})
+    ranker = LinearRanker.from_dict({**parameters, "version": key[1]})
     _promoted_cache["live"] = (key, ranker)
     return ranker
 
@@ -152,14 +156,16 @@ def feed_for(
     if not user.is_authenticated or not user.is_active:
         return FeedPage([], page, page_size, False, False)
     producer = embedding_producer_active()
-    interest = user_interest_current(user=user, producer=producer)
+    # Interests, readable spaces (every query below filters by them in SQL),
+    # exclusions and the live ranker version: one round trip.
+    context = feed_context_load(user=user, producer=producer)
+    interest, visible, excluded = context.interest, context.visible, context.excluded
     personalized = interest is not None and not interest.is_empty
     # A reader with no interests yet has only freshness and popularity to be
     # ranked by: the hand weights order that cold-start feed.
-    ranker = ranker or (ranker_for_feed() if personalized else ranker_hand())
-    excluded = user_excluded_ids(user=user)
-    # Resolved once: every query below filters by these ids in SQL.
-    visible = list(space_ids_visible(user=user).values_list("pk", flat=True))
+    ranker = ranker or (
+        ranker_live(key=context.ranker_key) if personalized else ranker_hand()
+    )
     wanted = page * page_size + 1
 
     vectors: list[np.ndarray] = []
@@ -189,7 +195,7 @@ def feed_for(
             for pk in popular
             if pk not in excluded_set and (within is None or pk in within)
         ][: feed["POPULAR_CANDIDATES"]]
-    candidates = candidates_gather(
+    titles, candidates = candidates_gather(
         reader=user,
         producer=producer,
         sources=CandidateSources(
@@ -201,6 +207,7 @@ def feed_for(
                 max(feed["FRESH_CANDIDATES"], wanted) if feed["FRESH_CANDIDATES"] else 0
             ),
             popular_ids=popular_ids,
+            title_ids=interest.exemplar_ids if interest is not None else (),
         ),
         space_ids=visible,
         exclude_ids=excluded,
@@ -238,6 +245,7 @@ def feed_for(
         user=user,
         producer=producer,
         visible=visible,
+        titles=titles,
     )
     items = [
         FeedItem(

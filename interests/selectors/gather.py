@@ -40,6 +40,8 @@ class CandidateSources:
     fresh_days: int
     fresh_limit: int
     popular_ids: Sequence[int]
+    # Documents whose titles reasons may name (the reader's exemplars).
+    title_ids: Sequence[int] = ()
 
 
 def candidates_gather(
@@ -52,8 +54,9 @@ def candidates_gather(
     within_ids: Sequence[int] | None,
     popularity: dict[int, int],
     popularity_days: int,
-) -> Candidates:
-    """Return the reader's candidates with what ranking needs, in this order:
+) -> tuple[dict[int, str], Candidates]:
+    """Return the titles of ``sources.title_ids`` the reader may see, and the
+    reader's candidates with what ranking needs, in this order:
     nearest neighbours (by query vector, nearest first), then the newest
     documents, then the popular ones; each once, only readable ones.
 
@@ -140,13 +143,22 @@ def candidates_gather(
         *response_params,
         *spaces_params,
     ]
+    # The titles reasons may name, of documents the reader may see.
+    statements.append(
+        "SELECT d.id, d.title FROM documents_document d"
+        f" WHERE d.id = ANY(%s::bigint[]) AND {spaces}"
+    )
+    params += [[int(pk) for pk in sources.title_ids], *spaces_params]
     with connection.cursor() as cursor:
-        # The scan settings first, in the same round trip.
+        # Several statements, one round trip: the scan settings, the
+        # candidates, the titles.
         cursor.execute("; ".join(statements), params)
-        if len(statements) > 1:
+        if len(statements) > 2:
             cursor.cursor.nextset()
         rows = cursor.fetchall()
-    return _candidates_order(
+        cursor.cursor.nextset()
+        titles = dict(cursor.fetchall())
+    return titles, _candidates_order(
         rows,
         now=now,
         fresh_limit=sources.fresh_limit,

@@ -64,12 +64,15 @@ def feed_reasons(
     user: User,
     producer: str,
     visible: list[int],
+    titles: dict[int, str] | None = None,
 ) -> list[str]:
     """Say why each item is in the feed, naming what the reader did.
 
     The document named is one the reader may see and the nearest of the
     reader's exemplars, unless it already explains a quarter of the page:
     then the next nearest does, so one hub document cannot explain them all.
+    ``titles``: those of the reader's exemplars that the reader may see, when
+    the caller already read them (else read here).
     """
     if (
         interest is not None
@@ -83,13 +86,15 @@ def feed_reasons(
             user=user, producer=producer, space_ids=visible
         )
         kinds = ["view"] * len(anchors)
+        titles = None  # of other documents than the exemplars
     else:
         anchors, anchor_vectors, kinds = [], None, []
-    titles = dict(
-        Document.objects.filter(pk__in=anchors, space__in=visible).values_list(
-            "pk", "title"
+    if titles is None:
+        titles = dict(
+            Document.objects.filter(pk__in=anchors, space__in=visible).values_list(
+                "pk", "title"
+            )
         )
-    )
     cap = max(2, len(documents) // 4)
     used: dict[int, int] = {}
     similarity = sum(

@@ -6,6 +6,7 @@ SQL; nothing is filtered after the fact in Python.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import numpy as np
 from pgvector.django import VectorField
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
 from django.db.models import (
     BinaryField,
     F,
@@ -32,7 +34,7 @@ from docsite.ml.embedders.base import BaseEmbedder
 from docsite.ml.outputs import EMBEDDINGS, LiveProducer, producer_live
 
 from ..conf import interests_setting
-from ..models import DocumentVector, Interaction, UserInterest
+from ..models import DocumentVector, Interaction
 from ..ranking import HistoryEvent, InterestVectors, interest_vectors_build
 from .ann import documents_nearest
 
@@ -119,10 +121,6 @@ def vectors_by_document(vectors: QuerySet[DocumentVector]) -> dict[int, np.ndarr
     }
 
 
-def _vector(value) -> np.ndarray | None:
-    return None if value is None else np.asarray(value, dtype=np.float32)
-
-
 @dataclass
 class StoredInterest(InterestVectors):
     """Interest vectors as read for a request; ``stored`` is False when they were
@@ -131,26 +129,63 @@ class StoredInterest(InterestVectors):
     stored: bool = True
 
 
+# A reader's stored interests as columns of ``interests_userinterest ui``
+# (vectors in pgvector's binary form); ``stored_interest_from_row`` reads them.
+INTEREST_COLUMNS = (
+    "ui.id, vector_send(ui.long_term), vector_send(ui.short_term),"
+    " vector_send(ui.negative), ui.centroids, ui.exemplars, ui.exemplar_ids,"
+    " ui.exemplar_weights, ui.exemplar_kinds, ui.space_shares"
+)
+
+
+def stored_interest_from_row(row: Sequence) -> StoredInterest | None:
+    """The interests in ``INTEREST_COLUMNS`` order, or None when there is no row."""
+    if row[0] is None:
+        return None
+    long_term, short_term, negative = (_unpacked(value) for value in row[1:4])
+    centroids, exemplar_ids, weights, kinds, shares = (
+        _json(value) for value in (row[4], *row[6:10])
+    )
+    dimension = next(
+        (len(v) for v in (long_term, short_term, negative) if v is not None),
+        len(centroids[0]) if centroids else None,
+    )
+    return StoredInterest(
+        long_term=long_term,
+        short_term=short_term,
+        negative=negative,
+        centroids=[np.asarray(c, dtype=np.float32) for c in centroids],
+        exemplars=_exemplars(row[5], dimension=dimension),
+        exemplar_ids=[int(pk) for pk in exemplar_ids],
+        exemplar_weights=[float(w) for w in weights],
+        exemplar_kinds=[str(kind) for kind in kinds],
+        space_shares={int(space): float(share) for space, share in shares.items()},
+    )
+
+
+def _unpacked(packed) -> np.ndarray | None:
+    """A ``vector_send`` value: a 4-byte header, then big-endian float32s."""
+    if packed is None:
+        return None
+    return np.frombuffer(packed, dtype=">f4", offset=4).astype(np.float32)
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
 def user_interest_vectors(*, user: User, producer: str) -> StoredInterest | None:
     """Return the user's stored interest vectors for ``producer``, or None."""
     if not user.is_authenticated:
         return None
-    row = UserInterest.objects.filter(user=user, producer=producer).first()
-    if row is None:
-        return None
-    return StoredInterest(
-        long_term=_vector(row.long_term),
-        short_term=_vector(row.short_term),
-        negative=_vector(row.negative),
-        centroids=[np.asarray(c, dtype=np.float32) for c in row.centroids],
-        exemplars=_exemplars(row.exemplars, dimension=_dimension(row)),
-        exemplar_ids=[int(pk) for pk in row.exemplar_ids],
-        exemplar_weights=[float(w) for w in row.exemplar_weights],
-        exemplar_kinds=[str(kind) for kind in row.exemplar_kinds],
-        space_shares={
-            int(space): float(share) for space, share in row.space_shares.items()
-        },
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {INTEREST_COLUMNS} FROM interests_userinterest ui"
+            " WHERE ui.user_id = %s AND ui.producer = %s LIMIT 1",
+            [user.pk, producer],
+        )
+        row = cursor.fetchone()
+    return None if row is None else stored_interest_from_row(row)
 
 
 def user_history_events(
@@ -224,13 +259,6 @@ def user_interest_current(*, user: User, producer: str) -> StoredInterest | None
         return None
     built, _, _ = user_interest_build(user=user, producer=producer)
     return StoredInterest(**vars(built), stored=False)
-
-
-def _dimension(row: UserInterest) -> int | None:
-    for vector in (row.long_term, row.short_term, row.negative):
-        if vector is not None:
-            return len(vector)
-    return len(row.centroids[0]) if row.centroids else None
 
 
 def _exemplars(raw, *, dimension: int | None) -> np.ndarray | None:

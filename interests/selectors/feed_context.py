@@ -1,0 +1,83 @@
+"""What the feed needs to know about a reader before it searches, in one statement:
+their stored interests, the spaces they may read, the documents they used
+(left out of the feed) and which ranker version is live."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+
+from docsite.documents.selectors import space_ids_visible
+
+from .candidates import EXCLUDED_LIMIT, excluded_kinds
+from .vectors import (
+    INTEREST_COLUMNS,
+    StoredInterest,
+    stored_interest_from_row,
+    user_interest_current,
+)
+
+
+@dataclass(frozen=True)
+class FeedContext:
+    interest: StoredInterest | None
+    # The ids of the spaces the reader may read, in ``space_ids_visible`` order.
+    visible: list[int]
+    # ``user_excluded_ids``: dismissed and read documents, most recent first.
+    excluded: list[int]
+    # ``(id, name, parameters digest)`` of the live ranker version, or None.
+    ranker_key: tuple | None
+
+
+def feed_context_load(*, user: AbstractBaseUser, producer: str) -> FeedContext:
+    """Read the reader's context for one feed request in one round trip.
+
+    The same queries as ``user_interest_vectors``, ``space_ids_visible``,
+    ``user_excluded_ids`` and ``ranker_for_feed``'s check, as scalar
+    subqueries of one statement. A reader with no stored interests for
+    ``producer`` gets ``user_interest_current``'s (built from the history).
+    """
+    try:
+        visible_sql, visible_params = space_ids_visible(
+            user=user
+        ).query.sql_with_params()
+    except EmptyResultSet:  # a reader who may read nothing
+        visible_sql, visible_params = "SELECT NULL::bigint AS pk WHERE false", ()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # The visible query's first column is the id (the others order it).
+            f"SELECT ARRAY(SELECT visible.pk FROM ({visible_sql}) visible),"
+            " ARRAY(SELECT document_id FROM interests_interaction"
+            " WHERE user_id = %s AND kind = ANY(%s::text[]) GROUP BY document_id"
+            " ORDER BY max(created_at) DESC, document_id DESC LIMIT %s),"
+            " (SELECT ARRAY[id::text, name, md5(parameters::text)]"
+            " FROM interests_rankerversion WHERE promoted AND rolled_back_at IS NULL"
+            " ORDER BY created_at DESC, id DESC LIMIT 1),"
+            f" {INTEREST_COLUMNS}"
+            " FROM (SELECT 1) AS one LEFT JOIN interests_userinterest ui"
+            " ON ui.user_id = %s AND ui.producer = %s",
+            [
+                *visible_params,
+                user.pk,
+                excluded_kinds(),
+                EXCLUDED_LIMIT,
+                user.pk,
+                producer,
+            ],
+        )
+        row = cursor.fetchone()
+    visible, excluded, ranker = row[:3]
+    interest = stored_interest_from_row(row[3:])
+    if interest is None:
+        # No stored row for this producer (an embeddings switch not yet
+        # re-derived for this reader): built from the history, rarely.
+        interest = user_interest_current(user=user, producer=producer)
+    return FeedContext(
+        interest=interest,
+        visible=list(visible),
+        excluded=list(excluded),
+        ranker_key=None if ranker is None else (int(ranker[0]), *ranker[1:]),
+    )
