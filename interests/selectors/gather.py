@@ -116,11 +116,15 @@ def candidates_gather(
         f" fresh AS MATERIALIZED ({fresh_sql}),"
         " wanted AS MATERIALIZED (SELECT document_id AS id FROM nearest"
         " UNION SELECT id FROM fresh UNION SELECT unnest(%s::bigint[]))"
-        " SELECT 'n', document_id, source, distance, NULL::timestamptz,"
+        " SELECT 'n', document_id, source, distance, NULL::float8,"
         " NULL::bigint, NULL::bytea, NULL::bigint, NULL::bigint FROM nearest"
-        " UNION ALL SELECT 'f', id, position, NULL, updated_at,"
+        # Ages in seconds, as Python would compute them from the times,
+        # without parsing hundreds of timestamps per request.
+        " UNION ALL SELECT 'f', id, position, NULL,"
+        " EXTRACT(EPOCH FROM (%s::timestamptz - updated_at))::float8,"
         " NULL, NULL, NULL, NULL FROM fresh"
-        " UNION ALL SELECT 'c', d.id, NULL, NULL, d.updated_at, d.space_id,"
+        " UNION ALL SELECT 'c', d.id, NULL, NULL,"
+        " EXTRACT(EPOCH FROM (%s::timestamptz - d.updated_at))::float8, d.space_id,"
         # pgvector's binary form: parsing the text form costs more than the
         # query. NULL until the document is embedded.
         " vector_send(v.embedding), response.shown, response.clicked"
@@ -139,6 +143,8 @@ def candidates_gather(
         *scan_params,
         *fresh_params,
         [int(pk) for pk in sources.popular_ids],
+        now,
+        now,
         producer,
         *response_params,
         *spaces_params,
@@ -160,7 +166,6 @@ def candidates_gather(
         titles = dict(cursor.fetchall())
     return titles, _candidates_order(
         rows,
-        now=now,
         fresh_limit=sources.fresh_limit,
         popular_ids=sources.popular_ids,
         popularity=popularity,
@@ -170,7 +175,6 @@ def candidates_gather(
 def _candidates_order(
     rows: list[tuple],
     *,
-    now,
     fresh_limit: int,
     popular_ids: Sequence[int],
     popularity: dict[int, int],
@@ -178,9 +182,10 @@ def _candidates_order(
     nearest = sorted(
         (row for row in rows if row[0] == "n"), key=lambda row: (row[2], row[3])
     )
-    # Newest first; equal times in the order of the spaces, then of the index.
+    # Newest (youngest) first; equal times in the order of the spaces, then
+    # of the index.
     fresh = sorted((row for row in rows if row[0] == "f"), key=lambda row: row[2])
-    fresh.sort(key=lambda row: row[4], reverse=True)
+    fresh.sort(key=lambda row: row[4])
     loaded = {row[1]: row for row in rows if row[0] == "c"}
     order = dict.fromkeys(
         [
@@ -198,10 +203,10 @@ def _candidates_order(
     space_ids = np.empty(len(document_ids), dtype=np.int64)
     response = np.zeros((len(document_ids), 2), dtype=np.float32)
     for index, pk in enumerate(document_ids):
-        _, _, _, _, updated_at, space_id, vector, shown, clicked = loaded[pk]
+        _, _, _, _, age_seconds, space_id, vector, shown, clicked = loaded[pk]
         if vector is not None:
             matrix[index] = np.frombuffer(vector, dtype=">f4", offset=4)
-        age_days[index] = (now - updated_at).total_seconds() / 86400
+        age_days[index] = age_seconds / 86400
         space_ids[index] = space_id
         response[index] = (shown or 0, clicked or 0)
     return Candidates(

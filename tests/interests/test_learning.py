@@ -233,3 +233,34 @@ def test_the_feed_ranks_what_other_readers_opened_above_what_they_skipped(
     assert first["feed_clicks"] == pytest.approx(np.log1p(4), abs=1e-4)
     assert first["feed_shown"] == pytest.approx(np.log1p(4), abs=1e-4)
     assert page.items[0].reason.startswith("Popular in")
+
+
+def test_the_feed_ranks_with_a_new_version_from_the_next_request(world, shelf):
+    """The live ranker is parsed once per process, but a promotion, an edit of
+    its parameters or a roll-back reaches the very next feed request."""
+    reader = world.alice
+    interaction_record(user=reader, document_id=shelf[0].pk, kind="like")
+    user_interest_refresh(user_id=reader.pk)
+    kubernetes = {document.pk for document in shelf[1:5]}
+
+    def version_and_first():
+        page = feed_for(user=reader, page_size=10)
+        return page.ranker_version, page.items[0].document.pk
+
+    before, _ = version_and_first()
+    like_it = {"features": ["exemplar"], "coef": [1.0], "intercept": 0.0}
+    version = RankerVersion.objects.create(
+        name="similar-first",
+        algorithm="logistic",
+        parameters={**like_it, "version": "similar-first"},
+        promoted=True,
+    )
+    live, first = version_and_first()
+    assert live == "similar-first" and first in kubernetes
+    # Edited in place: the feed ranks by the new parameters at once.
+    RankerVersion.objects.filter(pk=version.pk).update(
+        parameters={**like_it, "coef": [-1.0], "version": "similar-first"}
+    )
+    assert version_and_first()[1] not in kubernetes
+    ranker_roll_back(version=version)
+    assert version_and_first()[0] == before
