@@ -115,7 +115,12 @@ def candidates_gather(
         f"WITH nearest AS MATERIALIZED ({scans}),"
         f" fresh AS MATERIALIZED ({fresh_sql}),"
         " wanted AS MATERIALIZED (SELECT document_id AS id FROM nearest"
-        " UNION SELECT id FROM fresh UNION SELECT unnest(%s::bigint[]))"
+        # Of the newest of each space, only the newest overall become
+        # candidates (with every tie at the cut: Python breaks ties).
+        " UNION SELECT id FROM fresh WHERE updated_at >= COALESCE((SELECT"
+        " updated_at FROM fresh ORDER BY updated_at DESC OFFSET %s LIMIT 1),"
+        " '-infinity')"
+        " UNION SELECT unnest(%s::bigint[]))"
         " SELECT 'n', document_id, source, distance, NULL::float8,"
         " NULL::bigint, NULL::bytea, NULL::bigint, NULL::bigint FROM nearest"
         # Ages in seconds, as Python would compute them from the times,
@@ -142,6 +147,7 @@ def candidates_gather(
     params += [
         *scan_params,
         *fresh_params,
+        max(0, int(sources.fresh_limit) - 1),
         [int(pk) for pk in sources.popular_ids],
         now,
         now,
