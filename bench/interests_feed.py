@@ -336,7 +336,7 @@ def measure(args, reader, size: int) -> None:
         f"  | p95 ratio {feed95 / raw95:.2f}x"
         f"  | refresh p50 {percentile(refresh_times, 50):6.1f} ms"
         f"  p95 {percentile(refresh_times, 95):6.1f} ms"
-        f"  | {query_vectors} interest vectors searched, {len(queries)} SQL statements"
+        f"  | {query_vectors} interest vectors searched, {len(queries)} SQL round trips"
         f"  | page agreement with exact search {100 * agreement:.0f}%"
         f" (mean of {len(readers)} readers)"
     )
