@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import psycopg
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
@@ -77,6 +78,30 @@ def documents_readable_sql(
         parts.append(f"NOT ({alias}.id IN ({sql}))")
         values += params
     return " AND ".join(parts), values
+
+
+def statements_run(statements: Sequence[tuple[str, list]]) -> list[list[tuple]]:
+    """Run ``(sql, params)`` statements in order; return each one's rows.
+
+    With Django's default client-side parameter binding they go in one
+    round trip (a multi-statement query); with server-side binding, which
+    allows one statement per query, one round trip each.
+    """
+    with connection.cursor() as cursor:
+        if not isinstance(cursor.cursor, psycopg.ClientCursor):
+            results = []
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                results.append(cursor.fetchall())
+            return results
+        cursor.execute(
+            "; ".join(sql for sql, _ in statements),
+            [param for _, params in statements for param in params],
+        )
+        results = [cursor.fetchall()]
+        while cursor.cursor.nextset():
+            results.append(cursor.fetchall())
+        return results
 
 
 def ann_settings_sql(*, ef_search: int | None, limit: int) -> tuple[str, list]:
@@ -182,11 +207,8 @@ def documents_nearest(
         readable_params=readable_params,
     )
     settings_sql, settings_params = ann_settings_sql(ef_search=ef_search, limit=limit)
-    with connection.cursor() as cursor:
-        # Two statements, one round trip: the scans run after the settings.
-        cursor.execute(f"{settings_sql}; {scans}", settings_params + params)
-        cursor.cursor.nextset()
-        rows = cursor.fetchall()
+    # One round trip: the scans run after the settings.
+    _, rows = statements_run([(settings_sql, settings_params), (scans, params)])
     rows.sort(key=lambda row: (row[1], row[2]))
     return [
         (int(document_id), int(source), 1.0 - float(distance))

@@ -21,10 +21,14 @@ from datetime import timedelta
 import numpy as np
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import connection
 from django.utils import timezone
 
-from .ann import ann_scans_sql, ann_settings_sql, documents_readable_sql
+from .ann import (
+    ann_scans_sql,
+    ann_settings_sql,
+    documents_readable_sql,
+    statements_run,
+)
 from .candidates import Candidates, feed_response_sql
 
 User = AbstractBaseUser | AnonymousUser
@@ -66,7 +70,7 @@ def candidates_gather(
     """
     now = timezone.now()
     excluded = [int(pk) for pk in exclude_ids]
-    statements, params = [], []
+    statements: list[tuple[str, list]] = []
     readable, readable_params = documents_readable_sql(
         alias="allowed_", space_ids=space_ids, within_ids=within_ids
     )
@@ -74,8 +78,7 @@ def candidates_gather(
         settings_sql, settings_params = ann_settings_sql(
             ef_search=sources.ef_search, limit=sources.per_vector
         )
-        statements.append(settings_sql)
-        params += settings_params
+        statements.append((settings_sql, settings_params))
         scans, scan_params = ann_scans_sql(
             query_vectors=sources.query_vectors,
             producer=producer,
@@ -111,7 +114,7 @@ def candidates_gather(
     response_sql, response_params = feed_response_sql(
         document_ids=None, days=popularity_days, exclude_user=reader, now=now
     )
-    statements.append(
+    candidates_sql = (
         f"WITH nearest AS MATERIALIZED ({scans}),"
         f" fresh AS MATERIALIZED ({fresh_sql}),"
         " wanted AS MATERIALIZED (SELECT document_id AS id FROM nearest"
@@ -144,7 +147,7 @@ def candidates_gather(
         " GROUP BY document_id) response ON response.document_id = d.id"
         f" WHERE d.id = ANY(ARRAY(SELECT id FROM wanted)) AND {spaces}"
     )
-    params += [
+    candidates_params = [
         *scan_params,
         *fresh_params,
         max(0, int(sources.fresh_limit) - 1),
@@ -155,22 +158,18 @@ def candidates_gather(
         *response_params,
         *spaces_params,
     ]
+    statements.append((candidates_sql, candidates_params))
     # The titles reasons may name, of documents the reader may see.
     statements.append(
-        "SELECT d.id, d.title FROM documents_document d"
-        f" WHERE d.id = ANY(%s::bigint[]) AND {spaces}"
+        (
+            "SELECT d.id, d.title FROM documents_document d"
+            f" WHERE d.id = ANY(%s::bigint[]) AND {spaces}",
+            [[int(pk) for pk in sources.title_ids], *spaces_params],
+        )
     )
-    params += [[int(pk) for pk in sources.title_ids], *spaces_params]
-    with connection.cursor() as cursor:
-        # Several statements, one round trip: the scan settings, the
-        # candidates, the titles.
-        cursor.execute("; ".join(statements), params)
-        if len(statements) > 2:
-            cursor.cursor.nextset()
-        rows = cursor.fetchall()
-        cursor.cursor.nextset()
-        titles = dict(cursor.fetchall())
-    return titles, _candidates_order(
+    # The scan settings, the candidates, the titles: one round trip.
+    *_, rows, titles = statements_run(statements)
+    return dict(titles), _candidates_order(
         rows,
         fresh_limit=sources.fresh_limit,
         popular_ids=sources.popular_ids,
