@@ -147,6 +147,11 @@ class SearchTerm(models.Model):
 
     word = models.CharField(max_length=200, primary_key=True)
     ndoc = models.PositiveIntegerField()
+    # Documents whose index entry holds the word's English stem, plus those
+    # holding the word itself: an upper bound of how many documents a query
+    # term matches (stems join "one" and "ones"), which keeps the keyword
+    # match rule's candidate budget honest.
+    postings = models.PositiveIntegerField(default=0)
     trigrams = ArrayField(models.CharField(max_length=3), null=True, blank=True)
     length = models.PositiveSmallIntegerField()
 

@@ -1,7 +1,8 @@
 """Writes to the keyword index's term dictionary (``SearchTerm``).
 
 The dictionary is rebuilt as a whole from the documents' own index (words in
-the ``simple`` configuration plus CJK bigrams), in one transaction, so
+the ``simple`` configuration plus CJK bigrams, with the postings of each
+word's English stem read from ``search_vector``), in one transaction, so
 readers see the old dictionary until the new one is complete. Saves arrive
 one document at a time; ``search_terms_refresh_schedule`` turns a burst of
 them into one rebuild a little later.
@@ -21,19 +22,26 @@ REFRESH_DELAY_SECONDS = 30
 _SCHEDULED_KEY = "interests:search-terms-refresh"
 
 REBUILD_SQL = r"""
-INSERT INTO interests_searchterm (word, ndoc, trigrams, length)
-SELECT word,
-       ndoc,
-       CASE WHEN word ~ '^[a-z][a-z0-9_.-]{2,39}$' THEN docsite_trigrams(word) END,
-       least(char_length(word), 32767)
+WITH indexed AS MATERIALIZED (
+  SELECT word AS lexeme, ndoc FROM ts_stat('SELECT search_vector FROM documents_document')
+)
+INSERT INTO interests_searchterm (word, ndoc, postings, trigrams, length)
+SELECT w.word,
+       w.ndoc,
+       greatest(w.ndoc, coalesce(stem.ndoc, 0)
+                + CASE WHEN stem.lexeme = w.word THEN 0 ELSE coalesce(plain.ndoc, 0) END),
+       CASE WHEN w.word ~ '^[a-z][a-z0-9_.-]{2,39}$' THEN docsite_trigrams(w.word) END,
+       least(char_length(w.word), 32767)
 FROM ts_stat($q$
   SELECT to_tsvector('simple'::regconfig, title)
          || to_tsvector('simple'::regconfig, left(text, 300000))
          || to_tsvector('simple'::regconfig, docsite_cjk_bigrams(title))
          || to_tsvector('simple'::regconfig, docsite_cjk_bigrams(left(text, 100000)))
   FROM documents_document
-$q$)
-WHERE char_length(word) <= 200
+$q$) w
+LEFT JOIN indexed stem ON stem.lexeme = (ts_lexize('english_stem', w.word))[1]
+LEFT JOIN indexed plain ON plain.lexeme = w.word
+WHERE char_length(w.word) <= 200
 """
 
 

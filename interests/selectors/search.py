@@ -20,6 +20,7 @@ from django.db.models.expressions import RawSQL
 
 from docsite.documents.models import Document, Space
 from docsite.documents.selectors import document_list_visible, space_ids_visible
+from docsite.ml.embedders import get_embedder
 
 from ..conf import interests_setting
 from .search_keyword import VECTOR, keyword_documents
@@ -28,7 +29,7 @@ from .vectors import (
     documents_in_order,
     documents_nearest,
     embedder_live,
-    embedding_producer_active,
+    embedding_producer_live,
 )
 
 User = AbstractBaseUser | AnonymousUser
@@ -140,11 +141,12 @@ def _semantic_hits(
                 BooleanField(),
             )
         )
-    embedder = embedder_live()
+    live = embedding_producer_live()  # one lookup for the embedder and producer
+    embedder = get_embedder(live.backend_alias)
     nearest = documents_nearest(
         user=user,
         query_vectors=[embedder.embed_queries([prepared.query])[0]],
-        producer=embedding_producer_active(),
+        producer=live.producer,
         limit=limit,
         within=within,
         without=without,

@@ -49,7 +49,7 @@ def match_query(prepared: PreparedSearch, column: int) -> str:
         # candidates ranked below) within the budget, match alone.
         postings = 0
         for term in terms[: search["MATCH_TERMS"]]:
-            postings += term.documents
+            postings += term.postings
             if postings > search["MATCH_POSTINGS"]:
                 break
             fit += 1

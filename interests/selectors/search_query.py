@@ -15,6 +15,7 @@ from django.db import connection
 from ..conf import interests_setting
 from ..search_syntax import ParsedQuery, Term, query_parse
 from .search_terms import (
+    CORPUS_ESTIMATE_SQL,
     corpus_size,
     term_corrections,
     term_document_counts,
@@ -35,6 +36,9 @@ class TermQuery:
     known: bool = True
     # How many documents hold it (the dictionary's count; 0 when unknown).
     documents: int = 0
+    # How many documents its tsquery can match at most (stems included): what
+    # the keyword match rule budgets.
+    postings: int = 0
 
 
 @dataclass
@@ -66,26 +70,35 @@ def tsquery_and(parts: Sequence[str]) -> str:
     return " & ".join(f"( {p} )" for p in parts)
 
 
-def _tsqueries(texts: Sequence[str], *, prefix: str = "") -> list[tuple[str, str]]:
-    """Return ``(english, simple)`` tsquery text of each websearch text, in one query.
+def _tsqueries(
+    texts: Sequence[str], *, prefix: str = ""
+) -> tuple[list[tuple[str, str]], int]:
+    """Return ``(english, simple)`` tsquery text of each websearch text, and the
+    planner's estimate of the corpus size, in one round trip.
 
     With ``prefix``, the pair for ``prefix:*`` is appended.
     """
+    prefix_sql = ""
+    params: list = [list(texts)]
+    if prefix:
+        prefix_sql = (
+            " UNION ALL SELECT to_tsquery('english', %s)::text,"
+            " to_tsquery('simple', %s)::text, 2147483647"
+        )
+        params += [f"{prefix}:*", f"{prefix}:*"]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT websearch_to_tsquery('english', t)::text,"
-            " websearch_to_tsquery('simple', t)::text"
-            " FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, i) ORDER BY i",
-            [list(texts)],
+            f"SELECT en, simple, {CORPUS_ESTIMATE_SQL} FROM ("
+            " SELECT websearch_to_tsquery('english', t)::text AS en,"
+            " websearch_to_tsquery('simple', t)::text AS simple, i"
+            " FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, i)"
+            f"{prefix_sql}) q ORDER BY i",
+            params,
         )
-        rows = [(en, simple) for en, simple in cursor.fetchall()]
-        if prefix:
-            cursor.execute(
-                "SELECT to_tsquery('english', %s)::text, to_tsquery('simple', %s)::text",
-                [f"{prefix}:*", f"{prefix}:*"],
-            )
-            rows.append(cursor.fetchone())
-    return rows
+        rows = cursor.fetchall()
+    if not rows:
+        return [], corpus_size()
+    return [(en, simple) for en, simple, _ in rows], rows[0][2]
 
 
 def _term_text(term: Term) -> str:
@@ -97,8 +110,9 @@ def _term_text(term: Term) -> str:
 def search_prepare(*, query: str) -> PreparedSearch:
     """Parse ``query`` and build its ``tsquery`` pieces, weights and respellings.
 
-    Costs one query for the ``tsquery`` text, one for the terms' document
-    counts and, per word that no document holds, one trigram lookup.
+    Costs one query for the terms' document counts, one for the ``tsquery``
+    text (and the corpus size) and, per word that no document holds, one
+    trigram lookup and one count of its respellings.
     """
     search = interests_setting("SEARCH")
     parsed = query_parse(query)
@@ -129,7 +143,7 @@ def search_prepare(*, query: str) -> PreparedSearch:
     ]
     texts += [p.text for p in parsed.phrases] + [e.text for e in parsed.excluded]
     prefix = parsed.prefix if parsed.prefix not in corrections else ""
-    pairs = _tsqueries(texts, prefix=prefix)
+    pairs, estimate = _tsqueries(texts, prefix=prefix)
     n_terms, n_phrases = len(parsed.terms), len(parsed.phrases)
     term_pairs = pairs[:n_terms]
     for i in single_cjk:
@@ -139,14 +153,21 @@ def search_prepare(*, query: str) -> PreparedSearch:
         term_pairs[-1] = pairs[-1]
     phrase_pairs = pairs[n_terms : n_terms + n_phrases]
     excluded_pairs = pairs[n_terms + n_phrases : len(texts)]
-    corpus = corpus_size()
+    corpus = corpus_size(estimate=estimate)
     for term, (english, simple) in zip(parsed.terms, term_pairs, strict=True):
         spellings = [
             term.words,
             *[(w,) for w in corrections.get(term.text.lower(), [])],
         ]
+        # A phrase of words (or bigrams) is as rare as its rarest word; a
+        # respelled term matches any of its spellings.
         document_count = max(
-            min((counts.get(w, 0) for w in words_), default=0) for words_ in spellings
+            min((counts.get(w, (0, 0))[0] for w in words_), default=0)
+            for words_ in spellings
+        )
+        postings = sum(
+            min((counts.get(w, (0, 0))[1] for w in words_), default=0)
+            for words_ in spellings
         )
         prepared.terms.append(
             TermQuery(
@@ -156,6 +177,7 @@ def search_prepare(*, query: str) -> PreparedSearch:
                 common=document_count > search["COMMON_SHARE"] * corpus,
                 known=document_count > 0,
                 documents=document_count,
+                postings=postings,
             )
         )
     prepared.required = (

@@ -21,23 +21,43 @@ def trigrams(word: str) -> list[str]:
     return sorted({padded[i : i + 3] for i in range(len(word) + 1)})
 
 
-def term_document_counts(*, words: Iterable[str]) -> dict[str, int]:
-    """Return ``{word: number of documents holding it}`` for the known ones."""
+def term_document_counts(*, words: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """Return ``{word: (documents holding it, postings)}`` for the known words.
+
+    Postings bound how many documents a query term matches in the index,
+    where English words match by stem ("ones" matches every "one"); see
+    ``SearchTerm.postings``. A dictionary built before that column counts
+    the word's own documents.
+    """
     words = list(dict.fromkeys(words))
     if not words:
         return {}
-    return dict(SearchTerm.objects.filter(word__in=words).values_list("word", "ndoc"))
+    return {
+        word: (ndoc, max(ndoc, postings))
+        for word, ndoc, postings in SearchTerm.objects.filter(
+            word__in=words
+        ).values_list("word", "ndoc", "postings")
+    }
 
 
-def corpus_size() -> int:
-    """Return how many documents the term dictionary was built from (at least 1)."""
-    with connection.cursor() as cursor:
-        # The planner's estimate is enough for term weights and costs nothing.
-        cursor.execute(
-            "SELECT greatest(reltuples::bigint, 1) FROM pg_class"
-            " WHERE oid = 'documents_document'::regclass"
-        )
-        estimate = cursor.fetchone()[0]
+# The planner's estimate of the corpus size: enough for term weights, and
+# read in the same statement as the query's tsquery text (no round trip).
+CORPUS_ESTIMATE_SQL = (
+    "(SELECT greatest(reltuples::bigint, 1) FROM pg_class"
+    " WHERE oid = 'documents_document'::regclass)"
+)
+
+
+def corpus_size(*, estimate: int | None = None) -> int:
+    """Return how many documents the term dictionary was built from (at least 1).
+
+    ``estimate`` is ``CORPUS_ESTIMATE_SQL``'s value when the caller read it
+    already; a small corpus (an estimate up to 1,000) is counted exactly.
+    """
+    if estimate is None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {CORPUS_ESTIMATE_SQL}")
+            estimate = cursor.fetchone()[0]
     if estimate > 1000:
         return int(estimate)
     from docsite.documents.models import Document

@@ -14,7 +14,7 @@ from interests.conf import interests_setting
 from interests.search_index import search_terms_refresh
 from interests.search_syntax import query_parse
 from interests.selectors.search_keyword import match_query as _match_query
-from interests.selectors.search_query import PreparedSearch, TermQuery
+from interests.selectors.search_query import PreparedSearch, TermQuery, search_prepare
 
 
 def _prepared(counts: list[int]) -> PreparedSearch:
@@ -27,6 +27,7 @@ def _prepared(counts: list[int]) -> PreparedSearch:
             weight=1.0 / (1 + count),
             common=False,
             documents=count,
+            postings=count,
         )
         for i, count in enumerate(counts)
     ]
@@ -53,6 +54,26 @@ def test_when_even_two_rare_words_are_too_common_two_must_match(settings):
     }
     query = _match_query(_prepared([80, 90, 95]), 0)
     assert "( 't0' ) & ( 't1' )" in query and "( 't0' ) | ( 't1' )" not in query
+
+
+@pytest.mark.django_db
+def test_a_rare_word_whose_stem_is_common_counts_the_stems_documents(world):
+    """ "ones" is in one document, but its English stem "one" is in five: the
+    budget must count the documents the stemmed term really matches."""
+    document = document_create_from_text(
+        space=world.handbook, title="Sizes", text="Only the small ones remain."
+    ).document
+    document_analyze(document_id=document.pk)
+    for i in range(4):
+        other = document_create_from_text(
+            space=world.handbook, title=f"Count {i}", text=f"Exactly one cup, {i}."
+        ).document
+        document_analyze(document_id=other.pk)
+    search_terms_refresh()
+    prepared = search_prepare(query="ones")
+    (term,) = prepared.terms
+    assert term.documents == 1
+    assert term.postings >= 5
 
 
 @pytest.mark.django_db
