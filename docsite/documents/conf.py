@@ -33,8 +33,9 @@ DEFAULTS: dict[str, Any] = {
     # search page and the search API are one search; empty: the core's own
     # strict full-text match.
     "DOCUMENT_SEARCH": "",
-    # How many ranked matches the list pages through at most.
-    "DOCUMENT_SEARCH_LIMIT": 200,
+    # How many ranked matches the list pages through at most (one search per
+    # page; its ids are narrowed by the facets, so the cap applies before them).
+    "DOCUMENT_SEARCH_LIMIT": 1000,
 }
 
 

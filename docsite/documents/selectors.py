@@ -72,25 +72,14 @@ def space_get_visible(*, user: User, slug: str) -> Space:
     return space
 
 
-def document_list_visible(
+def _documents_narrowed(
     *,
     user: User,
     space: Space | None = None,
-    query: str = "",
     mime_types: Sequence[str] | None = None,
     updated_after: date | datetime | None = None,
     updated_before: date | datetime | None = None,
 ) -> QuerySet[Document]:
-    """Return the documents ``user`` may read, newest first.
-
-    With ``query``, keep only matches, best first: the search that
-    ``DOCSITE_DOCUMENT_SEARCH`` names (the portal's one keyword search), or
-    else strict full-text matches (web-search syntax: quoted phrases, ``or``,
-    ``-word``) ordered by rank. The facets narrow
-    further: ``mime_types`` keeps those types (parameters such as
-    ``; charset=`` are ignored), and ``updated_after`` / ``updated_before``
-    bound the last update (a ``date`` includes that whole day).
-    """
     documents = Document.objects.filter(
         space__in=space_ids_visible(user=user)
     ).select_related("space")
@@ -107,21 +96,85 @@ def document_list_visible(
         documents = documents.filter(**_date_bound("gte", updated_after))
     if updated_before is not None:
         documents = documents.filter(**_date_bound("lte", updated_before))
+    return documents
+
+
+def document_search_matches(
+    *,
+    user: User,
+    query: str,
+    updated_after: date | datetime | None = None,
+    updated_before: date | datetime | None = None,
+) -> list[int] | None:
+    """Return the ids that ``DOCSITE_DOCUMENT_SEARCH`` finds for ``query``, best
+    first, among the documents ``user`` may read in the date range.
+
+    One search for a whole list page: the list and its space and type facet
+    counts each narrow these ids further (a document's rank does not depend
+    on the others). ``None`` when there is no query or no search is
+    configured (the core's strict full-text match applies instead).
+    """
     query = query.strip()
     search = documents_setting("DOCUMENT_SEARCH") if query else ""
-    if search:
-        ids = import_string(search)(
+    if not search:
+        return None
+    return list(
+        import_string(search)(
+            user=user,
+            query=query,
+            documents=_documents_narrowed(
+                user=user, updated_after=updated_after, updated_before=updated_before
+            ),
+            limit=documents_setting("DOCUMENT_SEARCH_LIMIT"),
+        )
+    )
+
+
+def document_list_visible(
+    *,
+    user: User,
+    space: Space | None = None,
+    query: str = "",
+    mime_types: Sequence[str] | None = None,
+    updated_after: date | datetime | None = None,
+    updated_before: date | datetime | None = None,
+    matches: Sequence[int] | None = None,
+) -> QuerySet[Document]:
+    """Return the documents ``user`` may read, newest first.
+
+    With ``query``, keep only matches, best first: the search that
+    ``DOCSITE_DOCUMENT_SEARCH`` names (the portal's one keyword search), or
+    else strict full-text matches (web-search syntax: quoted phrases, ``or``,
+    ``-word``) ordered by rank. ``matches`` (from ``document_search_matches``
+    for the same user and query) stands for that search, already run. The
+    facets narrow further: ``mime_types`` keeps those types (parameters such
+    as ``; charset=`` are ignored), and ``updated_after`` / ``updated_before``
+    bound the last update (a ``date`` includes that whole day).
+    """
+    documents = _documents_narrowed(
+        user=user,
+        space=space,
+        mime_types=mime_types,
+        updated_after=updated_after,
+        updated_before=updated_before,
+    )
+    query = query.strip()
+    search = documents_setting("DOCUMENT_SEARCH") if query else ""
+    if matches is None and search:
+        matches = import_string(search)(
             user=user,
             query=query,
             documents=documents,
             limit=documents_setting("DOCUMENT_SEARCH_LIMIT"),
         )
+    if matches is not None:
+        ids = list(matches)
         return (
             documents.filter(pk__in=ids)
             .annotate(
                 rank=RawSQL(
                     "array_position(%s::bigint[], documents_document.id)",
-                    [list(ids)],
+                    [ids],
                     output_field=IntegerField(),
                 )
             )
@@ -156,6 +209,7 @@ def document_type_facets(
     query: str = "",
     updated_after: date | datetime | None = None,
     updated_before: date | datetime | None = None,
+    matches: Sequence[int] | None = None,
 ) -> list[dict]:
     """Return ``[{"mime_type": ..., "count": n}]`` of the documents ``user`` may read.
 
@@ -168,6 +222,7 @@ def document_type_facets(
         query=query,
         updated_after=updated_after,
         updated_before=updated_before,
+        matches=matches,
     )
     return list(
         documents.order_by()
@@ -184,6 +239,7 @@ def document_space_facets(
     mime_types: Sequence[str] | None = None,
     updated_after: date | datetime | None = None,
     updated_before: date | datetime | None = None,
+    matches: Sequence[int] | None = None,
 ) -> dict[str, int]:
     """Return ``{space slug: count}`` under the other filters (search, type, dates)."""
     documents = document_list_visible(
@@ -192,6 +248,7 @@ def document_space_facets(
         mime_types=mime_types,
         updated_after=updated_after,
         updated_before=updated_before,
+        matches=matches,
     )
     return dict(
         documents.order_by()

@@ -110,15 +110,21 @@ def document_list(request: HttpRequest, space_slug: str | None = None) -> HttpRe
         "updated_after": filters.get("updated_after"),
         "updated_before": filters.get("updated_before"),
     }
+    # One search for the page: the list and both facet counts narrow its ids.
+    matches = selectors.document_search_matches(user=request.user, query=query, **dates)
     _facet_counts_label(
         form,
         types=type_choices_grouped(
             selectors.document_type_facets(
-                user=request.user, space=space, query=query, **dates
+                user=request.user, space=space, query=query, matches=matches, **dates
             )
         ),
         spaces=selectors.document_space_facets(
-            user=request.user, query=query, mime_types=mime_types, **dates
+            user=request.user,
+            query=query,
+            mime_types=mime_types,
+            matches=matches,
+            **dates,
         ),
     )
     documents = selectors.document_list_visible(
@@ -126,6 +132,7 @@ def document_list(request: HttpRequest, space_slug: str | None = None) -> HttpRe
         space=space,
         query=query,
         mime_types=mime_types,
+        matches=matches,
         **dates,
     )
     page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -23,7 +23,7 @@ from docsite.documents.selectors import document_list_visible, space_ids_visible
 from docsite.ml.embedders import get_embedder
 
 from ..conf import interests_setting
-from .search_keyword import VECTOR, keyword_documents
+from .search_keyword import VECTOR, keyword_documents, keyword_rows
 from .search_query import PreparedSearch, search_prepare
 from .vectors import (
     documents_in_order,
@@ -258,15 +258,13 @@ def documents_search_ids(
 
     The document list's ``?q=`` (``DOCSITE_DOCUMENT_SEARCH``): the same
     keyword search as the search page and the API, within the list's facets.
+    Ids only: the list loads its own page of documents.
     """
     prepared = search_prepare(query=query)
-    hits = _keyword_hits(
-        user=user,
-        prepared=prepared,
-        filters=SearchFilters(within=documents),
-        limit=limit,
-    )
-    return [hit.document.pk for hit in hits]
+    if not user.is_authenticated or not prepared.has_terms:
+        return []
+    rows = keyword_rows(documents=documents, prepared=prepared, limit=limit)
+    return [pk for pk, _, _ in rows]
 
 
 SEARCHES = {

@@ -75,7 +75,25 @@ def keyword_documents(
     *, documents: QuerySet[Document], prepared: PreparedSearch, limit: int
 ) -> list[tuple[Document, float, float]]:
     """Return ``(document, score, match)`` of the best keyword matches among
-    ``documents`` (already narrowed to what the user may read), best first.
+    ``documents`` (already narrowed to what the user may read), best first."""
+    rows = keyword_rows(documents=documents, prepared=prepared, limit=limit)
+    found = (
+        Document.objects.select_related("space")
+        .defer("text", "html")
+        .in_bulk([pk for pk, _, _ in rows])
+    )
+    return [
+        (found[pk], float(score), float(match))
+        for pk, score, match in rows
+        if pk in found
+    ]
+
+
+def keyword_rows(
+    *, documents: QuerySet[Document], prepared: PreparedSearch, limit: int
+) -> list[tuple[int, float, float]]:
+    """Return ``(document id, score, match)`` of the best keyword matches among
+    ``documents``, best first.
 
     One SQL query. Each candidate's index entry is read (detoasted) once, in
     a fenced subquery (``OFFSET 0``), however many terms test it: a sentence
@@ -147,14 +165,6 @@ def keyword_documents(
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    found = (
-        Document.objects.select_related("space")
-        .defer("text", "html")
-        .in_bulk([pk for pk, _, _ in rows])
-    )
-    return [
-        (found[pk], float(score), float(match))
-        for pk, match, score in rows
-        if pk in found
-    ]
+        return [
+            (pk, float(score), float(match)) for pk, match, score in cursor.fetchall()
+        ]

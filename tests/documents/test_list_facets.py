@@ -148,3 +148,44 @@ def test_the_list_search_finds_documents_indexed_word_for_word(client, world):
     client.force_login(world.alice)
     response = client.get("/documents/", {"q": "kubernetes"})
     assert [d.title for d in response.context["page"].object_list] == ["Werte"]
+
+
+SEARCH_CALLS: list[str] = []
+
+
+def counting_search(*, user, query, documents, limit):
+    """The project's list search, counting its runs."""
+    from interests.selectors.search import documents_search_ids
+
+    SEARCH_CALLS.append(query)
+    return documents_search_ids(
+        user=user, query=query, documents=documents, limit=limit
+    )
+
+
+def test_a_searched_list_page_runs_its_search_once_for_list_and_facets(
+    client, world, settings
+):
+    from docsite.documents.services import document_create_from_text
+
+    settings.DOCSITE_DOCUMENT_SEARCH = f"{__name__}.counting_search"
+    for space, title in [
+        (world.engineering, "Deploy"),
+        (world.engineering, "Cluster"),
+        (world.handbook, "Values"),
+    ]:
+        document_create_from_text(
+            space=space, title=title, text=f"{title}: the kubernetes notes."
+        )
+    client.force_login(world.alice)
+    SEARCH_CALLS.clear()
+    response = client.get("/documents/", {"q": "kubernetes", "space": "engineering"})
+    assert SEARCH_CALLS == ["kubernetes"]
+    form = response.context["form"]
+    # The facets still count what picking them would list.
+    assert dict(form.fields["space"].choices)["handbook"] == "Handbook (1)"
+    assert dict(form.fields["type"].choices)["Text"] == "Text (2)"
+    assert {d.title for d in response.context["page"].object_list} == {
+        "Deploy",
+        "Cluster",
+    }
