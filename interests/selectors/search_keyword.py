@@ -27,7 +27,8 @@ def match_query(prepared: PreparedSearch, column: int) -> str:
     One term, or two, may match alone. From three terms on (a sentence), by
     ``SEARCH["MATCH_RULE"]``: with "postings" (the default), a document holding
     any of the sentence's rarest terms matches, as many terms as are held by
-    at most ``MATCH_POSTINGS`` documents together, so the candidates that are
+    at most ``MATCH_POSTINGS`` documents together (stems counted; any number
+    when the corpus is within that budget), so the candidates that are
     ranked stay few at any corpus size; when not even two fit, a document
     must hold two of the five rarest. Known-item queries (a summary, an
     abstract) often share only one rare word with their document, which the
@@ -46,11 +47,13 @@ def match_query(prepared: PreparedSearch, column: int) -> str:
     fit = 0
     if len(texts) >= 3 and rule == "postings":
         # The rarest terms, as many as keep the documents holding them (the
-        # candidates ranked below) within the budget, match alone.
+        # candidates ranked below) within the budget, match alone. There are
+        # never more candidates than documents: a corpus within the budget
+        # lets all of them match.
         postings = 0
         for term in terms[: search["MATCH_TERMS"]]:
             postings += term.postings
-            if postings > search["MATCH_POSTINGS"]:
+            if min(postings, prepared.corpus) > search["MATCH_POSTINGS"]:
                 break
             fit += 1
     if fit >= 2:

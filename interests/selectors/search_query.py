@@ -54,6 +54,8 @@ class PreparedSearch:
     suggestion: str = ""
     # Words to mark in snippets (the query's, their respellings, the prefix).
     marked: list[str] = field(default_factory=list)
+    # How many documents there are (term weights and the match budget).
+    corpus: int = 1
 
     @property
     def has_terms(self) -> bool:
@@ -153,7 +155,7 @@ def search_prepare(*, query: str) -> PreparedSearch:
         term_pairs[-1] = pairs[-1]
     phrase_pairs = pairs[n_terms : n_terms + n_phrases]
     excluded_pairs = pairs[n_terms + n_phrases : len(texts)]
-    corpus = corpus_size(estimate=estimate)
+    corpus = prepared.corpus = corpus_size(estimate=estimate)
     for term, (english, simple) in zip(parsed.terms, term_pairs, strict=True):
         spellings = [
             term.words,

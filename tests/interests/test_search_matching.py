@@ -17,9 +17,9 @@ from interests.selectors.search_keyword import match_query as _match_query
 from interests.selectors.search_query import PreparedSearch, TermQuery, search_prepare
 
 
-def _prepared(counts: list[int]) -> PreparedSearch:
+def _prepared(counts: list[int], corpus: int = 100_000) -> PreparedSearch:
     """Terms t0, t1, ... held by ``counts`` documents (rarer weigh more)."""
-    prepared = PreparedSearch(query="x", parsed=query_parse("x"))
+    prepared = PreparedSearch(query="x", parsed=query_parse("x"), corpus=corpus)
     prepared.terms = [
         TermQuery(
             english=f"'t{i}'",
@@ -44,6 +44,19 @@ def test_a_sentence_matches_any_of_its_rarest_words_within_the_budget(settings):
     # t3 alone would bring 5000 candidates: it ranks, but does not match alone.
     query = _match_query(_prepared([3, 10, 40, 5000]), 0)
     assert query == "( ( 't0' ) | ( 't1' ) | ( 't2' ) )"
+
+
+def test_a_corpus_within_the_budget_lets_every_rare_word_match(settings):
+    settings.INTERESTS_SEARCH = {
+        **interests_setting("SEARCH"),
+        "MATCH_RULE": "postings",
+        "MATCH_TERMS": 10,
+        "MATCH_POSTINGS": 100,
+    }
+    # 90 documents in all: however the terms' postings add up, at most 90
+    # candidates are ranked.
+    query = _match_query(_prepared([30, 40, 60, 80], corpus=90), 0)
+    assert query == "( ( 't0' ) | ( 't1' ) | ( 't2' ) | ( 't3' ) )"
 
 
 def test_when_even_two_rare_words_are_too_common_two_must_match(settings):
