@@ -167,13 +167,21 @@ def rr(ranked: list[int], target: int, depth: int = 10) -> float:
     return 1.0 / (ranked.index(target) + 1) if target in ranked else 0.0
 
 
-def fuse_rrf(kw, sem, *, k, wk, ws, scale_match, floor):
+def fuse_rrf(kw, sem, *, k, wk, ws, scale_match, floor, similarity_weight=0.0):
+    """Weighted RRF as ``hits_fuse`` does it (``similarity_weight``: the cosine
+    below the best meaning hit's costs that much; missing counts as the floor)."""
     fused = {}
     for rank, (pk, _score, match) in enumerate(kw, start=1):
         weight = wk * (min(1.0, match) if scale_match else 1.0)
         fused[pk] = weight / (k + rank)
-    for rank, (pk, _sim) in enumerate([h for h in sem if h[1] >= floor], start=1):
+    sem = [h for h in sem if h[1] >= floor]
+    for rank, (pk, _sim) in enumerate(sem, start=1):
         fused[pk] = fused.get(pk, 0.0) + ws / (k + rank)
+    if similarity_weight and sem:
+        similarity = dict(sem)
+        top = max(similarity.values())
+        for pk in fused:
+            fused[pk] += similarity_weight * (similarity.get(pk, floor) - top)
     return sorted(fused, key=lambda pk: (-fused[pk], pk))
 
 
@@ -230,18 +238,26 @@ def sweep(args) -> None:
     methods["semantic"] = lambda row: [
         h[0] for h in row["semantic"]["hits"] if h[1] >= floor
     ]
-    for rule, k, wk, scale, depth in itertools.product(
-        rules, (10, 30, 60), (0.5, 1.0, 1.5), (True, False), (20, 50, 100)
+    for rule, k, wk, scale, depth, sw in itertools.product(
+        rules,
+        (10, 30, 60),
+        (0.5, 1.0, 1.5),
+        (True, False),
+        (20, 50, 100),
+        (0.0, 0.005, 0.01, 0.02, 0.04),
     ):
-        methods[f"rrf {rule} k={k} wk={wk} scale={scale} d={depth}"] = (
-            lambda row, rule=rule, k=k, wk=wk, scale=scale, depth=depth: fuse_rrf(
-                row["keyword"][rule]["hits"][:depth],
-                row["semantic"]["hits"][:depth],
-                k=k,
-                wk=wk,
-                ws=1.0,
-                scale_match=scale,
-                floor=floor,
+        methods[f"rrf {rule} k={k} wk={wk} scale={scale} d={depth} sw={sw}"] = (
+            lambda row, rule=rule, k=k, wk=wk, scale=scale, depth=depth, sw=sw: (
+                fuse_rrf(
+                    row["keyword"][rule]["hits"][:depth],
+                    row["semantic"]["hits"][:depth],
+                    k=k,
+                    wk=wk,
+                    ws=1.0,
+                    scale_match=scale,
+                    floor=floor,
+                    similarity_weight=sw,
+                )
             )
         )
     for rule, alpha, norm, field, depth in itertools.product(
@@ -304,13 +320,15 @@ def sweep(args) -> None:
             ],
         )
     print("semantic:", [round(100 * table[n]["semantic"].mean(), 1) for n in names])
-    print(
-        "current default (rrf pairs5 k=60 wk=1.0 scale=True d=50):",
-        [
-            round(100 * table[n]["rrf pairs5 k=60 wk=1.0 scale=True d=50"].mean(), 1)
-            for n in names
-        ],
-    )
+    for label, method in (
+        ("previous default", "rrf post10 k=60 wk=1.0 scale=True d=50 sw=0.0"),
+        ("current default", "rrf post10 k=60 wk=1.0 scale=True d=50 sw=0.01"),
+    ):
+        if method in table[names[0]]:
+            print(
+                f"{label} ({method}):",
+                [round(100 * table[n][method].mean(), 1) for n in names],
+            )
     print("\nbest by mean MRR@10 (worst margin over best single mode, mean, per set):")
     for worst, mean, method, per_set in summary[: args.top]:
         print(

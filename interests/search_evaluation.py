@@ -23,6 +23,7 @@ import numpy as np
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.test import override_settings
 
 from docsite.db.scratch import scratch_database_require
 from docsite.documents.models import Document, Space
@@ -210,6 +211,8 @@ def _fusion_sweep(*, user, queries, targets, filters) -> list[dict[str, Any]]:
                     k=k,
                     keyword_weight=keyword_weight,
                     semantic_weight=1.0,
+                    similarity_weight=interests_setting("SEARCH")["SIMILARITY_WEIGHT"],
+                    floor=embedder_live().similarity_floor,
                     limit=DEPTH,
                 )
                 found = [hit.document.pk for hit in fused]
@@ -234,9 +237,14 @@ def search_evaluate(
     modes: Sequence[str] = MODES,
     keep: bool = False,
     sweep: bool = False,
+    hybrid_baseline: dict[str, Any] | None = None,
     log: Callable[[str], None] = lambda message: None,
 ) -> dict[str, Any]:
     """Ingest every record, query with the summaries of ``split``; return the report.
+
+    ``hybrid_baseline`` (``INTERESTS_SEARCH`` keys and values) also runs
+    hybrid under those settings, as mode ``hybrid_baseline``, so a change of
+    fusion is compared with what it replaces on the same corpus and queries.
 
     The whole file is the corpus (a harder search than one half); queries
     come from one half (``a`` to choose settings, ``b`` to report) by a hash
@@ -266,16 +274,25 @@ def search_evaluate(
             "variant": variant or "plain",
             "modes": {},
         }
-        for mode in modes:
+        runs = [(mode, mode, {}) for mode in modes]
+        if hybrid_baseline and "hybrid" in modes:
+            runs.append(("hybrid_baseline", "hybrid", hybrid_baseline))
+        for mode, runner, overrides in runs:
             ranks, seconds = [], []
-            for query, target in zip(queries, targets, strict=True):
-                started = time.perf_counter()
-                hits, _ = search_run(
-                    user=user, query=query, mode=mode, limit=DEPTH, filters=filters
-                )
-                seconds.append(time.perf_counter() - started)
-                found = [hit.document.pk for hit in hits]
-                ranks.append(found.index(target) + 1 if target in found else 0)
+            search = {**interests_setting("SEARCH"), **overrides}
+            with override_settings(INTERESTS_SEARCH=search):
+                for query, target in zip(queries, targets, strict=True):
+                    started = time.perf_counter()
+                    hits, _ = search_run(
+                        user=user,
+                        query=query,
+                        mode=runner,
+                        limit=DEPTH,
+                        filters=filters,
+                    )
+                    seconds.append(time.perf_counter() - started)
+                    found = [hit.document.pk for hit in hits]
+                    ranks.append(found.index(target) + 1 if target in found else 0)
             rr = np.array([1.0 / r if r else 0.0 for r in ranks])
             reciprocal[mode] = rr
             report["modes"][mode] = {

@@ -21,6 +21,7 @@ from django.db.models.expressions import RawSQL
 from docsite.documents.models import Document, Space
 from docsite.documents.selectors import document_list_visible, space_ids_visible
 from docsite.ml.embedders import get_embedder
+from docsite.ml.outputs import LiveProducer
 
 from ..conf import interests_setting
 from .search_keyword import VECTOR, keyword_documents, keyword_rows
@@ -113,7 +114,12 @@ def query_embed(*, query: str) -> np.ndarray:
 
 
 def _semantic_hits(
-    *, user: User, prepared: PreparedSearch, filters: SearchFilters, limit: int
+    *,
+    user: User,
+    prepared: PreparedSearch,
+    filters: SearchFilters,
+    limit: int,
+    live: LiveProducer | None = None,
 ) -> list[SearchHit]:
     if not user.is_authenticated or prepared.parsed.is_empty:
         return []
@@ -141,7 +147,7 @@ def _semantic_hits(
                 BooleanField(),
             )
         )
-    live = embedding_producer_live()  # one lookup for the embedder and producer
+    live = live or embedding_producer_live()  # one lookup: embedder and producer
     embedder = get_embedder(live.backend_alias)
     nearest = documents_nearest(
         user=user,
@@ -190,7 +196,9 @@ def documents_search_hybrid(
 
     Each list contributes ``weight / (k + rank)`` per document (Cormack et
     al., 2009); a keyword hit's weight is scaled by the share of the query
-    it matches, so a document holding one word of a sentence adds little.
+    it matches, so a document holding one word of a sentence adds little;
+    a document's cosine below the best hit's costs a little
+    (``SEARCH["SIMILARITY_WEIGHT"]``).
     Both lists already honour phrases, exclusions, facets and the floor.
     """
     prepared = search_prepare(query=query)
@@ -209,8 +217,9 @@ def documents_search_fused(
     search = interests_setting("SEARCH")
     depth = max(limit, interests_setting("SEARCH_DEPTH"))
     keyword = _keyword_hits(user=user, prepared=prepared, filters=filters, limit=depth)
+    live = embedding_producer_live()
     semantic = _semantic_hits(
-        user=user, prepared=prepared, filters=filters, limit=depth
+        user=user, prepared=prepared, filters=filters, limit=depth, live=live
     )
     return hits_fuse(
         keyword=keyword,
@@ -218,6 +227,8 @@ def documents_search_fused(
         k=interests_setting("RRF_K"),
         keyword_weight=search["KEYWORD_WEIGHT"],
         semantic_weight=search["SEMANTIC_WEIGHT"],
+        similarity_weight=search["SIMILARITY_WEIGHT"],
+        floor=get_embedder(live.backend_alias).similarity_floor,
         limit=limit,
     )
 
@@ -230,8 +241,16 @@ def hits_fuse(
     keyword_weight: float,
     semantic_weight: float,
     limit: int,
+    similarity_weight: float = 0.0,
+    floor: float = 0.0,
 ) -> list[SearchHit]:
-    """Return the weighted reciprocal rank fusion of two ranked lists, best first."""
+    """Return the weighted reciprocal rank fusion of two ranked lists, best first.
+
+    With ``similarity_weight``, each document also gains that weight times
+    its cosine's distance below the best hit's (a document missing from the
+    meaning list counts as at the ``floor``): ranks alone hide whether the
+    second document is nearly as close as the first or far from it.
+    """
     fused: dict[int, float] = {}
     ranks: dict[int, dict] = {}
     documents: dict[int, Document] = {}
@@ -245,6 +264,11 @@ def hits_fuse(
         fused[pk] = fused.get(pk, 0.0) + semantic_weight / (k + hit.semantic_rank)
         ranks.setdefault(pk, {})["semantic_rank"] = hit.semantic_rank
         documents[pk] = hit.document
+    if similarity_weight and semantic:
+        similarity = {hit.document.pk: hit.score for hit in semantic}
+        top = max(similarity.values())
+        for pk in fused:
+            fused[pk] += similarity_weight * (similarity.get(pk, floor) - top)
     best = sorted(fused, key=lambda pk: (-fused[pk], pk))[:limit]
     return [
         SearchHit(document=documents[pk], score=fused[pk], **ranks[pk]) for pk in best

@@ -65,6 +65,13 @@ class Command(BaseCommand):
             help="Also score hybrid over a grid of fusion settings (choose on 'a').",
         )
         parser.add_argument(
+            "--hybrid-baseline",
+            type=json.loads,
+            help="Also run hybrid with these INTERESTS_SEARCH settings (JSON, e.g. "
+            "'{\"SIMILARITY_WEIGHT\": 0}') and compare: a fusion change against "
+            "what it replaces, on the same corpus.",
+        )
+        parser.add_argument(
             "--json", action="store_true", help="Print one JSON object."
         )
 
@@ -104,6 +111,7 @@ class Command(BaseCommand):
                 modes=modes,
                 keep=options["keep"],
                 sweep=options["sweep"],
+                hybrid_baseline=options["hybrid_baseline"],
                 log=lambda message: self.stderr.write(message),
             )
             report["embedder"] = get_embedder("default").producer
@@ -117,11 +125,11 @@ class Command(BaseCommand):
             f" embedder {report['embedder']}"
         )
         self.stdout.write(
-            f"{'mode':<9} {'MRR@10':>7} {'R@1':>6} {'R@10':>6} {'p50 ms':>7} {'p95 ms':>7}"
+            f"{'mode':<15} {'MRR@10':>7} {'R@1':>6} {'R@10':>6} {'p50 ms':>7} {'p95 ms':>7}"
         )
         for mode, row in report["modes"].items():
             self.stdout.write(
-                f"{mode:<9} {row['mrr@10']:>7.1f} {row['recall@1']:>6.1f}"
+                f"{mode:<15} {row['mrr@10']:>7.1f} {row['recall@1']:>6.1f}"
                 f" {row['recall@10']:>6.1f} {row['p50_ms']:>7.1f} {row['p95_ms']:>7.1f}"
             )
         for mode, interval in report.get("hybrid_minus", {}).items():
