@@ -167,21 +167,20 @@ def rr(ranked: list[int], target: int, depth: int = 10) -> float:
     return 1.0 / (ranked.index(target) + 1) if target in ranked else 0.0
 
 
-def fuse_rrf(kw, sem, *, k, wk, ws, scale_match, floor, similarity_weight=0.0):
-    """Weighted RRF as ``hits_fuse`` does it (``similarity_weight``: the cosine
-    below the best meaning hit's costs that much; missing counts as the floor)."""
+def fuse_rrf(kw, sem, *, k, wk, ws, scale_match, floor, similarity_power=0.0):
+    """Weighted RRF as ``hits_fuse`` does it (``similarity_power``: a meaning
+    hit's weight scaled by ((cosine - floor) / (1 - floor)) ** power)."""
     fused = {}
     for rank, (pk, _score, match) in enumerate(kw, start=1):
         weight = wk * (min(1.0, match) if scale_match else 1.0)
         fused[pk] = weight / (k + rank)
     sem = [h for h in sem if h[1] >= floor]
-    for rank, (pk, _sim) in enumerate(sem, start=1):
-        fused[pk] = fused.get(pk, 0.0) + ws / (k + rank)
-    if similarity_weight and sem:
-        similarity = dict(sem)
-        top = max(similarity.values())
-        for pk in fused:
-            fused[pk] += similarity_weight * (similarity.get(pk, floor) - top)
+    for rank, (pk, similarity) in enumerate(sem, start=1):
+        weight = ws
+        if similarity_power:
+            closeness = min(1.0, max(0.0, (similarity - floor) / (1.0 - floor)))
+            weight *= closeness**similarity_power
+        fused[pk] = fused.get(pk, 0.0) + weight / (k + rank)
     return sorted(fused, key=lambda pk: (-fused[pk], pk))
 
 
@@ -238,16 +237,16 @@ def sweep(args) -> None:
     methods["semantic"] = lambda row: [
         h[0] for h in row["semantic"]["hits"] if h[1] >= floor
     ]
-    for rule, k, wk, scale, depth, sw in itertools.product(
+    for rule, k, wk, scale, depth, sp in itertools.product(
         rules,
         (10, 30, 60),
         (0.5, 1.0, 1.5),
         (True, False),
         (20, 50, 100),
-        (0.0, 0.005, 0.01, 0.02, 0.04),
+        (0.0, 0.25, 0.5, 1.0),
     ):
-        methods[f"rrf {rule} k={k} wk={wk} scale={scale} d={depth} sw={sw}"] = (
-            lambda row, rule=rule, k=k, wk=wk, scale=scale, depth=depth, sw=sw: (
+        methods[f"rrf {rule} k={k} wk={wk} scale={scale} d={depth} sp={sp}"] = (
+            lambda row, rule=rule, k=k, wk=wk, scale=scale, depth=depth, sp=sp: (
                 fuse_rrf(
                     row["keyword"][rule]["hits"][:depth],
                     row["semantic"]["hits"][:depth],
@@ -256,7 +255,7 @@ def sweep(args) -> None:
                     ws=1.0,
                     scale_match=scale,
                     floor=floor,
-                    similarity_weight=sw,
+                    similarity_power=sp,
                 )
             )
         )
@@ -321,8 +320,8 @@ def sweep(args) -> None:
         )
     print("semantic:", [round(100 * table[n]["semantic"].mean(), 1) for n in names])
     for label, method in (
-        ("previous default", "rrf post10 k=60 wk=1.0 scale=True d=50 sw=0.0"),
-        ("current default", "rrf post10 k=60 wk=1.0 scale=True d=50 sw=0.01"),
+        ("previous default", "rrf post10 k=60 wk=1.0 scale=True d=50 sp=0.0"),
+        ("current default", "rrf post10 k=60 wk=1.0 scale=True d=50 sp=0.5"),
     ):
         if method in table[names[0]]:
             print(

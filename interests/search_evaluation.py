@@ -211,7 +211,7 @@ def _fusion_sweep(*, user, queries, targets, filters) -> list[dict[str, Any]]:
                     k=k,
                     keyword_weight=keyword_weight,
                     semantic_weight=1.0,
-                    similarity_weight=interests_setting("SEARCH")["SIMILARITY_WEIGHT"],
+                    similarity_power=interests_setting("SEARCH")["SIMILARITY_POWER"],
                     floor=embedder_live().similarity_floor,
                     limit=DEPTH,
                 )

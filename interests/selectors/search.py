@@ -196,9 +196,9 @@ def documents_search_hybrid(
 
     Each list contributes ``weight / (k + rank)`` per document (Cormack et
     al., 2009); a keyword hit's weight is scaled by the share of the query
-    it matches, so a document holding one word of a sentence adds little;
-    a document's cosine below the best hit's costs a little
-    (``SEARCH["SIMILARITY_WEIGHT"]``).
+    it matches, so a document holding one word of a sentence adds little,
+    and a meaning hit's by its cosine above the floor
+    (``SEARCH["SIMILARITY_POWER"]``), so one barely above it adds little.
     Both lists already honour phrases, exclusions, facets and the floor.
     """
     prepared = search_prepare(query=query)
@@ -227,7 +227,7 @@ def documents_search_fused(
         k=interests_setting("RRF_K"),
         keyword_weight=search["KEYWORD_WEIGHT"],
         semantic_weight=search["SEMANTIC_WEIGHT"],
-        similarity_weight=search["SIMILARITY_WEIGHT"],
+        similarity_power=search["SIMILARITY_POWER"],
         floor=get_embedder(live.backend_alias).similarity_floor,
         limit=limit,
     )
@@ -241,15 +241,15 @@ def hits_fuse(
     keyword_weight: float,
     semantic_weight: float,
     limit: int,
-    similarity_weight: float = 0.0,
+    similarity_power: float = 0.0,
     floor: float = 0.0,
 ) -> list[SearchHit]:
     """Return the weighted reciprocal rank fusion of two ranked lists, best first.
 
-    With ``similarity_weight``, each document also gains that weight times
-    its cosine's distance below the best hit's (a document missing from the
-    meaning list counts as at the ``floor``): ranks alone hide whether the
-    second document is nearly as close as the first or far from it.
+    A keyword hit's weight is scaled by the share of the query it matches;
+    with ``similarity_power``, a meaning hit's likewise, by how far its cosine
+    is from the ``floor`` towards 1, to that power: ranks alone make a hit
+    barely above the floor count as much as a near-duplicate.
     """
     fused: dict[int, float] = {}
     ranks: dict[int, dict] = {}
@@ -261,14 +261,13 @@ def hits_fuse(
         documents[hit.document.pk] = hit.document
     for hit in semantic:
         pk = hit.document.pk
-        fused[pk] = fused.get(pk, 0.0) + semantic_weight / (k + hit.semantic_rank)
+        weight = semantic_weight
+        if similarity_power:
+            closeness = (hit.score - floor) / ((1.0 - floor) or 1.0)
+            weight *= min(1.0, max(0.0, closeness)) ** similarity_power
+        fused[pk] = fused.get(pk, 0.0) + weight / (k + hit.semantic_rank)
         ranks.setdefault(pk, {})["semantic_rank"] = hit.semantic_rank
         documents[pk] = hit.document
-    if similarity_weight and semantic:
-        similarity = {hit.document.pk: hit.score for hit in semantic}
-        top = max(similarity.values())
-        for pk in fused:
-            fused[pk] += similarity_weight * (similarity.get(pk, floor) - top)
     best = sorted(fused, key=lambda pk: (-fused[pk], pk))[:limit]
     return [
         SearchHit(document=documents[pk], score=fused[pk], **ranks[pk]) for pk in best

@@ -52,7 +52,7 @@ def test_chinese_known_items_are_found_by_their_summaries():
     report = search_evaluate(
         records=records,
         modes=("keyword", "hybrid"),
-        hybrid_baseline={"SIMILARITY_WEIGHT": 0.0},
+        hybrid_baseline={"SIMILARITY_POWER": 0.0},
     )
     assert report["queries"] == len(records)
     assert report["modes"]["keyword"]["mrr@10"] >= 80

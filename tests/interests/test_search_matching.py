@@ -118,35 +118,29 @@ def test_a_document_sharing_one_rare_word_of_a_sentence_is_found(world, settings
     assert ids["Zeppelin notes"] not in strict
 
 
-def test_hybrid_puts_a_document_far_below_the_best_cosine_behind_a_close_one():
-    """Two documents tie on ranks (each first in one list, second in the
-    other); the one whose meaning is nearly the best hit's comes first, the
-    one far below it second."""
+def test_hybrid_ranks_half_the_words_above_a_meaning_barely_above_chance():
+    """A document holding half of the query's words (first by keyword) and
+    one barely closer than the floor (first by meaning): ranks alone put the
+    second first; scaled by its closeness, the meaning hit counts for little."""
     from docsite.documents.models import Document
     from interests.selectors.search import SearchHit, hits_fuse
 
-    far, close = Document(pk=1), Document(pk=2)
-    keyword = [
-        SearchHit(document=far, score=1.0, keyword_rank=1, match=1.0),
-        SearchHit(document=close, score=0.9, keyword_rank=2, match=1.0),
-    ]
-    semantic = [
-        SearchHit(document=close, score=0.80, semantic_rank=1),
-        SearchHit(document=far, score=0.30, semantic_rank=2),
-    ]
+    words, barely = Document(pk=2), Document(pk=1)
+    keyword = [SearchHit(document=words, score=0.5, keyword_rank=1, match=0.5)]
+    semantic = [SearchHit(document=barely, score=0.26, semantic_rank=1)]
 
-    def order(similarity_weight: float) -> list[int]:
+    def order(similarity_power: float) -> list[int]:
         fused = hits_fuse(
             keyword=keyword,
             semantic=semantic,
             k=60,
             keyword_weight=1.0,
             semantic_weight=1.0,
-            similarity_weight=similarity_weight,
+            similarity_power=similarity_power,
             floor=0.25,
             limit=10,
         )
         return [hit.document.pk for hit in fused]
 
-    assert order(0.0) == [1, 2]  # ranks alone tie; the lower id wins
-    assert order(0.01) == [2, 1]
+    assert order(0.0) == [1, 2]
+    assert order(0.5) == [2, 1]

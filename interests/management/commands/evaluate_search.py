@@ -68,7 +68,7 @@ class Command(BaseCommand):
             "--hybrid-baseline",
             type=json.loads,
             help="Also run hybrid with these INTERESTS_SEARCH settings (JSON, e.g. "
-            "'{\"SIMILARITY_WEIGHT\": 0}') and compare: a fusion change against "
+            "'{\"SIMILARITY_POWER\": 0}') and compare: a fusion change against "
             "what it replaces, on the same corpus.",
         )
         parser.add_argument(
