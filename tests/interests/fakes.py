@@ -53,7 +53,10 @@ class HashingEmbedder(BaseEmbedder):
                 out[row] += self._word_vector(word)
             norm = np.linalg.norm(out[row])
             if norm == 0:
-                out[row, 0] = 1.0
+                # No Latin word (Chinese text, symbols): a direction of its own
+                # per text, so such texts are unrelated rather than identical.
+                out[row] = self._word_vector(text)
+                out[row] /= np.linalg.norm(out[row]) or 1.0
             else:
                 out[row] /= norm
         return out

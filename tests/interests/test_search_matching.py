@@ -87,6 +87,9 @@ def test_a_rare_word_whose_stem_is_common_counts_the_stems_documents(world):
     (term,) = prepared.terms
     assert term.documents == 1
     assert term.postings >= 5
+    # Both match the same documents, so "ones" is no rarer than "one".
+    (one,) = search_prepare(query="one").terms
+    assert term.weight == one.weight
 
 
 @pytest.mark.django_db
