@@ -106,7 +106,8 @@ DEFAULTS: dict[str, Any] = {
         # match share, by ((cosine - floor) / (1 - floor)) ** this (0: off).
         # Chosen on split a (bench/search_fusion.py; powers 0.25 / 0.5 / 1):
         # MRR@10 DialogSum 93.4 -> 94.3, XSum 98.5 -> 98.6, XSum with typos
-        # 93.2 -> 95.6, Chinese 100.0 unchanged.
+        # 93.2 -> 95.6, Chinese 100.0 unchanged (before term weights counted
+        # stemmed postings; docs/evaluation.md has both).
         "SIMILARITY_POWER": 0.5,
         # Keyword score = matched share of term weights + this × ts_rank_cd.
         "RANK_CD_WEIGHT": 0.25,
