@@ -10,7 +10,11 @@ the units an extractive summarizer picks from:
   unit per sentence), and a list introduced by a sentence ending in ":" is
   attached to it (``Unit.intro``), so the two can be kept or dropped
   together;
-- in a transcript (consecutive "Name: ..." paragraphs) each turn is one unit;
+- in a transcript (consecutive "Name: ..." paragraphs) each turn is one unit,
+  or, with ``turn_sentences``, each sentence of a turn is one, written with
+  its speaker ("#Person2#: I got caught cheating."): a reader needs to know
+  who said it, and a long turn no longer costs the whole budget for its one
+  telling sentence;
 - tables, code and page breaks give no units: their text is never summary
   text.
 
@@ -19,21 +23,19 @@ sentence ends properly, a list is folded into the sentence that introduces
 it ("You need: a key; the app."), and an introduction whose list was left
 out is left out too.
 
-Sentences are segmented with sentencex (a maintained, rule-based segmenter
-for ~300 languages, Wikimedia). The older rule splitter of
-``summaries.text`` is kept as ``segmenter="rules"`` for comparison; see
-``bench/segmenters.py`` for how the two measure.
+Sentences are segmented by ``summaries.segmentation`` (sentencex).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from docsite.documents.parsers.base import Block
 from docsite.documents.parsers.text import SPEAKER_TURN, blocks_from_text
+from summaries.segmentation import SEGMENTERS, sentences_segment
 
 __all__ = [
     "SEGMENTERS",
@@ -48,17 +50,10 @@ __all__ = [
 UnitKind = Literal["sentence", "list_item", "quote", "turn"]
 
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
-_KANA = re.compile("[\u3040-\u30ff]")
-_HANGUL = re.compile("[\uac00-\ud7af]")
 _COLON_END = re.compile(r"[:：]\s*$")
 # A sentence ends with one of these, maybe followed by closing quotes.
 _TERMINAL = re.compile(r"[.!?…。！？]['\"”’)\]」』）]*$")
 _TRAILING_PUNCTUATION = re.compile(r"[\s.;,:：；，。]+$")
-# Sentences glued where a paragraph break was lost ("as amyloid and
-# APOE.But through…", "in 1958.His fourth…"): a terminal mark between a word
-# and a capitalised word, with no space. Two letters or digits before it keep
-# initials and "U.S.Army" whole; a name followed by "." or "@" is an address.
-_GLUED = re.compile(r"(?<=[A-Za-z0-9)\]\"”’%]{2})[.!?](?=[A-Z][a-z]+\b(?![.@]))")
 
 
 @dataclass(frozen=True)
@@ -72,7 +67,9 @@ class Unit:
     headings passed (0 before the first), and ``position`` is the unit's
     index within its section. ``level`` is a list item's nesting depth, and
     ``intro`` the index of the sentence ending in ":" that introduces its
-    list, if any. The ``Sentence`` properties of ``summaries.text`` are here
+    list, if any. ``speaker`` is the label ("#Person1#: ") that opens a turn
+    split into sentences: each of its units starts with it, and all share
+    the turn's ``position``. The ``Sentence`` properties of ``summaries.text`` are here
     too, so code written for either reads both.
     """
 
@@ -86,6 +83,7 @@ class Unit:
     paragraph: int = 0
     level: int = 0
     intro: int | None = None
+    speaker: str = ""
 
     is_heading: ClassVar[bool] = False
 
@@ -112,68 +110,6 @@ class Unit:
         return not _TERMINAL.search(self.text)
 
 
-# --- Segmentation ------------------------------------------------------------
-
-
-def _sentencex(text: str, language: str) -> list[str]:
-    from sentencex import segment
-
-    return list(segment(language, text))
-
-
-def _rules(text: str, language: str) -> list[str]:
-    from summaries.text import sentences_of
-
-    return sentences_of(text, language=language)
-
-
-SEGMENTERS: dict[str, Callable[[str, str], list[str]]] = {
-    "sentencex": _sentencex,
-    "rules": _rules,
-}
-
-
-def sentences_segment(
-    text: str, *, language: str | None = None, segmenter: str = "sentencex"
-) -> list[str]:
-    """Split one paragraph of text into sentences.
-
-    ``language`` is an ISO 639-1 code; without one, a text with kana,
-    hangul or ideographs is read as Japanese, Korean or Chinese and anything
-    else as English, whose rules serve most Latin-script languages.
-    """
-    text = " ".join(text.split())
-    if not text:
-        return []
-    split = SEGMENTERS[segmenter]
-    language = _segmentation_language(text, language)
-    pieces = [piece for part in _unglued(text) for piece in split(part, language)]
-    return [piece for piece in (" ".join(p.split()) for p in pieces) if piece]
-
-
-def _unglued(text: str) -> list[str]:
-    """Return ``text`` cut after each glued sentence end; the text itself is unchanged."""
-    cuts = [match.end() for match in _GLUED.finditer(text)]
-    if not cuts:
-        return [text]
-    return [
-        text[start:end]
-        for start, end in zip([0, *cuts], [*cuts, len(text)], strict=True)
-    ]
-
-
-def _segmentation_language(text: str, language: str | None) -> str:
-    if language:
-        return language.lower()[:2]
-    if _KANA.search(text):
-        return "ja"
-    if _HANGUL.search(text):
-        return "ko"
-    if _CJK.search(text):
-        return "zh"
-    return "en"
-
-
 # --- Units ----------------------------------------------------------------------
 
 
@@ -182,8 +118,14 @@ def units_from_blocks(
     *,
     language: str | None = None,
     segmenter: str = "sentencex",
+    turn_sentences: bool = False,
 ) -> list[Unit]:
-    """Return the units of ``blocks`` (``Block``s or their stored dicts) in order."""
+    """Return the units of ``blocks`` (``Block``s or their stored dicts) in order.
+
+    ``turn_sentences`` splits each dialogue turn into its sentences, each
+    written with the turn's speaker; without it (LEAD's reading) a turn is
+    one unit.
+    """
     parsed = [b if isinstance(b, Block) else Block.from_dict(b) for b in blocks]
     turns = _turn_blocks(parsed)
     units: list[Unit] = []
@@ -196,7 +138,8 @@ def units_from_blocks(
     previous_kind = ""
 
     def add(text: str, *, block: int, kind: UnitKind, level: int = 0,
-            intro: int | None = None) -> Unit:  # fmt: skip
+            intro: int | None = None, speaker: str = "",
+            advance: bool = True) -> Unit:  # fmt: skip
         nonlocal position
         unit = Unit(
             text=text,
@@ -209,9 +152,10 @@ def units_from_blocks(
             paragraph=paragraph,
             level=level,
             intro=intro,
+            speaker=speaker,
         )
         units.append(unit)
-        position += 1
+        position += advance
         return unit
 
     for number, block in enumerate(parsed):
@@ -252,6 +196,13 @@ def units_from_blocks(
             ):
                 add(sentence, block=number, kind="list_item", level=block.level,
                     intro=intro_at_level[block.level])  # fmt: skip
+        elif number in turns and turn_sentences:
+            speaker, said = _turn_parts(block.text)
+            sentences = sentences_segment(said, language=language, segmenter=segmenter)
+            for count, sentence in enumerate(sentences, start=1):
+                # A turn's sentences share its place in the dialogue.
+                add(speaker + sentence, block=number, kind="turn",
+                    speaker=speaker, advance=count == len(sentences))  # fmt: skip
         elif number in turns:
             add(" ".join(block.text.split()), block=number, kind="turn")
         else:
@@ -265,12 +216,27 @@ def units_from_blocks(
 
 
 def units_from_text(
-    text: str, *, language: str | None = None, segmenter: str = "sentencex"
+    text: str,
+    *,
+    language: str | None = None,
+    segmenter: str = "sentencex",
+    turn_sentences: bool = False,
 ) -> list[Unit]:
     """Return the units of a plain text, read into blocks as the text parser does."""
     return units_from_blocks(
-        blocks_from_text(text), language=language, segmenter=segmenter
+        blocks_from_text(text),
+        language=language,
+        segmenter=segmenter,
+        turn_sentences=turn_sentences,
     )
+
+
+def _turn_parts(text: str) -> tuple[str, str]:
+    """Split a turn into its speaker label ("#Person1#: ") and what was said."""
+    text = " ".join(text.split())
+    match = SPEAKER_TURN.match(text)
+    said_from = match.end() - 1 if match else 0
+    return text[:said_from], text[said_from:]
 
 
 def _previous_content_block(blocks: list[Block], number: int) -> int:
@@ -314,6 +280,8 @@ def units_join(units: Sequence[Unit]) -> str:
     so no summary ends on a colon, and so is an item of a list whose
     introduction was left out when it is no sentence by itself. Every other
     unit ends as a sentence (a full stop is added to an item without one).
+    Each dialogue turn gets a line of its own, and sentences picked from one
+    turn share it and its speaker.
     """
     picked = sorted({unit.index: unit for unit in units}.values(), key=_order)
     kept_intros = {unit.index for unit in picked if unit.introduces_list}
@@ -323,7 +291,14 @@ def units_join(units: Sequence[Unit]) -> str:
             items_of.setdefault(unit.intro, []).append(unit)
 
     sentences: list[str] = []
+    turn_on_line = None  # the turn whose sentences the last line holds
     for unit in picked:
+        if unit.speaker and unit.block == turn_on_line:
+            # More of the same turn: one line, its speaker named once.
+            said = _terminated(unit.text[len(unit.speaker) :])
+            sentences[-1] += ("" if _CJK.match(said[:1]) else " ") + said
+            continue
+        turn_on_line = unit.block if unit.speaker else None
         if unit.intro is not None and unit.intro in kept_intros:
             continue  # written with its introduction
         if unit.intro is not None and _reads_as_fragment(unit):

@@ -238,13 +238,18 @@ def test_chinese_text_gets_a_chinese_summary_within_budget(summarizer):
 
 
 @pytest.mark.slow
-def test_dialogue_summary_is_made_of_whole_turns(summarizer):
+def test_dialogue_summary_names_the_speaker_of_every_line(summarizer):
     turns = DIALOGUE.split("\n")
 
-    summary = summarize(summarizer, DIALOGUE)
+    summary = summarize(summarizer, DIALOGUE, budget=SummaryBudget(25))
 
     assert summary
-    assert all(line in turns for line in summary.split("\n"))
+    for line in summary.split("\n"):
+        # Each line is sentences of one turn, opened by that turn's speaker.
+        speaker, said = line.split(": ", 1)
+        turn = next(turn for turn in turns if said.split(". ")[0] in turn)
+        assert turn.startswith(speaker + ": ")
+        assert all(sentence in turn for sentence in summary_sentences(said))
 
 
 @pytest.mark.slow

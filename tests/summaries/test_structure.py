@@ -112,6 +112,39 @@ def test_transcript_turns_are_whole_units_and_a_lone_label_is_prose():
     assert [unit.kind for unit in prose] == ["sentence", "sentence"]
 
 
+TRANSCRIPT = (
+    "#Person1#: Hi, Tony. You look unhappy. What's wrong?\n"
+    "#Person2#: I got caught cheating. The teacher saw me.\n"
+    "张三：你好。我们开会吧。\n"
+)
+
+
+def test_a_turn_split_into_sentences_keeps_its_speaker_on_each():
+    units = units_from_text(TRANSCRIPT, turn_sentences=True)
+
+    assert [unit.text for unit in units] == [
+        "#Person1#: Hi, Tony.",
+        "#Person1#: You look unhappy.",
+        "#Person1#: What's wrong?",
+        "#Person2#: I got caught cheating.",
+        "#Person2#: The teacher saw me.",
+        "张三：你好。",
+        "张三：我们开会吧。",
+    ]
+    # Position counts turns: the sentences of one turn share its place.
+    assert [unit.position for unit in units] == [0, 0, 0, 1, 1, 2, 2]
+
+
+def test_join_writes_one_line_per_turn_with_its_speaker_once():
+    units = units_from_text(TRANSCRIPT, turn_sentences=True)
+
+    assert units_join([units[6], units[3], units[2], units[0], units[5]]) == (
+        "#Person1#: Hi, Tony. What's wrong?\n"
+        "#Person2#: I got caught cheating.\n"
+        "张三：你好。我们开会吧。"
+    )
+
+
 # --- Joining picked units --------------------------------------------------------
 
 

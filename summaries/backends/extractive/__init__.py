@@ -4,8 +4,11 @@ For a batch of texts:
 
 1. Read each text into units (``summaries.structure``): from the document's
    blocks when the parser stored them, else from the plain text read the way
-   the text parser reads it. Units are sentences, list items and dialogue
-   turns; headings only name sections, tables and code give no units.
+   the text parser reads it. Units are sentences, list items and the
+   sentences of dialogue turns, each written with its speaker ("#Person2#:
+   I got caught cheating."), so the telling sentence of a long turn is
+   picked without the rest of it; headings only name sections, tables and
+   code give no units.
 2. Embed the units of every text of the batch in one ``embed_batch`` call, so
    the embedder batches (sorted by length) across documents. At most
    ``max_sentences`` units per text are embedded: a longer text is sampled

@@ -59,12 +59,14 @@ def sections_by_paragraphs(
     sections: dict[int, int] = {}
     positions: dict[int, int] = {}
     section, in_section, previous_paragraph = 0, 0, None
+    opening = 0  # the position of the section's first unit
     for unit in units:
         starts_paragraph = unit.paragraph != previous_paragraph
         if (in_section >= size and starts_paragraph) or in_section >= 2 * size:
-            section, in_section = section + 1, 0
+            section, in_section, opening = section + 1, 0, unit.position
         sections[unit.index] = section
-        positions[unit.index] = in_section
+        # Places keep their own measure: a dialogue turn's sentences share one.
+        positions[unit.index] = unit.position - opening
         in_section += 1
         previous_paragraph = unit.paragraph
     return sections, positions

@@ -55,7 +55,8 @@ class ExtractiveSummarizer(BaseSummarizer):
     # 2: units from blocks (sentencex), whole units only, position prior.
     # 3: learned scorer for sectioned documents; numbers in redundancy;
     #    glued sentences split.
-    version = "3"
+    # 4: a dialogue turn's sentences are units, each with its speaker.
+    version = "4"
 
     def __init__(
         self,
@@ -208,10 +209,14 @@ class ExtractiveSummarizer(BaseSummarizer):
         language: str | None,
     ) -> DocumentPlan:
         """Read ``text`` (or its ``blocks``) into units and choose those to embed."""
+        # A dialogue turn's sentences are units of their own, each with its
+        # speaker: the telling one is picked without the rest of the turn.
         if blocks:
-            units = units_from_blocks(blocks, language=language)
+            units = units_from_blocks(blocks, language=language, turn_sentences=True)
+        elif text.strip():
+            units = units_from_text(text, language=language, turn_sentences=True)
         else:
-            units = units_from_text(text, language=language) if text.strip() else []
+            units = []
         sections = {unit.index: unit.section_index for unit in units}
         positions = {unit.index: unit.position for unit in units}
         if len(set(sections.values())) <= 1 and len(units) > self.section_units:
@@ -243,7 +248,9 @@ class ExtractiveSummarizer(BaseSummarizer):
             eligible.append(
                 standalone
                 and not unit.is_fragment
-                and text_word_count(unit.text) >= self.min_sentence_words
+                # What was said counts, not who said it ("#Person2#: Thank you.").
+                and text_word_count(unit.text[len(unit.speaker) :])
+                >= self.min_sentence_words
             )
         own_sizes = np.array([measure(unit.text) for unit in body], dtype=float)
         sizes = np.array([own_sizes[rows].sum() for rows in members], dtype=float)

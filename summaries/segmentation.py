@@ -1,0 +1,82 @@
+"""Sentence segmentation of one paragraph for the summarizer's units.
+
+Sentences are segmented with sentencex (a maintained, rule-based segmenter
+for ~300 languages, Wikimedia). The older rule splitter of
+``summaries.text`` is kept as ``segmenter="rules"`` for comparison; see
+``bench/segmenters.py`` for how the two measure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+__all__ = ["SEGMENTERS", "sentences_segment"]
+
+_KANA = re.compile("[\u3040-\u30ff]")
+_HANGUL = re.compile("[\uac00-\ud7af]")
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+# Sentences glued where a paragraph break was lost ("as amyloid and
+# APOE.But through…", "in 1958.His fourth…"): a terminal mark between a word
+# and a capitalised word, with no space. Two letters or digits before it keep
+# initials and "U.S.Army" whole; a name followed by "." or "@" is an address.
+_GLUED = re.compile(r"(?<=[A-Za-z0-9)\]\"”’%]{2})[.!?](?=[A-Z][a-z]+\b(?![.@]))")
+
+
+def _sentencex(text: str, language: str) -> list[str]:
+    from sentencex import segment
+
+    return list(segment(language, text))
+
+
+def _rules(text: str, language: str) -> list[str]:
+    from summaries.text import sentences_of
+
+    return sentences_of(text, language=language)
+
+
+SEGMENTERS: dict[str, Callable[[str, str], list[str]]] = {
+    "sentencex": _sentencex,
+    "rules": _rules,
+}
+
+
+def sentences_segment(
+    text: str, *, language: str | None = None, segmenter: str = "sentencex"
+) -> list[str]:
+    """Split one paragraph of text into sentences.
+
+    ``language`` is an ISO 639-1 code; without one, a text with kana,
+    hangul or ideographs is read as Japanese, Korean or Chinese and anything
+    else as English, whose rules serve most Latin-script languages.
+    """
+    text = " ".join(text.split())
+    if not text:
+        return []
+    split = SEGMENTERS[segmenter]
+    language = _segmentation_language(text, language)
+    pieces = [piece for part in _unglued(text) for piece in split(part, language)]
+    return [piece for piece in (" ".join(p.split()) for p in pieces) if piece]
+
+
+def _unglued(text: str) -> list[str]:
+    """Return ``text`` cut after each glued sentence end; the text itself is unchanged."""
+    cuts = [match.end() for match in _GLUED.finditer(text)]
+    if not cuts:
+        return [text]
+    return [
+        text[start:end]
+        for start, end in zip([0, *cuts], [*cuts, len(text)], strict=True)
+    ]
+
+
+def _segmentation_language(text: str, language: str | None) -> str:
+    if language:
+        return language.lower()[:2]
+    if _KANA.search(text):
+        return "ja"
+    if _HANGUL.search(text):
+        return "ko"
+    if _CJK.search(text):
+        return "zh"
+    return "en"
