@@ -241,3 +241,18 @@ def test_sentences_glued_where_a_paragraph_break_was_lost_are_split(text, expect
     assert sentences_segment(text) == expected
     # Each unit is still the source's own text.
     assert all(sentence in text for sentence in expected)
+
+
+def test_a_long_dialogue_cut_into_sections_counts_places_in_turns():
+    from summaries.backends.extractive.planning import sections_by_paragraphs
+
+    turns = "\n".join(
+        f"#Person{1 + turn % 2}#: Sentence one of turn {turn}. And sentence two."
+        for turn in range(6)
+    )
+    units = units_from_text(turns, turn_sentences=True)
+
+    sections, positions = sections_by_paragraphs(units, size=4)
+
+    assert [sections[unit.index] for unit in units] == [0] * 4 + [1] * 4 + [2] * 4
+    assert [positions[unit.index] for unit in units] == [0, 0, 1, 1] * 3
