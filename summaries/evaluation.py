@@ -225,16 +225,18 @@ def lead_matched(
     """Return the opening of ``text`` cut to exactly ``size`` words (or characters).
 
     Headings are skipped as LEAD-k skips them; the last sentence is cut
-    mid-way when the length asks for it, with no ellipsis to count.
+    mid-way when the length asks for it, with no ellipsis to count. A
+    transcript's turns keep their own lines, as in LEAD-k and the summaries
+    it is compared with: ROUGE-Lsum reads lines as sentences, and a turn run
+    into the one before it would lose on layout, not on content.
     """
     if size <= 0:
         return ""
-    units = lead_units(text, blocks=blocks, language=language)
-    return truncate_to_budget(
-        " ".join(unit.text for unit in units),
-        SummaryBudget(size=size, unit=unit),
-        marker="",
-    )
+    opening = ""
+    for piece in lead_units(text, blocks=blocks, language=language):
+        separator = "\n" if piece.is_turn else " "
+        opening += (separator if opening else "") + piece.text
+    return truncate_to_budget(opening, SummaryBudget(size=size, unit=unit), marker="")
 
 
 def baseline_name(baseline: BaseSummarizer) -> str:

@@ -158,6 +158,14 @@ def test_lead_matched_is_the_opening_cut_to_the_summary_length():
     assert lead_matched(text, size=0) == ""
 
 
+def test_lead_matched_keeps_a_transcripts_turns_on_their_own_lines():
+    text = "#Person1#: Can I book a table for two?\n#Person2#: Yes, for eight o'clock."
+
+    assert lead_matched(text, size=11) == (
+        "#Person1#: Can I book a table for two?\n#Person2#: Yes, for"
+    )
+
+
 def test_lead_matched_beats_a_shorter_summary_on_length_alone(tmp_path, settings):
     """A summarizer that says less than the opening is compared at its own length."""
     settings.SUMMARIES_BACKENDS = {
