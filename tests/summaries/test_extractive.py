@@ -8,6 +8,7 @@ from docsite.ml.embedders import get_embedder
 from summaries.backends import get_summarizer
 from summaries.backends.base import SummaryBudget
 from summaries.backends.extractive import CJK_CHARS_PER_WORD, ExtractiveSummarizer
+from summaries.backends.extractive.scoring import topic_word_scores
 from summaries.backends.lead import LeadSummarizer
 from summaries.structure import units_from_text
 from summaries.text import sentences_split, text_word_count
@@ -252,9 +253,46 @@ def test_dialogue_summary_names_the_speaker_of_every_line(summarizer):
         assert all(sentence in turn for sentence in summary_sentences(said))
 
 
+SMALL_TALK_FIRST = (
+    "#Person1#: Hi, Jane. How are you today?\n"
+    "#Person2#: Fine, thanks. And you? How was your weekend?\n"
+    "#Person1#: Not bad, thanks. Listen, the kitchen sink is leaking again.\n"
+    "#Person2#: The sink? The plumber fixed the sink only last week.\n"
+    "#Person1#: Well, water from the sink is all over the kitchen floor now.\n"
+    "#Person2#: I will phone the plumber and ask him to replace the pipe under "
+    "the sink today.\n"
+    "#Person1#: Thanks. See you tonight."
+)
+
+
+@pytest.mark.slow
+def test_a_dialogue_summary_gets_past_the_small_talk_to_its_topic(summarizer):
+    summary = summarize(summarizer, SMALL_TALK_FIRST, budget=SummaryBudget(30))
+
+    # The sink and the plumber are what both speakers come back to.
+    assert "sink" in summary
+    assert "plumber" in summary
+
+
+def test_topic_words_are_the_content_words_a_document_repeats():
+    scores = topic_word_scores(
+        [
+            "The kitchen sink is leaking.",
+            "The plumber fixed the sink.",
+            "I will phone the plumber about the sink.",
+            "See you tonight, thanks.",
+        ]
+    )
+
+    # "sink" (3 uses) and "plumber" (2) are topic words; "the", "kitchen"
+    # (once) and "tonight" are not.
+    assert scores.tolist() == [3.0, 5.0, 5.0, 0.0]
+
+
 @pytest.mark.slow
 def test_batch_gives_the_same_summaries_as_one_at_a_time(summarizer):
-    texts = [NEWS, DIALOGUE, CHINESE, "", "Only one sentence here.", paged_document()]
+    texts = [NEWS, DIALOGUE, CHINESE, "", "Only one sentence here.", paged_document(),
+             SMALL_TALK_FIRST]  # fmt: skip
     budget = SummaryBudget(40)
 
     batch = summarizer.summarize_batch(texts, budget=budget)
@@ -331,6 +369,8 @@ def test_registry_gives_the_shared_embedder(settings):
         {"mmr_lambda": 1.5},
         {"length_ratio": -0.1},
         {"max_sentences": 0},
+        {"topic_weight": 1.5},
+        {"transcript_position_weight": -0.5},
     ],
 )
 def test_bad_options_are_refused(embedder, options):

@@ -43,6 +43,12 @@ For a batch of texts:
    carries the point (news, a paper's abstract, a section's first sentence)
    the prior keeps it; centrality reorders neighbours and passes over an
    opening that says little (a greeting, a quote).
+
+   A transcript (at least half of its units are turns) opens with small
+   talk more often than with its point, and its topic is what both speakers
+   keep coming back to: its centrality is blended with its recurring topic
+   words (``topic_weight``, ``scoring.topic_word_scores``) and the prior
+   weighs ``transcript_position_weight`` (0.5) instead.
 4. Pick units by maximal marginal relevance (``mmr_lambda`` relevance
    against ``1 - mmr_lambda`` similarity to what is already picked, except
    that a unit stating a number the picked one lacks does not repeat it:
@@ -68,7 +74,8 @@ next-best selection rather than the same text.
 ``tokens_out`` those of the summary. ``seconds`` is the batch's time, shared
 between its texts in proportion to ``tokens_in``.
 
-The default configuration (learned scorer for sectioned documents, else
+The default configuration (learned scorer for sectioned documents;
+transcripts: directed centrality and topic words, prior 0.5; anything else:
 directed centrality with ``position_weight`` 0.9) was chosen on ``--split a``
 of the news (XSum), dialogue (DialogSum) and knowledge-base dev sets
 (``bench/summaries_scorer.py``); the figures on the other half

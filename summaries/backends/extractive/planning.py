@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from summaries.structure import Unit
+from summaries.structure import Unit, units_from_blocks, units_from_text
 from summaries.text import text_word_count
 
 from ..base import SummaryBudget
@@ -43,6 +44,7 @@ class DocumentPlan:
     target: float
     limit: float
     structured: bool = False
+    transcript: bool = False
 
 
 def sections_by_paragraphs(
@@ -106,3 +108,89 @@ def best_oversize(
     if near.any():
         return int(np.argmax(np.where(near, relevance, -np.inf)))
     return int(np.argmin(np.where(eligible, plan.sizes, np.inf)))
+
+
+def document_plan(
+    text: str,
+    *,
+    blocks: Sequence[Any] | None,
+    budget: SummaryBudget,
+    language: str | None,
+    section_units: int,
+    max_sentences: int,
+    min_sentence_words: int,
+    length_ratio: float,
+) -> DocumentPlan:
+    """Read ``text`` (or its ``blocks``) into units and choose those to embed.
+
+    Return the plan: the units (at most ``max_sentences``, sampled evenly
+    from start to end), their sections and places, which of them may be
+    picked, and the target and limit in the budget's measure.
+    """
+    # A dialogue turn's sentences are units of their own, each with its
+    # speaker: the telling one is picked without the rest of the turn.
+    if blocks:
+        units = units_from_blocks(blocks, language=language, turn_sentences=True)
+    elif text.strip():
+        units = units_from_text(text, language=language, turn_sentences=True)
+    else:
+        units = []
+    sections = {unit.index: unit.section_index for unit in units}
+    positions = {unit.index: unit.position for unit in units}
+    if len(set(sections.values())) <= 1 and len(units) > section_units:
+        sections, positions = sections_by_paragraphs(units, size=section_units)
+    body = units
+    if len(body) > max_sentences:
+        kept = np.unique(
+            np.linspace(0, len(body) - 1, max_sentences).round().astype(int)
+        )
+        body = [body[i] for i in kept]
+
+    measure, limit = budget_measure(text, budget=budget)
+    row_of = {unit.index: row for row, unit in enumerate(body)}
+    items_of: dict[int, list[int]] = {}
+    for row, unit in enumerate(body):
+        if unit.intro is not None and unit.intro in row_of:
+            items_of.setdefault(unit.intro, []).append(row)
+    members = []
+    eligible = []
+    for row, unit in enumerate(body):
+        if unit.introduces_list:
+            # A list's introduction comes with its items, or not at all.
+            items = items_of.get(unit.index, [])
+            members.append([row, *items])
+            eligible.append(bool(items))
+            continue
+        members.append([row])
+        standalone = not (unit.intro is not None and reads_as_fragment(unit))
+        eligible.append(
+            standalone
+            and not unit.is_fragment
+            # What was said counts, not who said it ("#Person2#: Thank you.").
+            and text_word_count(unit.text[len(unit.speaker) :]) >= min_sentence_words
+        )
+    own_sizes = np.array([measure(unit.text) for unit in body], dtype=float)
+    sizes = np.array([own_sizes[rows].sum() for rows in members], dtype=float)
+    eligible_mask = np.array(eligible, dtype=bool)
+    if body and not eligible_mask.any():
+        # Only fragments and short lines (a slide, a form): better than nothing.
+        eligible_mask = np.array(
+            [not unit.introduces_list for unit in body], dtype=bool
+        )
+    target = float(limit)
+    if length_ratio:
+        target = min(target, length_ratio * measure(text))
+    return DocumentPlan(
+        units=body,
+        sections=np.array([sections[unit.index] for unit in body], dtype=int),
+        positions=np.array([positions[unit.index] for unit in body], dtype=float),
+        members=members,
+        sizes=sizes,
+        eligible=eligible_mask,
+        target=target,
+        limit=float(limit),
+        # Two or more headed sections: a handbook page, a runbook, a
+        # policy (the learned scorer's ground), not news copy or a chat.
+        structured=len({unit.section for unit in units if unit.section}) >= 2,
+        transcript=2 * sum(unit.is_turn for unit in units) >= len(units) > 0,
+    )

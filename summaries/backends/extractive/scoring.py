@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -10,6 +11,7 @@ import numpy as np
 from summaries.structure import Unit
 
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_LATIN_WORD = re.compile(r"[a-z][a-z'-]+")
 # Units this similar to one already picked say the same thing; picking both
 # only wastes the budget, whatever mmr_lambda says.
 NEAR_DUPLICATE_SIMILARITY = 0.95
@@ -133,3 +135,34 @@ def mmr_select(
             closest, (similarity if redundancy is None else redundancy)[best]
         )
     return picked
+
+
+def topic_word_scores(texts: Sequence[str]) -> np.ndarray:
+    """Return how much of a document's recurring topic each of its ``texts`` names, ``(n,)``.
+
+    Topic words are the content words (three letters or more, not English
+    stop words) that the document uses at least twice; a text scores the sum
+    of the document counts of the distinct topic words it uses (a topic
+    signature, as in SumBasic, Nenkova & Vanderwende 2005). In a
+    conversation the topic is what both speakers keep coming back to
+    ("traffic", "public transport"), which sentence embeddings of short
+    turns hardly see. Text without Latin-script words scores 0 throughout.
+    """
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    words = [
+        [
+            word
+            for word in _LATIN_WORD.findall(text.lower())
+            if len(word) > 2 and word not in ENGLISH_STOP_WORDS
+        ]
+        for text in texts
+    ]
+    counts = Counter(word for text_words in words for word in text_words)
+    return np.array(
+        [
+            sum(counts[word] for word in set(text_words) if counts[word] > 1)
+            for text_words in words
+        ],
+        dtype=float,
+    )

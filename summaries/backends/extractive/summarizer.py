@@ -9,17 +9,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from summaries.sentence_scorer import SentenceScorer, unit_features
-from summaries.structure import Unit, units_from_blocks, units_from_text, units_join
-from summaries.text import text_word_count
+from summaries.structure import Unit, units_join
 
 from ..base import BaseSummarizer, SummaryBudget, SummaryResult
-from .planning import (
-    DocumentPlan,
-    best_oversize,
-    budget_measure,
-    reads_as_fragment,
-    sections_by_paragraphs,
-)
+from .planning import DocumentPlan, best_oversize, document_plan
 from .scoring import (
     centroid_scores,
     directed_scores,
@@ -27,6 +20,7 @@ from .scoring import (
     min_max,
     mmr_select,
     textrank_scores,
+    topic_word_scores,
 )
 
 if TYPE_CHECKING:
@@ -47,7 +41,11 @@ class ExtractiveSummarizer(BaseSummarizer):
     (0.1), ``min_sentence_words`` (3: shorter units are not picked unless
     nothing else is there), ``max_sentences`` (200 units embedded per
     text) and ``section_units`` (40: a longer text without headings is cut
-    into sections of about this many units at paragraph starts).
+    into sections of about this many units at paragraph starts) and
+    ``topic_weight`` (0.5: in a transcript, the share of centrality given to
+    the dialogue's recurring topic words, ``scoring.topic_word_scores``) and
+    ``transcript_position_weight`` (0.5: the position prior's weight in a
+    transcript, whose opening is greetings more often than its point).
     """
 
     name = "extractive"
@@ -55,7 +53,8 @@ class ExtractiveSummarizer(BaseSummarizer):
     # 2: units from blocks (sentencex), whole units only, position prior.
     # 3: learned scorer for sectioned documents; numbers in redundancy;
     #    glued sentences split.
-    # 4: a dialogue turn's sentences are units, each with its speaker.
+    # 4: a dialogue turn's sentences are units, each with its speaker; in a
+    #    transcript centrality is blended with its recurring topic words.
     version = "4"
 
     def __init__(
@@ -72,6 +71,8 @@ class ExtractiveSummarizer(BaseSummarizer):
         min_sentence_words: int = 3,
         max_sentences: int = 200,
         section_units: int = 40,
+        topic_weight: float = 0.5,
+        transcript_position_weight: float = 0.5,
     ) -> None:
         if embedder is None or not hasattr(embedder, "embed_batch"):
             raise ValueError(
@@ -86,6 +87,10 @@ class ExtractiveSummarizer(BaseSummarizer):
         _check_range("mmr_lambda", mmr_lambda, low=0.0, high=1.0)
         _check_range("position_weight", position_weight, low=0.0, high=1.0)
         _check_range("edge_threshold", edge_threshold, low=0.0, high=1.0)
+        _check_range("topic_weight", topic_weight, low=0.0, high=1.0)
+        _check_range(
+            "transcript_position_weight", transcript_position_weight, low=0.0, high=1.0
+        )
         if max_sentences < 1 or min_sentence_words < 0:
             raise ValueError(
                 "ExtractiveSummarizer: max_sentences must be >= 1 and "
@@ -110,6 +115,8 @@ class ExtractiveSummarizer(BaseSummarizer):
             min_sentence_words=min_sentence_words,
             max_sentences=max_sentences,
             section_units=section_units,
+            topic_weight=topic_weight,
+            transcript_position_weight=transcript_position_weight,
         )
         self.embedder = embedder
         self.section_units = max(1, int(section_units))
@@ -121,6 +128,8 @@ class ExtractiveSummarizer(BaseSummarizer):
         self.edge_threshold = float(edge_threshold)
         self.min_sentence_words = int(min_sentence_words)
         self.max_sentences = int(max_sentences)
+        self.topic_weight = float(topic_weight)
+        self.transcript_position_weight = float(transcript_position_weight)
 
     @property
     def model_id(self) -> str:
@@ -209,72 +218,15 @@ class ExtractiveSummarizer(BaseSummarizer):
         language: str | None,
     ) -> DocumentPlan:
         """Read ``text`` (or its ``blocks``) into units and choose those to embed."""
-        # A dialogue turn's sentences are units of their own, each with its
-        # speaker: the telling one is picked without the rest of the turn.
-        if blocks:
-            units = units_from_blocks(blocks, language=language, turn_sentences=True)
-        elif text.strip():
-            units = units_from_text(text, language=language, turn_sentences=True)
-        else:
-            units = []
-        sections = {unit.index: unit.section_index for unit in units}
-        positions = {unit.index: unit.position for unit in units}
-        if len(set(sections.values())) <= 1 and len(units) > self.section_units:
-            sections, positions = sections_by_paragraphs(units, size=self.section_units)
-        body = units
-        if len(body) > self.max_sentences:
-            kept = np.unique(
-                np.linspace(0, len(body) - 1, self.max_sentences).round().astype(int)
-            )
-            body = [body[i] for i in kept]
-
-        measure, limit = budget_measure(text, budget=budget)
-        row_of = {unit.index: row for row, unit in enumerate(body)}
-        items_of: dict[int, list[int]] = {}
-        for row, unit in enumerate(body):
-            if unit.intro is not None and unit.intro in row_of:
-                items_of.setdefault(unit.intro, []).append(row)
-        members = []
-        eligible = []
-        for row, unit in enumerate(body):
-            if unit.introduces_list:
-                # A list's introduction comes with its items, or not at all.
-                items = items_of.get(unit.index, [])
-                members.append([row, *items])
-                eligible.append(bool(items))
-                continue
-            members.append([row])
-            standalone = not (unit.intro is not None and reads_as_fragment(unit))
-            eligible.append(
-                standalone
-                and not unit.is_fragment
-                # What was said counts, not who said it ("#Person2#: Thank you.").
-                and text_word_count(unit.text[len(unit.speaker) :])
-                >= self.min_sentence_words
-            )
-        own_sizes = np.array([measure(unit.text) for unit in body], dtype=float)
-        sizes = np.array([own_sizes[rows].sum() for rows in members], dtype=float)
-        eligible_mask = np.array(eligible, dtype=bool)
-        if body and not eligible_mask.any():
-            # Only fragments and short lines (a slide, a form): better than nothing.
-            eligible_mask = np.array(
-                [not unit.introduces_list for unit in body], dtype=bool
-            )
-        target = float(limit)
-        if self.length_ratio:
-            target = min(target, self.length_ratio * measure(text))
-        return DocumentPlan(
-            units=body,
-            sections=np.array([sections[unit.index] for unit in body], dtype=int),
-            positions=np.array([positions[unit.index] for unit in body], dtype=float),
-            members=members,
-            sizes=sizes,
-            eligible=eligible_mask,
-            target=target,
-            limit=float(limit),
-            # Two or more headed sections: a handbook page, a runbook, a
-            # policy (the learned scorer's ground), not news copy or a chat.
-            structured=len({unit.section for unit in units if unit.section}) >= 2,
+        return document_plan(
+            text,
+            blocks=blocks,
+            budget=budget,
+            language=language,
+            section_units=self.section_units,
+            max_sentences=self.max_sentences,
+            min_sentence_words=self.min_sentence_words,
+            length_ratio=self.length_ratio,
         )
 
     def _summarize(
@@ -291,6 +243,7 @@ class ExtractiveSummarizer(BaseSummarizer):
             positions=plan.positions,
             units=plan.units,
             structured=plan.structured,
+            transcript=plan.transcript,
         )
         # "Parents get:" is worth what its list says: a unit that comes with
         # others is as relevant as the best of them.
@@ -338,6 +291,7 @@ class ExtractiveSummarizer(BaseSummarizer):
         positions: np.ndarray,
         units: Sequence[Unit] = (),
         structured: bool = False,
+        transcript: bool = False,
     ) -> np.ndarray:
         """Return each unit's relevance, shape ``(n,)``, scaled to 0-1."""
         if self.method == "learned" and structured:
@@ -363,9 +317,18 @@ class ExtractiveSummarizer(BaseSummarizer):
                     backward_weight=self.backward_weight,
                 )
             )
-        if self.position_weight:
+        if transcript and self.topic_weight:
+            # What was said, not who said it: every line names a speaker.
+            topic = topic_word_scores(
+                [unit.text[len(unit.speaker) :] for unit in units]
+            )
+            scores = (1 - self.topic_weight) * scores + self.topic_weight * min_max(
+                topic
+            )
+        weight = self.transcript_position_weight if transcript else self.position_weight
+        if weight:
             prior = 1 / np.sqrt(1 + positions)
-            scores = (1 - self.position_weight) * scores + self.position_weight * prior
+            scores = (1 - weight) * scores + weight * prior
         return scores
 
     def features(
