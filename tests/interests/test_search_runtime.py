@@ -78,7 +78,8 @@ def test_transformer_embedder_answers_queries_from_onnx(real_embedder):
 def test_web_process_searches_by_meaning_without_torch(world, real_embedder, start):
     """GIVEN documents with vectors of the live producer
     WHEN a fresh process imports the WSGI app and runs a meaning search
-    THEN it finds the right document, never imports torch, and answers fast."""
+    THEN it finds the right document and never imports torch (how fast the
+    first search is, cold and warm, is measured by bench/search.py)."""
     texts = {
         "Kubernetes autoscaling": "The cluster adds nodes when pods wait for CPU.",
         "Holiday calendar": "Public holidays and office closures for the year.",
@@ -117,7 +118,3 @@ def test_web_process_searches_by_meaning_without_torch(world, real_embedder, sta
     assert report["titles"][0] == "Kubernetes autoscaling"
     assert report["hybrid"][0] == "Kubernetes autoscaling"
     assert not report["torch"] and not report["transformers"]
-    # Cold, the first search also loads the URLconf and the query model; warmed
-    # up after the fork (gunicorn.conf.py) it is an ordinary search. Quiet
-    # machine: about 1 s cold and 0.05 s warm; the bounds leave room for CI.
-    assert report["first_search_seconds"] < (2.0 if start == "warm" else 15.0)
