@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import upload_views, views
 
 app_name = "documents"
 
@@ -9,10 +9,10 @@ urlpatterns = [
     path("spaces/", views.space_list, name="spaces"),
     path("spaces/<slug:space_slug>/", views.document_list, name="space"),
     path("documents/", views.document_list, name="list"),
-    path("documents/upload/", views.document_upload, name="upload"),
+    path("documents/upload/", upload_views.document_upload, name="upload"),
     path(
         "documents/uploads/<int:upload_id>/",
-        views.upload_status,
+        upload_views.upload_status,
         name="upload-status",
     ),
     path("documents/<int:document_id>/", views.document_detail, name="detail"),
