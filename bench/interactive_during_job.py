@@ -246,7 +246,10 @@ def main() -> None:
     from workers.models import ReprocessJob
     from workers.services import reprocess_job_cancel, reprocess_job_start
 
-    Space.objects.all().delete()  # a previous run's documents (bench database)
+    # A previous run's data (bench database), documents first: a space
+    # protects its documents, and a failed run leaves them behind.
+    Document.objects.all().delete()
+    Space.objects.all().delete()
     ReprocessJob.objects.all().delete()
     space = Space.objects.create(slug="bench", name="Bench", is_public=True)
     uploads = Space.objects.create(slug="uploads", name="Uploads", is_public=True)
