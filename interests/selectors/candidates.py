@@ -40,6 +40,16 @@ POSITIVE_KINDS = ("view", "like", "bookmark", "search_click")
 
 # How many of a reader's used documents the feed leaves out, newest first.
 EXCLUDED_LIMIT = 2000
+# The documents the feed leaves out for a reader (parameters: the user's id,
+# ``excluded_kinds()``, ``EXCLUDED_LIMIT``). One row per document, most
+# recently used first: the cap keeps the 2,000 most recent documents, however
+# often each was used.
+EXCLUDED_IDS_SQL = (
+    "SELECT document_id FROM interests_interaction"
+    " WHERE user_id = %s AND kind = ANY(%s::text[])"
+    " GROUP BY document_id ORDER BY max(created_at) DESC, document_id DESC"
+    " LIMIT %s"
+)
 
 
 def document_popularity(
@@ -94,16 +104,8 @@ def user_excluded_ids(*, user: User) -> list[int]:
     kinds = excluded_kinds()
     if not kinds or not user.is_authenticated:
         return []
-    # One row per document, most recently used first: the cap keeps the
-    # 2,000 most recent documents, however often each was used.
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT document_id FROM interests_interaction"
-            " WHERE user_id = %s AND kind = ANY(%s::text[])"
-            " GROUP BY document_id ORDER BY max(created_at) DESC, document_id DESC"
-            " LIMIT %s",
-            [user.pk, kinds, EXCLUDED_LIMIT],
-        )
+        cursor.execute(EXCLUDED_IDS_SQL, [user.pk, kinds, EXCLUDED_LIMIT])
         return [row[0] for row in cursor.fetchall()]
 
 

@@ -31,7 +31,7 @@ from .candidates import (
     Candidates,
     documents_popular_ids,
 )
-from .feed_context import feed_context_load
+from .feed_context import LIVE_RANKER_SQL, feed_context_load
 from .gather import CandidateSources, candidates_gather
 from .reasons import feed_reasons
 from .vectors import embedding_producer_active
@@ -51,11 +51,7 @@ def ranker_for_feed() -> LinearRanker:
     """The ranker the feed uses: the newest promoted, not rolled-back version; else
     the default shipped with the code; else the hand weights of the settings."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, name, md5(parameters::text) FROM interests_rankerversion"
-            " WHERE promoted AND rolled_back_at IS NULL"
-            " ORDER BY created_at DESC, id DESC LIMIT 1"
-        )
+        cursor.execute(LIVE_RANKER_SQL)
         row = cursor.fetchone()
     return ranker_live(key=None if row is None else tuple(row))
 

@@ -12,12 +12,20 @@ from django.db import connection
 
 from docsite.documents.selectors import space_ids_visible
 
-from .candidates import EXCLUDED_LIMIT, excluded_kinds
+from .candidates import EXCLUDED_IDS_SQL, EXCLUDED_LIMIT, excluded_kinds
 from .vectors import (
     INTEREST_COLUMNS,
     StoredInterest,
     stored_interest_from_row,
     user_interest_current,
+)
+
+# The live ranker version's key: the newest promoted version not rolled back,
+# as its id, name and a digest of its parameters (``ranker_live``'s cache key).
+LIVE_RANKER_SQL = (
+    "SELECT id, name, md5(parameters::text) AS digest FROM interests_rankerversion"
+    " WHERE promoted AND rolled_back_at IS NULL"
+    " ORDER BY created_at DESC, id DESC LIMIT 1"
 )
 
 
@@ -50,12 +58,9 @@ def feed_context_load(*, user: AbstractBaseUser, producer: str) -> FeedContext:
         cursor.execute(
             # The visible query's first column is the id (the others order it).
             f"SELECT ARRAY(SELECT visible.pk FROM ({visible_sql}) visible),"
-            " ARRAY(SELECT document_id FROM interests_interaction"
-            " WHERE user_id = %s AND kind = ANY(%s::text[]) GROUP BY document_id"
-            " ORDER BY max(created_at) DESC, document_id DESC LIMIT %s),"
-            " (SELECT ARRAY[id::text, name, md5(parameters::text)]"
-            " FROM interests_rankerversion WHERE promoted AND rolled_back_at IS NULL"
-            " ORDER BY created_at DESC, id DESC LIMIT 1),"
+            f" ARRAY({EXCLUDED_IDS_SQL}),"
+            " (SELECT ARRAY[live.id::text, live.name, live.digest]"
+            f" FROM ({LIVE_RANKER_SQL}) live),"
             f" {INTEREST_COLUMNS}"
             " FROM (SELECT 1) AS one LEFT JOIN interests_userinterest ui"
             " ON ui.user_id = %s AND ui.producer = %s",
