@@ -17,7 +17,7 @@ from .vectors import (
     INTEREST_COLUMNS,
     StoredInterest,
     stored_interest_from_row,
-    user_interest_current,
+    user_interest_from_history,
 )
 
 # The live ranker version's key: the newest promoted version not rolled back,
@@ -46,7 +46,7 @@ def feed_context_load(*, user: AbstractBaseUser, producer: str) -> FeedContext:
     The same queries as ``user_interest_vectors``, ``space_ids_visible``,
     ``user_excluded_ids`` and ``ranker_for_feed``'s check, as scalar
     subqueries of one statement. A reader with no stored interests for
-    ``producer`` gets ``user_interest_current``'s (built from the history).
+    ``producer`` gets ones built from the history (``user_interest_from_history``).
     """
     try:
         visible_sql, visible_params = space_ids_visible(
@@ -79,7 +79,7 @@ def feed_context_load(*, user: AbstractBaseUser, producer: str) -> FeedContext:
     if interest is None:
         # No stored row for this producer (an embeddings switch not yet
         # re-derived for this reader): built from the history, rarely.
-        interest = user_interest_current(user=user, producer=producer)
+        interest = user_interest_from_history(user=user, producer=producer)
     return FeedContext(
         interest=interest,
         visible=list(visible),

@@ -253,9 +253,15 @@ def user_interest_current(*, user: User, producer: str) -> StoredInterest | None
     when the reader has none for it yet (an embeddings switch whose re-derivation
     has not reached them), ones built from their history for this request."""
     stored = user_interest_vectors(user=user, producer=producer)
-    if stored is not None or not user.is_authenticated:
+    if stored is not None:
         return stored
-    if not Interaction.objects.filter(user=user).exists():
+    return user_interest_from_history(user=user, producer=producer)
+
+
+def user_interest_from_history(*, user: User, producer: str) -> StoredInterest | None:
+    """Return interests built from the user's history for this request (not
+    stored), or None for a reader with no history."""
+    if not user.is_authenticated or not Interaction.objects.filter(user=user).exists():
         return None
     built, _, _ = user_interest_build(user=user, producer=producer)
     return StoredInterest(**vars(built), stored=False)
