@@ -510,6 +510,57 @@ def test_a_parsed_handbook_page_gets_a_clean_summary_with_its_key_facts(summariz
     assert text_word_count(summary) <= 60
 
 
+REPORT_WITH_OWN_SUMMARY = """Migration of the Billing Database
+
+Background
+
+The billing database has run on the same PostgreSQL 11 cluster since 2019.
+The cluster sits in a data centre that the company leaves at the end of the year.
+Three teams read from it directly, and two of them write to it at night.
+
+Executive summary
+
+We will move the billing database to the managed PostgreSQL 17 service on 14 March.
+Writes stop for at most 20 minutes during the switch, and reads continue from a replica.
+The migration costs 12,000 euros and removes the last workload from the old data centre.
+
+Plan
+
+The replica is built two weeks before the switch and checked every day.
+On the day, the teams pause their night jobs and the old primary is made read-only.
+"""
+
+
+@pytest.mark.slow
+def test_a_document_that_summarizes_itself_is_summarized_from_that_section(
+    summarizer,
+):
+    """GIVEN a report with an "Executive summary" after its background WHEN it
+    is summarized (as plain text, and as parsed Markdown) THEN every summary
+    sentence comes from the author's own summary, with its date and cost."""
+    from docsite.documents.parsers import parse_document
+
+    own = REPORT_WITH_OWN_SUMMARY.split("Executive summary")[1].split("Plan")[0]
+    markdown = REPORT_WITH_OWN_SUMMARY
+    for heading in ("Background", "Executive summary", "Plan"):
+        markdown = markdown.replace(f"\n{heading}\n", f"\n## {heading}\n")
+    _, parsed = parse_document(markdown.encode(), filename="billing.md")
+    summaries = [
+        summarize(summarizer, REPORT_WITH_OWN_SUMMARY, budget=SummaryBudget(40)),
+        summarizer.summarize_batch(
+            [parsed.text],
+            budget=SummaryBudget(40),
+            blocks=[[block.as_dict() for block in parsed.blocks]],
+        )[0].text,
+    ]
+
+    for summary in summaries:
+        sentences = sentences_split(summary)
+        assert sentences
+        assert all(sentence.text in own for sentence in sentences), summary
+        assert "14 March" in summary
+
+
 @pytest.mark.slow
 def test_a_variant_is_the_next_best_selection_of_source_sentences(summarizer):
     """Regenerate must give the editor a real alternative, not the same text."""

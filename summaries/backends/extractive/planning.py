@@ -20,6 +20,14 @@ CJK_CHARS_PER_WORD = 1.6
 CJK_CHAR = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 # A unit this many times the budget is too long to stand in for a summary.
 OVERSIZE_FACTOR = 1.5
+# Headings under which a document states its own summary: a paper's
+# abstract, a report's executive summary, a design note's TL;DR.
+SUMMARY_HEADING = re.compile(
+    r"^\W*(?:\d+(?:\.\d+)*\.?\s*)?"
+    r"(?:abstract|(?:executive\s+)?summary|tl\s*;?\s*dr|in\s+brief|at\s+a\s+glance"
+    r"|key\s+(?:points|takeaways)|摘要|概要|内容提要|要点)\W*$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,28 @@ def budget_measure(text: str, *, budget: SummaryBudget):
     return text_word_count, float(budget.size)
 
 
+def own_summary_units(units: Sequence[Unit], *, min_sentence_words: int) -> list[Unit]:
+    """Return the units of the section where a document summarizes itself, if it has one.
+
+    That is a section headed like ``SUMMARY_HEADING`` ("Abstract",
+    "Executive summary", "TL;DR", "摘要") holding at least one sentence a
+    summary could use; the first such section when there are several.
+    """
+    heading: tuple[str, ...] | None = None
+    for unit in units:
+        if unit.section and SUMMARY_HEADING.match(unit.section[-1]):
+            heading = unit.section
+            break
+    if heading is None:
+        return []
+    section = [unit for unit in units if unit.section == heading]
+    usable = any(
+        not unit.is_fragment and text_word_count(unit.text) >= min_sentence_words
+        for unit in section
+    )
+    return section if usable else []
+
+
 def reads_as_fragment(unit: Unit) -> bool:
     """Whether a list item means nothing without its introduction ("a hardware key")."""
     first = unit.text[:1]
@@ -139,7 +169,8 @@ def document_plan(
     positions = {unit.index: unit.position for unit in units}
     if len(set(sections.values())) <= 1 and len(units) > section_units:
         sections, positions = sections_by_paragraphs(units, size=section_units)
-    body = units
+    # Where the author wrote the summary, the summary is drawn from it.
+    body = own_summary_units(units, min_sentence_words=min_sentence_words) or units
     if len(body) > max_sentences:
         kept = np.unique(
             np.linspace(0, len(body) - 1, max_sentences).round().astype(int)
