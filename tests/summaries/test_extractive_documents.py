@@ -1,0 +1,155 @@
+"""The extractive summarizer on parsed documents: a long PDF, a handbook page, a report that summarizes itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from docsite.ml.embedders import get_embedder
+from summaries.backends.base import SummaryBudget
+from summaries.backends.extractive import ExtractiveSummarizer
+from summaries.text import sentences_split, text_word_count
+
+from .samples import PAGES, page_of, summary_sentences
+
+
+@pytest.fixture(scope="module")
+def summarizer():
+    return ExtractiveSummarizer(embedder=get_embedder())
+
+
+BUDGET = SummaryBudget(60)
+
+
+def summarize(summarizer, text: str, *, budget: SummaryBudget = BUDGET) -> str:
+    return summarizer.summarize_batch([text], budget=budget)[0].text
+
+
+@pytest.mark.slow
+def test_a_20_page_pdf_without_headings_is_summarized_from_all_of_it(summarizer):
+    """GIVEN a real 20-page PDF, one topic per page and no headings, WHEN parsed
+    and summarized THEN the summary is not only its first pages."""
+    from fpdf import FPDF
+
+    from docsite.documents.parsers import parse_document
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    for _title, body in PAGES:
+        pdf.add_page()
+        # Each page's four sentences, twice: a page is long enough to be a page.
+        pdf.multi_cell(0, 6, f"{body} {body}")
+    mime_type, parsed = parse_document(bytes(pdf.output()), filename="report.pdf")
+    assert mime_type == "application/pdf"
+
+    pages = [
+        page_of(sentence)
+        for sentence in summary_sentences(summarize(summarizer, parsed.text))
+        if any(sentence in body for _, body in PAGES)
+    ]
+
+    assert len(pages) >= 2
+    assert max(pages) >= len(PAGES) // 2, pages
+
+
+HANDBOOK = b"""# Parental Leave Policy
+
+Every employee who becomes a parent may take paid leave. Leave can start up
+to two weeks before the expected birth or adoption.
+
+## Leave and pay
+
+Parents get leave at full pay:
+
+- 20 weeks for the primary caregiver
+- 8 weeks for the secondary caregiver
+
+| Role | Weeks | Pay |
+|------|-------|-----|
+| Primary caregiver | 20 | Full |
+| Secondary caregiver | 8 | Full |
+
+## Requesting leave
+
+Tell your manager at least eight weeks before the leave starts:
+
+```
+leave request --start 2027-03-01 --weeks 20
+```
+
+Employees on fixed-term contracts shorter than a year get leave pro rata.
+"""
+
+
+@pytest.mark.slow
+def test_a_parsed_handbook_page_gets_a_clean_summary_with_its_key_facts(summarizer):
+    """GIVEN a Markdown page with headings, a colon list, a table and code WHEN
+    summarized from its blocks THEN no heading, table row, code or dangling
+    colon is in the summary, every sentence ends, and the list's facts are kept
+    with the sentence that introduces them."""
+    from docsite.documents.parsers import parse_document
+
+    _, parsed = parse_document(HANDBOOK, filename="leave.md")
+    blocks = [block.as_dict() for block in parsed.blocks]
+
+    summary = summarizer.summarize_batch(
+        [parsed.text], budget=SummaryBudget(60), blocks=[blocks]
+    )[0].text
+
+    assert "20 weeks for the primary caregiver" in summary
+    assert "8 weeks for the secondary caregiver" in summary
+    for forbidden in ("Leave and pay", "Primary caregiver | 20", "| Full", "--start"):
+        assert forbidden not in summary
+    assert summary.endswith((".", "!", "?"))
+    assert not summary.rstrip().endswith(":")
+    assert text_word_count(summary) <= 60
+
+
+REPORT_WITH_OWN_SUMMARY = """Migration of the Billing Database
+
+Background
+
+The billing database has run on the same PostgreSQL 11 cluster since 2019.
+The cluster sits in a data centre that the company leaves at the end of the year.
+Three teams read from it directly, and two of them write to it at night.
+
+Executive summary
+
+We will move the billing database to the managed PostgreSQL 17 service on 14 March.
+Writes stop for at most 20 minutes during the switch, and reads continue from a replica.
+The migration costs 12,000 euros and removes the last workload from the old data centre.
+
+Plan
+
+The replica is built two weeks before the switch and checked every day.
+On the day, the teams pause their night jobs and the old primary is made read-only.
+"""
+
+
+@pytest.mark.slow
+def test_a_document_that_summarizes_itself_is_summarized_from_that_section(
+    summarizer,
+):
+    """GIVEN a report with an "Executive summary" after its background WHEN it
+    is summarized (as plain text, and as parsed Markdown) THEN every summary
+    sentence comes from the author's own summary, with its date and cost."""
+    from docsite.documents.parsers import parse_document
+
+    own = REPORT_WITH_OWN_SUMMARY.split("Executive summary")[1].split("Plan")[0]
+    markdown = REPORT_WITH_OWN_SUMMARY
+    for heading in ("Background", "Executive summary", "Plan"):
+        markdown = markdown.replace(f"\n{heading}\n", f"\n## {heading}\n")
+    _, parsed = parse_document(markdown.encode(), filename="billing.md")
+    summaries = [
+        summarize(summarizer, REPORT_WITH_OWN_SUMMARY, budget=SummaryBudget(40)),
+        summarizer.summarize_batch(
+            [parsed.text],
+            budget=SummaryBudget(40),
+            blocks=[[block.as_dict() for block in parsed.blocks]],
+        )[0].text,
+    ]
+
+    for summary in summaries:
+        sentences = sentences_split(summary)
+        assert sentences
+        assert all(sentence.text in own for sentence in sentences), summary
+        assert "14 March" in summary
