@@ -95,7 +95,7 @@ def test_editor_drops_files_then_edits_moves_and_deletes_a_document(
     import base64
 
     from docsite.documents.models import Document, DocumentEvent
-    from tests.documents.test_parsers import make_pdf
+    from tests.documents.files import make_pdf
 
     world.handbook.editor_groups.add(world.engineering.editor_groups.first())
     pdf = make_pdf(

@@ -10,7 +10,7 @@ from docsite.documents.services import document_ingest
 from docsite.documents.titles import document_title_choose, title_is_generic
 from docsite.documents.uploads import upload_process, upload_receive
 
-from .test_parsers import make_pdf
+from .files import make_pdf
 
 
 def choose(text: str, *, title: str = "", blocks=(), filename="notes.txt", given=""):
