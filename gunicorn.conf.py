@@ -7,6 +7,12 @@ answers as fast as the others.
 
 import logging
 
+# The request line carries a search's query: up to MAX_QUERY_CHARS (2,000)
+# characters, percent-encoded (9 bytes a Chinese character). 8190 is
+# gunicorn's largest bound (default 4094, which refused a 450-character
+# Chinese query); it holds 2,000 characters of English or about 900 of Chinese.
+limit_request_line = 8190
+
 
 def post_worker_init(worker):
     from interests.services import search_warm_up

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from docsite.documents.selectors import MAX_QUERY_CHARS
 from docsite.documents.serializers import DocumentSerializer
 
 from .models import Interaction
@@ -39,7 +40,7 @@ class RelatedQuerySerializer(serializers.Serializer):
 
 class SearchQuerySerializer(serializers.Serializer):
     q = serializers.CharField(
-        required=False, default="", allow_blank=True, max_length=500
+        required=False, default="", allow_blank=True, max_length=MAX_QUERY_CHARS
     )
     mode = serializers.ChoiceField(
         choices=["hybrid", "semantic", "keyword"], required=False, default="hybrid"
@@ -81,7 +82,7 @@ class InteractionCreateSerializer(serializers.Serializer):
         required=False,
         default="",
         allow_blank=True,
-        max_length=500,
+        max_length=MAX_QUERY_CHARS,
         help_text="The search that led here (kind search_click).",
     )
     source = serializers.ChoiceField(

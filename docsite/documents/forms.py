@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from .models import Space
+from .selectors import MAX_QUERY_CHARS
 
 
 class UploadForm(forms.Form):
@@ -25,13 +26,13 @@ class UploadForm(forms.Form):
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=500, label="Search")
+    q = forms.CharField(required=False, max_length=MAX_QUERY_CHARS, label="Search")
 
 
 class DocumentFilterForm(forms.Form):
     """The document list's search box and facets (space, type, date range)."""
 
-    q = forms.CharField(required=False, max_length=500, label="Search")
+    q = forms.CharField(required=False, max_length=MAX_QUERY_CHARS, label="Search")
     space = forms.ChoiceField(required=False, label="Space")
     type = forms.ChoiceField(required=False, label="Type")
     updated_after = forms.DateField(

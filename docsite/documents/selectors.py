@@ -19,6 +19,11 @@ from .models import Document, DocumentEvent, DocumentUpload, Space
 
 User = AbstractBaseUser | AnonymousUser
 
+# The longest search a reader may run. A pasted paragraph (an abstract, a
+# ticket) is a fair way to look for the document it came from; past this it
+# is no longer a query. Every search box, form and API field takes it.
+MAX_QUERY_CHARS = 2000
+
 
 def sees_every_space(user: User) -> bool:
     """Whether ``user`` reads every space (superusers, ``view_all_spaces``)."""

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from .models import Document, DocumentUpload, Space
 from .panels import document_snippets_collect
+from .selectors import MAX_QUERY_CHARS
 
 
 def snippets_context(*, documents: Iterable[Document], request: HttpRequest) -> dict:
@@ -130,7 +131,7 @@ class DocumentListQuerySerializer(serializers.Serializer):
         required=False,
         default="",
         allow_blank=True,
-        max_length=500,
+        max_length=MAX_QUERY_CHARS,
         help_text="Full-text query (web-search syntax: quoted phrases, or, -word).",
     )
     space = SpaceSlugField(

@@ -19,6 +19,9 @@ from ..conf import interests_setting
 from ..models import Interaction
 from .refresh import user_interest_refresh_request
 
+# A search click keeps the query that led to it, as much as its column holds.
+QUERY_COLUMN_CHARS = Interaction._meta.get_field("query").max_length
+
 logger = logging.getLogger(__name__)
 
 
@@ -70,7 +73,9 @@ def interaction_record(
             document=document,
             kind=kind,
             dwell_seconds=dwell_seconds if kind == Interaction.Kind.VIEW else None,
-            query=query[:500] if kind == Interaction.Kind.SEARCH_CLICK else "",
+            query=query[:QUERY_COLUMN_CHARS]
+            if kind == Interaction.Kind.SEARCH_CLICK
+            else "",
         )
     if source == "feed":
         from ..learning import feed_click_record

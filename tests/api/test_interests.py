@@ -164,3 +164,37 @@ def test_undo_refuses_hidden_documents_and_events(world, docs, as_user):
     view = client.delete(f"/api/v1/interactions/?document={docs.handbook.pk}&kind=view")
     assert view.status_code == 400
     assert client.get("/api/v1/interactions/", {"kind": "view"}).status_code == 400
+
+
+def test_a_pasted_paragraph_finds_its_document_and_an_overlong_query_is_refused(
+    world, docs, as_user
+):
+    """A reader pastes a whole paragraph (well past the old 500-character cap)
+    to find the document it came from: every mode answers, and the click it
+    leads to is recorded. A query past the limit is refused, naming it."""
+    from docsite.documents.selectors import MAX_QUERY_CHARS
+
+    paragraph = (
+        "How to restart the kubernetes cluster nodes safely. Drain each node first, "
+        "then reboot it. "
+    ) * 8
+    assert 500 < len(paragraph) <= MAX_QUERY_CHARS
+    client = as_user(world.alice)
+
+    for mode in ("keyword", "semantic", "hybrid"):
+        response = client.get("/api/v1/search/", {"q": paragraph, "mode": mode})
+        assert response.status_code == 200, (mode, response.content[:200])
+        assert response.json()[0]["document"]["title"] == "Kubernetes runbook", mode
+
+    clicked = client.post(
+        "/api/v1/interactions/",
+        {"document": docs.engineering.pk, "kind": "search_click", "query": paragraph},
+        format="json",
+    )
+    assert clicked.status_code == 201
+    recorded = Interaction.objects.get(user=world.alice, kind="search_click")
+    assert paragraph.startswith(recorded.query) and len(recorded.query) >= 500
+
+    overlong = client.get("/api/v1/search/", {"q": "a" * (MAX_QUERY_CHARS + 1)})
+    assert overlong.status_code == 400
+    assert str(MAX_QUERY_CHARS) in overlong.content.decode()

@@ -227,3 +227,22 @@ def test_home_shows_for_you_and_popular(client, world, make_document):
     assert 'id="home-for-you"' in html and 'id="home-popular"' in html
     assert "Holiday calendar" in html
     assert "Salaries" not in html
+
+
+def test_the_search_page_takes_a_pasted_paragraph_as_the_header_box_allows(
+    client, world, make_document
+):
+    from docsite.documents.selectors import MAX_QUERY_CHARS
+
+    make_document("Deploy guide", "Run the deployment checklist before every release.")
+    client.force_login(world.carol)
+    paragraph = "Run the deployment checklist before every release. " * 12
+    assert len(paragraph) > 500
+
+    response = client.get(reverse("interests:search"), {"q": paragraph})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Deploy guide" in html
+    # The header's box and the page's box accept what the search accepts.
+    assert html.count(f'maxlength="{MAX_QUERY_CHARS}"') == 2
