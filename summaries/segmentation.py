@@ -21,6 +21,15 @@ _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\
 # and a capitalised word, with no space. Two letters or digits before it keep
 # initials and "U.S.Army" whole; a name followed by "." or "@" is an address.
 _GLUED = re.compile(r"(?<=[A-Za-z0-9)\]\"”’%]{2})[.!?](?=[A-Z][a-z]+\b(?![.@]))")
+# A menu or share bar whose labels lost their spaces when a web page became
+# text ("Share this withEmailFacebookMessengerTwitterWhatsAppLinkedinCopy this
+# linkResearchers found…", a fifth of the XSum articles): one token with five
+# or more lower-to-upper joins (identifiers have fewer: getElementsByTagName
+# has four). It ends at the next such join within a few words, where the
+# text it was glued to begins.
+_MENU_RUN = re.compile(r"[A-Za-z]*(?:[a-z][A-Z][a-z]+){5,}[A-Za-z]*")
+_MENU_END = re.compile(r"[a-z](?=[A-Z][a-z])")
+_MENU_TAIL_CHARS = 30
 
 
 def _sentencex(text: str, language: str) -> list[str]:
@@ -48,7 +57,9 @@ def sentences_segment(
 
     ``language`` is an ISO 639-1 code; without one, a text with kana,
     hangul or ideographs is read as Japanese, Korean or Chinese and anything
-    else as English, whose rules serve most Latin-script languages.
+    else as English, whose rules serve most Latin-script languages. A menu
+    whose labels lost their spaces (``_MENU_RUN``) is no sentence: it is cut
+    from the text it was glued to and left out.
     """
     text = " ".join(text.split())
     if not text:
@@ -56,12 +67,21 @@ def sentences_segment(
     split = SEGMENTERS[segmenter]
     language = _segmentation_language(text, language)
     pieces = [piece for part in _unglued(text) for piece in split(part, language)]
-    return [piece for piece in (" ".join(p.split()) for p in pieces) if piece]
+    return [
+        piece
+        for piece in (" ".join(p.split()) for p in pieces)
+        if piece and not _MENU_RUN.search(piece)
+    ]
 
 
 def _unglued(text: str) -> list[str]:
-    """Return ``text`` cut after each glued sentence end; the text itself is unchanged."""
+    """Return ``text`` cut after each glued sentence end and glued menu; the text itself is unchanged."""
     cuts = [match.end() for match in _GLUED.finditer(text)]
+    for menu in _MENU_RUN.finditer(text):
+        end = _MENU_END.search(text, menu.end(), menu.end() + _MENU_TAIL_CHARS)
+        if end:
+            cuts.append(end.end())
+    cuts = sorted(set(cuts))
     if not cuts:
         return [text]
     return [

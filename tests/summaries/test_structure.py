@@ -10,6 +10,7 @@ import pytest
 
 from docsite.documents.parsers import parse_document, reset_parsers
 from docsite.documents.parsers.base import Block
+from summaries.backends.base import SummaryBudget
 from summaries.structure import (
     Unit,
     sentences_segment,
@@ -241,6 +242,49 @@ def test_sentences_glued_where_a_paragraph_break_was_lost_are_split(text, expect
     assert sentences_segment(text) == expected
     # Each unit is still the source's own text.
     assert all(sentence in text for sentence in expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            # A share bar whose labels lost their spaces (a fifth of XSum).
+            "Share this withEmailFacebookMessengerTwitterPinterestWhatsAppLinkedinCopy "
+            "this linkResearchers found that most children tried new food. They "
+            "liked it.",
+            ["Researchers found that most children tried new food.", "They liked it."],
+        ),
+        (
+            "The bus left at noon.Share this withEmailFacebookTwitterWhatsAppLinkedin"
+            "Copy this link",
+            ["The bus left at noon."],
+        ),
+        # Identifiers and brand names are words, not menus.
+        (
+            "Call getElementsByTagName first. The HorizontalPodAutoscaler scales "
+            "pods. McDonald sells the iPhone.",
+            [
+                "Call getElementsByTagName first.",
+                "The HorizontalPodAutoscaler scales pods.",
+                "McDonald sells the iPhone.",
+            ],
+        ),
+    ],
+)
+def test_a_menu_whose_labels_lost_their_spaces_is_no_sentence(text, expected):
+    assert sentences_segment(text) == expected
+
+
+def test_a_news_summary_and_its_lead_never_open_with_a_share_bar():
+    from summaries.backends.lead import LeadSummarizer
+
+    text = (
+        "Share this withEmailFacebookMessengerTwitterPinterestWhatsAppLinkedinCopy "
+        "this linkThe council approved the budget on Monday. Forty buses are added."
+    )
+    lead = LeadSummarizer(sentences=1).summarize_batch([text], budget=SummaryBudget(60))
+
+    assert lead[0].text == "The council approved the budget on Monday."
 
 
 def test_a_long_dialogue_cut_into_sections_counts_places_in_turns():
