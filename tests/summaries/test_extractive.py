@@ -283,3 +283,19 @@ def test_a_variant_is_the_next_best_selection_of_source_sentences(summarizer):
     assert first != second
     assert all(sentence in units for sentence in summary_sentences(second))
     assert summarizer.producer_for(BUDGET) != summarizer.producer_for(BUDGET, variant=1)
+
+
+@pytest.mark.slow
+def test_a_news_summary_leaves_out_the_byline_and_dateline(summarizer):
+    """Scraped news often opens with its byline and publishing times, split into
+    short "sentences" with no lower-case word; none of them is a summary."""
+    article = (
+        "By . Daily Mail Reporter . PUBLISHED: . 12:53 EST, 3 March 2013 . | . "
+        "UPDATED: . 14:02 EST, 3 March 2013 . " + NEWS
+    )
+
+    summary = summarize(summarizer, article, budget=SummaryBudget(30))
+
+    assert summary.startswith("The city council approved a new budget")
+    for byline in ("Daily Mail", "PUBLISHED", "EST", "UPDATED"):
+        assert byline not in summary

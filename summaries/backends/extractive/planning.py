@@ -20,6 +20,11 @@ CJK_CHARS_PER_WORD = 1.6
 CJK_CHAR = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 # A unit this many times the budget is too long to stand in for a summary.
 OVERSIZE_FACTOR = 1.5
+# A line of Latin script with no lower-case word is a byline, a dateline or
+# a label ("Daily Mail Reporter .", "12:53 EST, 3 March 2013 .",
+# "PUBLISHED: ."), not a sentence: prose has function words and verbs.
+_LOWER_WORD = re.compile(r"\b[a-z]{2,}\b")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
 # Headings under which a document states its own summary: a paper's
 # abstract, a report's executive summary, a design note's TL;DR.
 SUMMARY_HEADING = re.compile(
@@ -122,6 +127,11 @@ def own_summary_units(units: Sequence[Unit], *, min_sentence_words: int) -> list
     return section if usable else []
 
 
+def reads_as_prose(text: str) -> bool:
+    """Whether ``text`` can be a summary sentence: in Latin script, it has a lower-case word."""
+    return bool(_LOWER_WORD.search(text)) or not _LATIN_LETTER.search(text)
+
+
 def reads_as_fragment(unit: Unit) -> bool:
     """Whether a list item means nothing without its introduction ("a hardware key")."""
     first = unit.text[:1]
@@ -199,6 +209,8 @@ def document_plan(
             and not unit.is_fragment
             # What was said counts, not who said it ("#Person2#: Thank you.").
             and text_word_count(unit.text[len(unit.speaker) :]) >= min_sentence_words
+            # Speech may be all names and capitals ("Yes, Mr Smith."); copy may not.
+            and (unit.is_turn or reads_as_prose(unit.text))
         )
     own_sizes = np.array([measure(unit.text) for unit in body], dtype=float)
     sizes = np.array([own_sizes[rows].sum() for rows in members], dtype=float)
