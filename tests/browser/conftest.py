@@ -134,6 +134,17 @@ def login(page, username: str, password: str = PASSWORD) -> None:
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
+def reader_actions_ready(page) -> None:
+    """Wait until reader.js has wired the page's Like / Bookmark buttons.
+
+    The script is deferred: a click that lands before it ran does nothing,
+    which a loaded machine makes likely.
+    """
+    from playwright.sync_api import expect
+
+    expect(page.locator(".reader-actions[data-wired]").first).to_be_attached()
+
+
 def editor_with_generated_summary(world, *, title: str, text: str):
     """Sign-up-free setup shared by the review tests: the reviewer "erin", who
     may review summaries in Engineering, and a document there whose machine

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from docsite.documents.services import document_create_from_text
 from interests.models import Interaction
 
-from .conftest import editor_with_generated_summary, login
+from .conftest import editor_with_generated_summary, login, reader_actions_ready
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -27,6 +27,7 @@ def test_like_bookmark_and_not_for_me_undo_and_my_activity_follows(
     ).document
     login(page, "carol")
     page.goto(f"/documents/{document.pk}/")
+    reader_actions_ready(page)
 
     like = page.get_by_role("button", name="Like", exact=True)
     like.click()
@@ -60,6 +61,7 @@ def test_like_bookmark_and_not_for_me_undo_and_my_activity_follows(
 
     page.get_by_role("link", name="Not for me").click()
     expect(page.locator(".activity-item")).to_contain_text("Expense policy")
+    reader_actions_ready(page)
     page.get_by_role("button", name="Undo “Not for me”: Expense policy").click()
     expect(page.locator(".activity-item .reader-actions__status")).to_contain_text(
         "Back in your feed"
@@ -70,6 +72,7 @@ def test_like_bookmark_and_not_for_me_undo_and_my_activity_follows(
     expect(page.get_by_role("heading", name="Bookmarks")).to_be_visible()
     expect(page.locator(".activity-item")).to_contain_text("Expense policy")
     shoot(page, "bookmarks")
+    reader_actions_ready(page)
     page.get_by_role("button", name="Remove bookmark: Expense policy").click()
     expect(
         page.get_by_role("button", name="Bookmark again: Expense policy")

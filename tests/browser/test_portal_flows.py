@@ -17,7 +17,7 @@ from summaries.models import Summary
 from tests.factories import UserFactory
 from tests.integration.conftest import wait_for
 
-from .conftest import editor_with_generated_summary, login
+from .conftest import editor_with_generated_summary, login, reader_actions_ready
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -117,6 +117,7 @@ def test_liking_a_document_changes_the_feed(portal, page, shoot, world):
     expect(page.locator(".feed-item__reason", has_text="Because you")).to_have_count(0)
 
     page.get_by_role("link", name="Kubernetes autoscaling").click()
+    reader_actions_ready(page)
     like = page.get_by_role("button", name="Like")
     like.click()
     expect(like).to_have_attribute("aria-pressed", "true")
