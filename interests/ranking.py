@@ -238,13 +238,17 @@ def mmr_order(
     Each pick maximises ``lambda·score − (1−lambda)·max cosine to the picks
     so far``, so near-duplicates of a chosen item sink.
     """
-    remaining = list(range(len(scores)))
+    # Over every candidate at once, the picked ones masked out: argmax takes
+    # the first of equal values, as it did over the list of the rest.
+    relevance = lambda_ * scores
+    taken = np.zeros(len(scores), dtype=bool)
     chosen: list[int] = []
     max_similarity = np.zeros(len(scores), dtype=np.float32)
-    while remaining and len(chosen) < limit:
-        values = lambda_ * scores[remaining] - (1 - lambda_) * max_similarity[remaining]
-        pick = remaining[int(np.argmax(values))]
+    while len(chosen) < min(limit, len(scores)):
+        values = relevance - (1 - lambda_) * max_similarity
+        values[taken] = -np.inf
+        pick = int(np.argmax(values))
         chosen.append(pick)
-        remaining.remove(pick)
+        taken[pick] = True
         max_similarity = np.maximum(max_similarity, vectors @ vectors[pick])
     return chosen

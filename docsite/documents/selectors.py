@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.db.models import Count, F, IntegerField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
@@ -41,7 +42,13 @@ def space_list_visible(*, user: User) -> QuerySet[Space]:
     """Return the spaces ``user`` may read."""
     if not user.is_authenticated or not user.is_active:
         return Space.objects.none()
-    if _sees_every_space(user):
+    return _spaces_readable(user=user, every=_sees_every_space(user))
+
+
+def _spaces_readable(*, user: User, every: bool) -> QuerySet[Space]:
+    # Depends on the reader only through ``every`` and the reader's id (the
+    # groups are a subquery): ``space_ids_visible_sql`` relies on that.
+    if every:
         return Space.objects.all()
     groups = user.groups.all()
     return Space.objects.filter(
@@ -61,6 +68,45 @@ def space_list_editable(*, user: User) -> QuerySet[Space]:
 def space_ids_visible(*, user: User) -> QuerySet:
     """Return the ids of the spaces ``user`` may read, as a subquery."""
     return space_list_visible(user=user).values("pk")
+
+
+# A reader id no account has (ids count up from 1), within a 32-bit column's
+# range (Django drops a comparison with a value out of the column's range):
+# where it appears among the parameters of the SQL compiled for a stand-in
+# reader, the real reader's id goes.
+_STAND_IN_PK = -2_000_000_007
+# ``space_ids_visible``'s SQL and parameters per branch (every space or not),
+# compiled once per process for a stand-in reader.
+_visible_sql: dict[bool, tuple[str, tuple]] = {}
+
+
+def space_ids_visible_sql(*, user: User) -> tuple[str, tuple]:
+    """Return ``space_ids_visible(user=user)`` as SQL and parameters, to embed
+    in a raw statement; raise ``EmptyResultSet`` for a reader who may read
+    nothing.
+
+    The same query (``_spaces_readable``), compiled once per process for
+    each branch rather than per call: the feed needs it on every request,
+    and compiling it cost about as much as running it. The first column is
+    the space's id.
+    """
+    if not user.is_authenticated or not user.is_active:
+        raise EmptyResultSet
+    every = _sees_every_space(user)
+    cached = _visible_sql.get(every)
+    if cached is None:
+        stand_in = get_user_model()(pk=_STAND_IN_PK, is_active=True)
+        sql, params = (
+            _spaces_readable(user=stand_in, every=every)
+            .values("pk")
+            .query.sql_with_params()
+        )
+        cached = _visible_sql[every] = (sql, tuple(params))
+    sql, params = cached
+    return sql, tuple(
+        user.pk if type(value) is int and value == _STAND_IN_PK else value
+        for value in params
+    )
 
 
 def space_list_with_counts(*, user: User) -> QuerySet[Space]:

@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 
-from docsite.documents.selectors import space_ids_visible
+from docsite.documents.selectors import space_ids_visible_sql
 
 from .candidates import EXCLUDED_IDS_SQL, EXCLUDED_LIMIT, excluded_kinds
 from .vectors import (
@@ -43,15 +43,14 @@ class FeedContext:
 def feed_context_load(*, user: AbstractBaseUser, producer: str) -> FeedContext:
     """Read the reader's context for one feed request in one round trip.
 
-    The same queries as ``user_interest_vectors``, ``space_ids_visible``,
+    The same queries as ``user_interest_vectors``, ``space_ids_visible``
+    (compiled once per process, ``space_ids_visible_sql``),
     ``user_excluded_ids`` and ``ranker_for_feed``'s check, as scalar
     subqueries of one statement. A reader with no stored interests for
     ``producer`` gets ones built from the history (``user_interest_from_history``).
     """
     try:
-        visible_sql, visible_params = space_ids_visible(
-            user=user
-        ).query.sql_with_params()
+        visible_sql, visible_params = space_ids_visible_sql(user=user)
     except EmptyResultSet:  # a reader who may read nothing
         visible_sql, visible_params = "SELECT NULL::bigint AS pk WHERE false", ()
     with connection.cursor() as cursor:

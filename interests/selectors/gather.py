@@ -200,20 +200,24 @@ def _candidates_order(
         ]
     )
     document_ids = [pk for pk in order if pk in loaded]
-    packed = next((row[6] for row in loaded.values() if row[6] is not None), None)
+    chosen = [loaded[pk] for pk in document_ids]
+    packed = next((row[6] for row in chosen if row[6] is not None), None)
     # vector_send: a 4-byte header (dimensions, unused), big-endian float32s.
+    # Decoded in one call: joined, every row's header is one float's width.
     dimension = (len(packed) - 4) // 4 if packed is not None else 1
     matrix = np.zeros((len(document_ids), dimension), dtype=np.float32)
-    age_days = np.empty(len(document_ids), dtype=np.float32)
-    space_ids = np.empty(len(document_ids), dtype=np.int64)
-    response = np.zeros((len(document_ids), 2), dtype=np.float32)
-    for index, pk in enumerate(document_ids):
-        _, _, _, _, age_seconds, space_id, vector, shown, clicked = loaded[pk]
-        if vector is not None:
-            matrix[index] = np.frombuffer(vector, dtype=">f4", offset=4)
-        age_days[index] = age_seconds / 86400
-        space_ids[index] = space_id
-        response[index] = (shown or 0, clicked or 0)
+    embedded = [index for index, row in enumerate(chosen) if row[6] is not None]
+    if embedded:
+        matrix[embedded] = np.frombuffer(
+            b"".join([chosen[index][6] for index in embedded]), dtype=">f4"
+        ).reshape(len(embedded), dimension + 1)[:, 1:]
+    age_days = (
+        np.array([row[4] for row in chosen], dtype=np.float64).reshape(-1) / 86400
+    ).astype(np.float32)
+    space_ids = np.array([row[5] for row in chosen], dtype=np.int64).reshape(-1)
+    response = np.array(
+        [(row[7] or 0, row[8] or 0) for row in chosen], dtype=np.float32
+    ).reshape(-1, 2)
     return Candidates(
         document_ids=document_ids,
         vectors=matrix,
