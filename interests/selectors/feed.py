@@ -34,6 +34,7 @@ from .candidates import (
 from .feed_context import LIVE_RANKER_SQL, feed_context_load
 from .gather import CandidateSources, candidates_gather
 from .reasons import feed_reasons
+from .shown import documents_shown
 from .vectors import embedding_producer_active
 
 User = AbstractBaseUser | AnonymousUser
@@ -224,14 +225,7 @@ def feed_for(
     chosen = order[(page - 1) * page_size : page * page_size]
     chosen_ids = [candidates.document_ids[i] for i in chosen]
     # Fetched again with the permission filter, so nothing hidden can slip in.
-    documents = (
-        Document.objects.filter(pk__in=chosen_ids, space__in=visible)
-        .select_related("space")
-        # What a feed item shows (title, space, dates); the text, layout
-        # blocks and search vector are the bulk of a row.
-        .defer("text", "html", "blocks", "metadata", "search_vector")
-    )
-    by_id = {document.pk: document for document in documents}
+    by_id = documents_shown(ids=chosen_ids, space_ids=visible)
     chosen = [index for index in chosen if candidates.document_ids[index] in by_id]
     reasons = feed_reasons(
         documents=[by_id[candidates.document_ids[i]] for i in chosen],
