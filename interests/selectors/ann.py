@@ -89,10 +89,19 @@ def documents_readable_sql(
 def statements_run(statements: Sequence[tuple[str, list]]) -> list[list[tuple]]:
     """Run ``(sql, params)`` statements in order; return each one's rows.
 
-    With Django's default client-side parameter binding they go in one
-    round trip (a multi-statement query); with server-side binding, which
-    allows one statement per query, one round trip each.
+    One round trip in libpq's pipeline mode (libpq 14 and later), binding on
+    the server and with binary results: a feed's candidates carry ~300
+    vectors, which then arrive as bytes rather than as hex text to decode,
+    and the ~40 kB statement is not formatted in Python first. Without
+    pipelines: one multi-statement query with Django's default client-side
+    binding, or one round trip each with server-side binding (one statement
+    per query). Django's query logging and execute wrappers see each
+    statement either way.
     """
+    connection.ensure_connection()
+    raw = connection.connection
+    if psycopg.Pipeline.is_supported():
+        return _statements_pipelined(raw, statements)
     with connection.cursor() as cursor:
         if not isinstance(cursor.cursor, psycopg.ClientCursor):
             results = []
@@ -108,6 +117,29 @@ def statements_run(statements: Sequence[tuple[str, list]]) -> list[list[tuple]]:
         while cursor.cursor.nextset():
             results.append(cursor.fetchall())
         return results
+
+
+def _statements_pipelined(
+    raw: psycopg.Connection, statements: Sequence[tuple[str, list]]
+) -> list[list[tuple]]:
+    cursors = []
+    with raw.pipeline():
+        for sql, params in statements:
+            cursor = psycopg.Cursor(raw)
+            cursor.format = psycopg.pq.Format.BINARY
+            # Django's wrapper: query logging, execute wrappers, its errors.
+            wrapped = (
+                connection.make_debug_cursor(cursor)
+                if connection.queries_logged
+                else connection.make_cursor(cursor)
+            )
+            wrapped.execute(sql, params)
+            cursors.append(wrapped)
+    try:
+        return [cursor.fetchall() for cursor in cursors]
+    finally:
+        for cursor in cursors:
+            cursor.close()
 
 
 def ann_settings_sql(*, ef_search: int | None, limit: int) -> tuple[str, list]:
