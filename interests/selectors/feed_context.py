@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
 
 from docsite.documents.selectors import space_ids_visible_sql
 
+from .ann import statements_run
 from .candidates import EXCLUDED_IDS_SQL, EXCLUDED_LIMIT, excluded_kinds
 from .vectors import (
     INTEREST_COLUMNS,
@@ -53,26 +53,30 @@ def feed_context_load(*, user: AbstractBaseUser, producer: str) -> FeedContext:
         visible_sql, visible_params = space_ids_visible_sql(user=user)
     except EmptyResultSet:  # a reader who may read nothing
         visible_sql, visible_params = "SELECT NULL::bigint AS pk WHERE false", ()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            # The visible query's first column is the id (the others order it).
-            f"SELECT ARRAY(SELECT visible.pk FROM ({visible_sql}) visible),"
-            f" ARRAY({EXCLUDED_IDS_SQL}),"
-            " (SELECT ARRAY[live.id::text, live.name, live.digest]"
-            f" FROM ({LIVE_RANKER_SQL}) live),"
-            f" {INTEREST_COLUMNS}"
-            " FROM (SELECT 1) AS one LEFT JOIN interests_userinterest ui"
-            " ON ui.user_id = %s AND ui.producer = %s",
-            [
-                *visible_params,
-                user.pk,
-                excluded_kinds(),
-                EXCLUDED_LIMIT,
-                user.pk,
-                producer,
-            ],
-        )
-        row = cursor.fetchone()
+    # Through statements_run: binary results, so the exemplars' vectors come
+    # as bytes, not as hex text to decode.
+    ((row,),) = statements_run(
+        [
+            (
+                # The visible query's first column is the id (the others order it).
+                f"SELECT ARRAY(SELECT visible.pk FROM ({visible_sql}) visible),"
+                f" ARRAY({EXCLUDED_IDS_SQL}),"
+                " (SELECT ARRAY[live.id::text, live.name, live.digest]"
+                f" FROM ({LIVE_RANKER_SQL}) live),"
+                f" {INTEREST_COLUMNS}"
+                " FROM (SELECT 1) AS one LEFT JOIN interests_userinterest ui"
+                " ON ui.user_id = %s AND ui.producer = %s",
+                [
+                    *visible_params,
+                    user.pk,
+                    excluded_kinds(),
+                    EXCLUDED_LIMIT,
+                    user.pk,
+                    producer,
+                ],
+            )
+        ]
+    )
     visible, excluded, ranker = row[:3]
     interest = stored_interest_from_row(row[3:])
     if interest is None:
