@@ -81,7 +81,8 @@ with connection.execute_wrapper(timed_sql):
         totals.append(1000 * (time.perf_counter() - started))
 print(
     f"feed p50 {np.median(totals):.1f} ms (load average {os.getloadavg()[0]:.1f})."
-    " Round trips (execute, p50):"
+    " Statements (execute, p50; those sent in one pipeline are only queued"
+    " here: their round trip is statements_run below):"
 )
 per_statement = np.median([[t for t, _ in run] for run in statements], axis=0)
 for milliseconds, (_, sql) in zip(per_statement, statements[-1], strict=True):

@@ -4,11 +4,17 @@ bench/interests_feed.py --sizes N first)."""
 from __future__ import annotations
 
 import cProfile
+import os
 import pstats
 import sys
 import time
 
-from interests_common import django_setup
+# One BLAS thread, as in a web worker and the bench (with two on busy cores a
+# 300x384 product took milliseconds and topped the profile).
+for _blas_threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_blas_threads, "1")
+
+from interests_common import django_setup  # noqa: E402
 
 django_setup()
 from django.contrib.auth import get_user_model  # noqa: E402
