@@ -316,15 +316,16 @@ def measure(args, reader, size: int) -> None:
     agreement = float(np.mean(agreements))
     # Round trips, not statements: statements sent in one pipeline
     # (interests.selectors.ann.statements_run) share one.
-    round_trips: list[bool] = []
+    round_trips: list = []
 
-    def count_round_trips(execute, sql, params, many, context):
-        pipelined = connection.connection.pgconn.pipeline_status != 0
-        if not (pipelined and round_trips and round_trips[-1]):
-            round_trips.append(pipelined)
+    def count(execute, sql, params, many, context):
+        # The pipeline the statement goes in (psycopg keeps it while open).
+        pipeline = getattr(connection.connection, "_pipeline", None)
+        if pipeline is None or not round_trips or round_trips[-1] is not pipeline:
+            round_trips.append(pipeline or object())
         return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(count_round_trips):
+    with connection.execute_wrapper(count):
         feed_for(user=reader)
 
     for _ in range(5):  # warm caches

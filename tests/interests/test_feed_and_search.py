@@ -196,12 +196,13 @@ def test_a_feed_request_makes_the_same_few_queries_however_many_candidates(
 
     def statements():
         # Round trips: statements sent in one pipeline (statements_run) share one.
-        round_trips: list[bool] = []
+        round_trips: list = []
 
         def count(execute, sql, params, many, context):
-            pipelined = connection.connection.pgconn.pipeline_status != 0
-            if not (pipelined and round_trips and round_trips[-1]):
-                round_trips.append(pipelined)
+            # The pipeline the statement goes in (psycopg keeps it while open).
+            pipeline = getattr(connection.connection, "_pipeline", None)
+            if pipeline is None or not round_trips or round_trips[-1] is not pipeline:
+                round_trips.append(pipeline or object())
             return execute(sql, params, many, context)
 
         with (
