@@ -119,7 +119,10 @@ def collect(args) -> None:
     ]
     filters = SearchFilters(space=space)
     out = []
-    with override_settings(DOCSITE_EMBEDDERS=embedders, INTERESTS_EMBEDDER="default"):
+    overrides = {"INTERESTS_SEARCH": {**interests_setting("SEARCH"), **args.settings}}
+    with override_settings(
+        DOCSITE_EMBEDDERS=embedders, INTERESTS_EMBEDDER="default", **overrides
+    ):
         started = time.perf_counter()
         for start in range(0, len(ids), 32):
             document_vectors_compute(document_ids=ids[start : start + 32])
@@ -153,8 +156,8 @@ def collect(args) -> None:
                 "hits": [[h.document.pk, h.score] for h in hits],
             }
             out.append(row)
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"{args.name}-{args.split}-{args.variant}-{args.embedder}.json"
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"{args.name}-{args.split}-{args.variant}-{args.embedder}.json"
     path.write_text(json.dumps(out))
     print(f"wrote {path} ({len(out)} queries)")
 
@@ -222,7 +225,7 @@ def sweep(args) -> None:
     sys.path.insert(0, str(ROOT))
     from summaries.scoring import paired_bootstrap
 
-    files = sorted(OUT.glob(f"*-{args.split}-*-{args.embedder}.json"))
+    files = sorted(args.out.glob(f"*-{args.split}-*-{args.embedder}.json"))
     sets = {f.stem: json.loads(f.read_text()) for f in files}
     floor = args.floor
     present = set.intersection(
@@ -358,12 +361,20 @@ def main() -> None:
     c.add_argument("--variant", default="plain")
     c.add_argument("--embedder", default="transformer")
     c.add_argument("--limit", type=int)
+    c.add_argument(
+        "--settings",
+        type=json.loads,
+        default={},
+        help="JSON overriding INTERESTS_SEARCH keys, e.g. '{\"TYPO_EDIT_MIN\": 99}'",
+    )
+    c.add_argument("--out", type=Path, default=OUT, help="folder of the lists")
     s = sub.add_parser("sweep")
     s.add_argument("--split", default="a")
     s.add_argument("--embedder", default="transformer")
     s.add_argument("--floor", type=float, default=0.25)
     s.add_argument("--top", type=int, default=15)
     s.add_argument("--show", nargs="*")
+    s.add_argument("--out", type=Path, default=OUT, help="folder of the lists")
     args = parser.parse_args()
     collect(args) if args.command == "collect" else sweep(args)
 

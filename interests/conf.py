@@ -114,6 +114,17 @@ DEFAULTS: dict[str, Any] = {
         # A word no document holds is respelled to corpus words at least this
         # similar (pg_trgm similarity of trigrams).
         "TYPO_SIMILARITY": 0.45,
+        # Words of at least this many letters are also respelled to corpus
+        # words one edit away (a letter dropped, swapped, replaced or added).
+        "TYPO_EDIT_MIN": 4,
+        # At most this many words of a query are respelled (one query for all),
+        # each to at most this many corpus words, which keyword search ORs in.
+        "TYPO_TERMS": 8,
+        "TYPO_ALTERNATIVES": 2,
+        # What meaning search embeds when words were respelled: "query" (as
+        # typed), "respelled" (the did-you-mean text), "both" (either vector
+        # finds a document; its nearer cosine counts) or "mean" (their mean).
+        "MEANING_QUERY": "query",
         # A term in more than this share of documents still ranks but does
         # not by itself make a document match (a sentence's common words).
         "COMMON_SHARE": 0.3,

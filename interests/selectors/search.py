@@ -113,6 +113,21 @@ def query_embed(*, query: str) -> np.ndarray:
     return embedder_live().embed_queries([query])[0]
 
 
+def _meaning_vectors(*, embedder, prepared: PreparedSearch) -> list[np.ndarray]:
+    """Return the vectors meaning search looks near: the query's, and with
+    respelled words, per ``SEARCH["MEANING_QUERY"]``, the respelled text's."""
+    how = interests_setting("SEARCH")["MEANING_QUERY"]
+    if not prepared.suggestion or how == "query":
+        return [embedder.embed_queries([prepared.query])[0]]
+    if how == "respelled":
+        return [embedder.embed_queries([prepared.suggestion])[0]]
+    typed, respelled = embedder.embed_queries([prepared.query, prepared.suggestion])
+    if how == "both":
+        return [typed, respelled]
+    mean = typed + respelled
+    return [mean / (np.linalg.norm(mean) or 1.0)]
+
+
 def _semantic_hits(
     *,
     user: User,
@@ -151,13 +166,18 @@ def _semantic_hits(
     embedder = get_embedder(live.backend_alias)
     nearest = documents_nearest(
         user=user,
-        query_vectors=[embedder.embed_queries([prepared.query])[0]],
+        query_vectors=_meaning_vectors(embedder=embedder, prepared=prepared),
         producer=live.producer,
         limit=limit,
         within=within,
         without=without,
     )
-    # Rows come nearest first, so the floor only cuts the tail.
+    # With two query vectors a document counts at its nearer one.
+    best: dict[int, tuple[int, int, float]] = {}
+    for row in nearest:
+        if row[0] not in best or row[2] > best[row[0]][2]:
+            best[row[0]] = row
+    nearest = sorted(best.values(), key=lambda row: (-row[2], row[0]))[:limit]
     floor = embedder.similarity_floor
     nearest = [row for row in nearest if row[2] >= floor]
     similarity = {pk: score for pk, _, score in nearest}

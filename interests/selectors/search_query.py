@@ -7,19 +7,20 @@ hybrid search parses and looks up the dictionary once for both halves.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection
 
 from ..conf import interests_setting
-from ..search_syntax import ParsedQuery, Term, query_parse
+from ..search_syntax import LATIN_WORD, ParsedQuery, Term, query_parse
 from .search_terms import (
     CORPUS_ESTIMATE_SQL,
     corpus_size,
-    term_corrections,
     term_document_counts,
     term_weight,
+    terms_corrections,
     words_unknown,
 )
 
@@ -109,12 +110,33 @@ def _term_text(term: Term) -> str:
     return term.text
 
 
+def query_respelled(*, query: str, corrections: dict[str, list[str]]) -> str:
+    """Return ``query`` with each corrected word replaced by its best respelling,
+    punctuation and capitals kept ("Kuberntes," -> "Kubernetes,")."""
+
+    def respell(match: re.Match) -> str:
+        word = match.group()
+        found = corrections.get(word.lower())
+        if not found:
+            return word
+        if word[0].isupper():
+            return (
+                found[0].upper()
+                if word.isupper() and len(word) > 1
+                else found[0].capitalize()
+            )
+        return found[0]
+
+    return LATIN_WORD.sub(respell, query)
+
+
 def search_prepare(*, query: str) -> PreparedSearch:
     """Parse ``query`` and build its ``tsquery`` pieces, weights and respellings.
 
     Costs one query for the terms' document counts, one for the ``tsquery``
-    text (and the corpus size) and, per word that no document holds, one
-    trigram lookup and one count of its respellings.
+    text (and the corpus size) and, when some words are in no document, one
+    for their respellings (at most ``SEARCH["TYPO_TERMS"]`` words) and one
+    for the respellings' counts.
     """
     search = interests_setting("SEARCH")
     parsed = query_parse(query)
@@ -123,14 +145,16 @@ def search_prepare(*, query: str) -> PreparedSearch:
         return prepared
     words = {w for term in parsed.terms for w in term.words}
     counts = term_document_counts(words=words)
-    corrections: dict[str, list[str]] = {}
-    for word in words_unknown(
+    unknown = words_unknown(
         words=[t.text.lower() for t in parsed.terms if len(t.words) == 1],
         counts=counts,
-    ):
-        found = term_corrections(word=word, threshold=search["TYPO_SIMILARITY"])
-        if found:
-            corrections[word] = [w for w, _ in found]
+    )
+    corrections = terms_corrections(
+        words=unknown[: search["TYPO_TERMS"]],
+        threshold=search["TYPO_SIMILARITY"],
+        limit=search["TYPO_ALTERNATIVES"],
+        edit_min=search["TYPO_EDIT_MIN"],
+    )
     counts.update(
         term_document_counts(words=[w for ws in corrections.values() for w in ws])
     )
@@ -195,10 +219,7 @@ def search_prepare(*, query: str) -> PreparedSearch:
         tsquery_or([s for _, s in excluded_pairs]),
     )
     if corrections:
-        prepared.suggestion = " ".join(
-            corrections[w.lower()][0] if w.lower() in corrections else w
-            for w in query.split()
-        )
+        prepared.suggestion = query_respelled(query=query, corrections=corrections)
     marked = parsed.marked_words()
     marked += [w for ws in corrections.values() for w in ws]
     if prefix:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from docsite.documents.models import Document
@@ -90,6 +92,31 @@ def test_a_typo_offers_did_you_mean(samples):
     prepared = selectors.search_prepare(query="kuberntes rotaton")
     assert prepared.suggestion == "kubernetes rotation"
     assert selectors.search_prepare(query="kubernetes").suggestion == ""
+
+
+def test_a_sentence_with_a_short_misspelled_word_finds_its_document(world, samples):
+    # "smoek" is one swap from "smoke" yet shares 3 of its 9 trigrams (0.33):
+    # trigram similarity alone never respelled it, and the sentence's other
+    # words point elsewhere. Only the runbook has a smoke suite.
+    typed = "who looks after the smoek tests"
+    hits, prepared = selectors.search_run(user=world.carol, query=typed, mode="keyword")
+    assert hits and hits[0].document.pk == samples["deployment-runbook"].pk
+    assert "smoke" in prepared.suggestion
+
+
+def test_did_you_mean_keeps_punctuation_and_capitals(samples):
+    prepared = selectors.search_prepare(query="Kuberntes rotaton, please?")
+    assert prepared.suggestion == "Kubernetes rotation, please?"
+
+
+def test_respelling_costs_one_query_however_many_words_are_misspelled(samples):
+    def queries(query: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            selectors.search_prepare(query=query)
+        return len(captured)
+
+    one = queries("kuberntes")
+    assert queries("kuberntes autoscalng smoek pasword rotaton") == one
 
 
 @pytest.mark.parametrize(
