@@ -175,6 +175,11 @@ def main() -> None:
         choices=["postings", "pairs", "any"],
         help="Override INTERESTS_SEARCH['MATCH_RULE'] (compare keyword match rules).",
     )
+    parser.add_argument(
+        "--typos",
+        action="store_true",
+        help="Sentence queries with typos and paraphrases (evaluate_search's variant).",
+    )
     args = parser.parse_args()
     django_setup()
     from django.conf import settings
@@ -204,6 +209,10 @@ def main() -> None:
         user, records = corpus_build(size=args.documents)
     rng = random.Random(0)
     sentences = [r["summary"] for r in records]
+    if args.typos:
+        from interests.search_evaluation import query_variant
+
+        sentences = [query_variant(s, key=str(i)) for i, s in enumerate(sentences)]
     queries = [
         rng.choice(SHORT_QUERIES) if i % 2 else rng.choice(sentences)
         for i in range(args.runs)

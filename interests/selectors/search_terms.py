@@ -115,6 +115,11 @@ def terms_corrections(
     ("polce" and "police" share 4 of 9 trigrams, 0.44); one edit alone misses
     longer typos. Fewer edits rank first, then the more frequent word.
 
+    A word whose English stem some document holds is no misspelling but an
+    inflection the dictionary lacks ("raping" where documents say "raped"):
+    keyword search matches it by stem already, and respelling it ("racing",
+    "rating") would only add wrong matches. It is checked in the same query.
+
     Trigram candidates are scored only among words whose length allows the
     threshold (shared ≤ the shorter count, so the longer may have at most
     1/threshold times the trigrams), that share a trigram (the GIN index) and
@@ -136,13 +141,20 @@ def terms_corrections(
     with connection.cursor() as cursor:
         cursor.execute(
             """
+            WITH misspelled AS (
+              SELECT source FROM unnest(%s::text[]) AS source
+              WHERE NOT EXISTS (SELECT FROM docsite_search_candidates(
+                plainto_tsquery('english', source)))
+            )
             SELECT e.source, t.word, t.ndoc, NULL::float
             FROM unnest(%s::text[], %s::text[]) AS e(source, spelling)
             JOIN interests_searchterm t ON t.word = e.spelling
+            WHERE e.source IN (SELECT source FROM misspelled)
             UNION ALL
             SELECT q.source, c.word, c.ndoc, c.similarity
             FROM unnest(%s::text[], %s::int[], %s::int[], %s::int[])
               AS q(source, n, shortest, longest)
+            JOIN misspelled USING (source)
             CROSS JOIN LATERAL (
               SELECT word, ndoc, similarity FROM (
                 SELECT word, ndoc, shared::float / (cardinality(trigrams) + q.n - shared)
@@ -164,7 +176,17 @@ def terms_corrections(
               LIMIT %s
             ) c
             """,
-            [sources, spellings, words, counts, shortest, longest, threshold, limit],
+            [
+                words,
+                sources,
+                spellings,
+                words,
+                counts,
+                shortest,
+                longest,
+                threshold,
+                limit,
+            ],
         )
         rows = cursor.fetchall()
     found: dict[str, dict[str, tuple[int, int]]] = {}
