@@ -135,7 +135,13 @@ def terms_corrections(
             for spelling in spellings_one_edit(word):
                 sources.append(word)
                 spellings.append(spelling)
-    counts = [len(trigrams(word)) for word in words]
+    # Each word's trigrams are a slice [first, last] of one array parameter.
+    grams, first, last = [], [], []
+    for word in words:
+        first.append(len(grams) + 1)
+        grams += trigrams(word)
+        last.append(len(grams))
+    counts = [b - a + 1 for a, b in zip(first, last, strict=True)]
     shortest = [max(1, math.ceil(threshold * n) - 1) for n in counts]
     longest = [math.floor(n / threshold) - 1 for n in counts]
     with connection.cursor() as cursor:
@@ -145,52 +151,59 @@ def terms_corrections(
               SELECT source FROM unnest(%s::text[]) AS source
               WHERE NOT EXISTS (SELECT FROM docsite_search_candidates(
                 plainto_tsquery('english', source)))
+            ), edits AS (
+              SELECT e.source, t.word, t.ndoc
+              FROM unnest(%s::text[], %s::text[]) AS e(source, spelling)
+              JOIN interests_searchterm t ON t.word = e.spelling
+              WHERE e.source IN (SELECT source FROM misspelled)
             )
-            SELECT e.source, t.word, t.ndoc, NULL::float
-            FROM unnest(%s::text[], %s::text[]) AS e(source, spelling)
-            JOIN interests_searchterm t ON t.word = e.spelling
-            WHERE e.source IN (SELECT source FROM misspelled)
+            SELECT source, word, ndoc FROM edits
             UNION ALL
-            SELECT q.source, c.word, c.ndoc, c.similarity
-            FROM unnest(%s::text[], %s::int[], %s::int[], %s::int[])
-              AS q(source, n, shortest, longest)
+            -- Trigram neighbours only for words with no neighbour one edit away.
+            SELECT q.source, c.word, c.ndoc
+            FROM unnest(%s::text[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[])
+              AS q(source, first, last, n, shortest, longest)
             JOIN misspelled USING (source)
             CROSS JOIN LATERAL (
-              SELECT word, ndoc, similarity FROM (
-                SELECT word, ndoc, shared::float / (cardinality(trigrams) + q.n - shared)
-                  AS similarity
-                FROM (
-                  SELECT word, ndoc, trigrams,
-                         cardinality(ARRAY(SELECT unnest(trigrams)
-                                           INTERSECT SELECT unnest(grams.g)))
-                           AS shared
-                  FROM interests_searchterm,
-                       (SELECT docsite_trigrams(q.source)::varchar[] AS g) grams
-                  WHERE trigrams && grams.g
-                    AND length BETWEEN q.shortest AND q.longest
-                    AND left(word, 1) = left(q.source, 1) AND word <> q.source
-                ) candidates
-              ) scored
-              WHERE similarity >= %s
+              SELECT word, ndoc, shared::float / (cardinality(trigrams) + q.n - shared)
+                AS similarity
+              FROM (
+                SELECT word, ndoc, trigrams,
+                       cardinality(ARRAY(
+                         SELECT unnest(trigrams)
+                         INTERSECT SELECT unnest((%s::varchar[])[q.first:q.last])
+                       )) AS shared
+                FROM interests_searchterm
+                WHERE trigrams && (%s::varchar[])[q.first:q.last]
+                  AND length BETWEEN q.shortest AND q.longest
+                  AND left(word, 1) = left(q.source, 1) AND word <> q.source
+                OFFSET 0  -- count each candidate's shared trigrams once
+              ) candidates
+              WHERE shared::float / (cardinality(trigrams) + q.n - shared) >= %s
               ORDER BY similarity DESC, ndoc DESC, word
               LIMIT %s
             ) c
+            WHERE NOT EXISTS (SELECT FROM edits WHERE edits.source = q.source)
             """,
             [
                 words,
                 sources,
                 spellings,
                 words,
+                first,
+                last,
                 counts,
                 shortest,
                 longest,
+                grams,
+                grams,
                 threshold,
                 limit,
             ],
         )
         rows = cursor.fetchall()
     found: dict[str, dict[str, tuple[int, int]]] = {}
-    for source, word, ndoc, _similarity in rows:
+    for source, word, ndoc in rows:
         found.setdefault(source, {})[word] = (edit_distance(source, word), -ndoc)
     return {
         source: sorted(candidates, key=lambda w: (candidates[w], w))[:limit]
