@@ -149,12 +149,13 @@ def search_prepare(*, query: str) -> PreparedSearch:
         words=[t.text.lower() for t in parsed.terms if len(t.words) == 1],
         counts=counts,
     )
-    corrections = terms_corrections(
+    respellings = terms_corrections(
         words=unknown[: search["TYPO_TERMS"]],
         threshold=search["TYPO_SIMILARITY"],
         limit=search["TYPO_ALTERNATIVES"],
         edit_min=search["TYPO_EDIT_MIN"],
     )
+    corrections = {**respellings.inflections, **respellings.typos}
     counts.update(
         term_document_counts(words=[w for ws in corrections.values() for w in ws])
     )
@@ -218,8 +219,10 @@ def search_prepare(*, query: str) -> PreparedSearch:
         tsquery_or([en for en, _ in excluded_pairs]),
         tsquery_or([s for _, s in excluded_pairs]),
     )
-    if corrections:
-        prepared.suggestion = query_respelled(query=query, corrections=corrections)
+    if respellings.typos:
+        prepared.suggestion = query_respelled(
+            query=query, corrections=respellings.typos
+        )
     marked = parsed.marked_words()
     marked += [w for ws in corrections.values() for w in ws]
     if prefix:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from django.db import connection
 
@@ -102,10 +103,24 @@ def edit_distance(left: str, right: str) -> int:
     return previous[-1]
 
 
+@dataclass(frozen=True)
+class Respellings:
+    """Corpus words that stand in for query words the dictionary lacks."""
+
+    # A misspelled word: the corpus words spelled like it, best first.
+    typos: dict[str, list[str]] = field(default_factory=dict)
+    # A word whose English stem documents hold (an inflection the dictionary
+    # lacks, "introduces"): the corpus word of that stem it weighs like.
+    inflections: dict[str, list[str]] = field(default_factory=dict)
+
+    def alternatives(self, word: str) -> list[str]:
+        return self.typos.get(word) or self.inflections.get(word) or []
+
+
 def terms_corrections(
     *, words: Sequence[str], threshold: float, limit: int = 2, edit_min: int = 4
-) -> dict[str, list[str]]:
-    """Return ``{word: corpus words spelled like it}``, best first, in one query.
+) -> Respellings:
+    """Return the corpus words spelled like ``words``, best first, in one query.
 
     Two kinds of neighbours are looked up together: the corpus words one edit
     away (``spellings_one_edit``, for words of ``edit_min`` letters or more;
@@ -116,9 +131,11 @@ def terms_corrections(
     longer typos. Fewer edits rank first, then the more frequent word.
 
     A word whose English stem some document holds is no misspelling but an
-    inflection the dictionary lacks ("raping" where documents say "raped"):
-    keyword search matches it by stem already, and respelling it ("racing",
-    "rating") would only add wrong matches. It is checked in the same query.
+    inflection the dictionary lacks: keyword search matches it by stem
+    already, and respelling it ("raping" to "racing") would add wrong
+    matches. It only takes the most frequent corpus word of its stem, if one
+    is near ("introduces": "introduce"), so that it weighs as rare as its
+    stem is, not as a word no document holds.
 
     Trigram candidates are scored only among words whose length allows the
     threshold (shared ≤ the shorter count, so the longer may have at most
@@ -128,7 +145,7 @@ def terms_corrections(
     """
     words = list(dict.fromkeys(words))
     if not words:
-        return {}
+        return Respellings()
     sources, spellings = [], []
     for word in words:
         if len(word) >= edit_min:
@@ -147,23 +164,25 @@ def terms_corrections(
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            WITH misspelled AS (
-              SELECT source FROM unnest(%s::text[]) AS source
-              WHERE NOT EXISTS (SELECT FROM docsite_search_candidates(
-                plainto_tsquery('english', source)))
+            WITH typed AS (
+              SELECT source, stem::text AS stem, EXISTS (
+                  SELECT FROM docsite_search_candidates(stem)) AS inflected
+              FROM unnest(%s::text[]) AS source,
+                   plainto_tsquery('english', source) AS stem
             ), edits AS (
-              SELECT e.source, t.word, t.ndoc
+              SELECT e.source, t.word, t.ndoc, m.inflected
               FROM unnest(%s::text[], %s::text[]) AS e(source, spelling)
+              JOIN typed m USING (source)
               JOIN interests_searchterm t ON t.word = e.spelling
-              WHERE e.source IN (SELECT source FROM misspelled)
+              WHERE NOT m.inflected OR plainto_tsquery('english', t.word)::text = m.stem
             )
-            SELECT source, word, ndoc FROM edits
+            SELECT source, word, ndoc, inflected FROM edits
             UNION ALL
             -- Trigram neighbours only for words with no neighbour one edit away.
-            SELECT q.source, c.word, c.ndoc
+            SELECT q.source, c.word, c.ndoc, m.inflected
             FROM unnest(%s::text[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[])
               AS q(source, first, last, n, shortest, longest)
-            JOIN misspelled USING (source)
+            JOIN typed m USING (source)
             CROSS JOIN LATERAL (
               SELECT word, ndoc, shared::float / (cardinality(trigrams) + q.n - shared)
                 AS similarity
@@ -180,6 +199,8 @@ def terms_corrections(
                 OFFSET 0  -- count each candidate's shared trigrams once
               ) candidates
               WHERE shared::float / (cardinality(trigrams) + q.n - shared) >= %s
+                AND (NOT m.inflected
+                     OR plainto_tsquery('english', word)::text = m.stem)
               ORDER BY similarity DESC, ndoc DESC, word
               LIMIT %s
             ) c
@@ -203,12 +224,20 @@ def terms_corrections(
         )
         rows = cursor.fetchall()
     found: dict[str, dict[str, tuple[int, int]]] = {}
-    for source, word, ndoc in rows:
+    inflected = set()
+    for source, word, ndoc, of_stem in rows:
         found.setdefault(source, {})[word] = (edit_distance(source, word), -ndoc)
-    return {
-        source: sorted(candidates, key=lambda w: (candidates[w], w))[:limit]
-        for source, candidates in found.items()
-    }
+        if of_stem:
+            inflected.add(source)
+    respellings = Respellings()
+    for source, candidates in found.items():
+        if source in inflected:
+            best = sorted(candidates, key=lambda w: (candidates[w][1], w))
+            respellings.inflections[source] = best[:1]
+        else:
+            best = sorted(candidates, key=lambda w: (candidates[w], w))
+            respellings.typos[source] = best[:limit]
+    return respellings
 
 
 def words_unknown(*, words: Sequence[str], counts: dict[str, int]) -> list[str]:
