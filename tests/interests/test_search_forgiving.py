@@ -141,6 +141,8 @@ def test_chinese_words_inside_longer_runs_are_found(
 def test_english_stemming_applies_to_english_documents(world, samples):
     hits = selectors.documents_search_keyword(user=world.carol, query="restoring")
     assert samples["postgresql-backup-and-restore"].pk in _ids(hits)
+    # No document has "restoring", but its stem is no typo: nothing to respell.
+    assert selectors.search_prepare(query="restoring").suggestion == ""
 
 
 def test_a_sentence_ranks_partial_matches_instead_of_requiring_every_word(
