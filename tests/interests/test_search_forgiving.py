@@ -18,6 +18,7 @@ from django.urls import reverse
 from docsite.documents.models import Document
 from docsite.documents.services import document_analyze, document_create_from_path
 from interests import selectors
+from interests.conf import interests_setting
 from interests.highlighting import highlight_terms
 from interests.search_index import search_terms_refresh
 from interests.search_syntax import query_parse
@@ -102,6 +103,24 @@ def test_a_sentence_with_a_short_misspelled_word_finds_its_document(world, sampl
     hits, prepared = selectors.search_run(user=world.carol, query=typed, mode="keyword")
     assert hits and hits[0].document.pk == samples["deployment-runbook"].pk
     assert "smoke" in prepared.suggestion
+
+
+def test_meaning_search_reads_the_respelled_query(world, samples, settings):
+    """A typo is a token the embedder never saw: meaning search embeds the
+    did-you-mean text, so a misspelled query finds what the right spelling does."""
+    typed, meant = "kuberntes autoscalr", "kubernetes autoscaler"
+    target = samples["kubernetes-autoscaling-notes"].pk
+    assert selectors.search_prepare(query=typed).suggestion == meant
+    right, _ = selectors.search_run(user=world.carol, query=meant, mode="semantic")
+    found, _ = selectors.search_run(user=world.carol, query=typed, mode="semantic")
+    assert right and right[0].document.pk == target
+    assert _ids(found) == _ids(right)
+    settings.INTERESTS_SEARCH = {
+        **interests_setting("SEARCH"),
+        "MEANING_QUERY": "query",
+    }
+    as_typed, _ = selectors.search_run(user=world.carol, query=typed, mode="semantic")
+    assert _ids(as_typed) != _ids(right)
 
 
 def test_did_you_mean_keeps_punctuation_and_capitals(samples):
