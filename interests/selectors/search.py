@@ -113,19 +113,16 @@ def query_embed(*, query: str) -> np.ndarray:
     return embedder_live().embed_queries([query])[0]
 
 
-def _meaning_vectors(*, embedder, prepared: PreparedSearch) -> list[np.ndarray]:
-    """Return the vectors meaning search looks near: the query's, and with
-    respelled words, per ``SEARCH["MEANING_QUERY"]``, the respelled text's."""
-    how = interests_setting("SEARCH")["MEANING_QUERY"]
-    if not prepared.suggestion or how == "query":
-        return [embedder.embed_queries([prepared.query])[0]]
-    if how == "respelled":
-        return [embedder.embed_queries([prepared.suggestion])[0]]
-    typed, respelled = embedder.embed_queries([prepared.query, prepared.suggestion])
-    if how == "both":
-        return [typed, respelled]
-    mean = typed + respelled
-    return [mean / (np.linalg.norm(mean) or 1.0)]
+def _meaning_text(prepared: PreparedSearch) -> str:
+    """Return what meaning search embeds: with ``SEARCH["MEANING_QUERY"]`` =
+    "respelled", the did-you-mean text when words were respelled (a typo
+    becomes a token the model never saw; split a, XSum with typos: meaning
+    MRR@10 85.3 -> 90.6), else the query as typed."""
+    if prepared.suggestion and (
+        interests_setting("SEARCH")["MEANING_QUERY"] == "respelled"
+    ):
+        return prepared.suggestion
+    return prepared.query
 
 
 def _semantic_hits(
@@ -166,18 +163,13 @@ def _semantic_hits(
     embedder = get_embedder(live.backend_alias)
     nearest = documents_nearest(
         user=user,
-        query_vectors=_meaning_vectors(embedder=embedder, prepared=prepared),
+        query_vectors=[embedder.embed_queries([_meaning_text(prepared)])[0]],
         producer=live.producer,
         limit=limit,
         within=within,
         without=without,
     )
-    # With two query vectors a document counts at its nearer one.
-    best: dict[int, tuple[int, int, float]] = {}
-    for row in nearest:
-        if row[0] not in best or row[2] > best[row[0]][2]:
-            best[row[0]] = row
-    nearest = sorted(best.values(), key=lambda row: (-row[2], row[0]))[:limit]
+    # Rows come nearest first, so the floor only cuts the tail.
     floor = embedder.similarity_floor
     nearest = [row for row in nearest if row[2] >= floor]
     similarity = {pk: score for pk, _, score in nearest}
