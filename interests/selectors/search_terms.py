@@ -73,6 +73,11 @@ def term_weight(*, document_count: int, corpus: int) -> float:
 
 # Letters a one-edit respelling may add or put in a word's place.
 EDIT_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# Longer words are respelled by trigrams only: one edit leaves a word of 13+
+# letters at least 0.45 similar to itself, and its one-edit spellings (54
+# per letter) would cost more lookups than the search (10 words of 40
+# letters: 350 ms).
+EDIT_MAX_LETTERS = 12
 
 
 def spellings_one_edit(word: str) -> set[str]:
@@ -123,12 +128,12 @@ def terms_corrections(
     """Return the corpus words spelled like ``words``, best first, in one query.
 
     Two kinds of neighbours are looked up together: the corpus words one edit
-    away (``spellings_one_edit``, for words of ``edit_min`` letters or more;
-    primary-key lookups) and those whose trigrams are at least ``threshold``
-    similar (pg_trgm's ``similarity``), which reach words two or more edits
-    away. Trigram similarity alone misses most one-edit typos of short words
-    ("polce" and "police" share 4 of 9 trigrams, 0.44); one edit alone misses
-    longer typos. Fewer edits rank first, then the more frequent word.
+    away (``spellings_one_edit``, for words of ``edit_min`` to
+    ``EDIT_MAX_LETTERS`` letters; primary-key lookups) and, for words with
+    none, those whose trigrams are at least ``threshold`` similar (pg_trgm's
+    ``similarity``), which reach longer words and more edits. Trigrams alone
+    miss most one-edit typos of short words ("polce" and "police" share 4 of
+    9 trigrams, 0.44). Fewer edits rank first, then the more frequent word.
 
     A word whose English stem some document holds is no misspelling but an
     inflection the dictionary lacks: keyword search matches it by stem
@@ -148,7 +153,7 @@ def terms_corrections(
         return Respellings()
     sources, spellings = [], []
     for word in words:
-        if len(word) >= edit_min:
+        if edit_min <= len(word) <= EDIT_MAX_LETTERS:
             for spelling in spellings_one_edit(word):
                 sources.append(word)
                 spellings.append(spelling)
