@@ -143,10 +143,11 @@ def search_prepare(*, query: str) -> PreparedSearch:
     prepared = PreparedSearch(query=query, parsed=parsed)
     if parsed.is_empty:
         return prepared
-    words = {w for term in parsed.terms for w in term.words}
+    words = {w for term in [*parsed.terms, *parsed.phrases] for w in term.words}
     counts = term_document_counts(words=words)
     unknown = words_unknown(
-        words=[t.text.lower() for t in parsed.terms if len(t.words) == 1],
+        words=[t.text.lower() for t in parsed.terms if len(t.words) == 1]
+        + [w for phrase in parsed.phrases if not phrase.cjk for w in phrase.words],
         counts=counts,
     )
     respellings = terms_corrections(
@@ -168,7 +169,13 @@ def search_prepare(*, query: str) -> PreparedSearch:
         for i, t in enumerate(parsed.terms)
         if t.cjk and len(t.words) == 1 and len(t.words[0]) == 1
     ]
-    texts += [p.text for p in parsed.phrases] + [e.text for e in parsed.excluded]
+    # A required phrase holding a word no document holds matches nothing:
+    # it is searched respelled ('"smoek suite"' finds the smoke suite).
+    texts += [
+        query_respelled(query=p.text, corrections=respellings.typos)
+        for p in parsed.phrases
+    ]
+    texts += [e.text for e in parsed.excluded]
     prefix = parsed.prefix if parsed.prefix not in corrections else ""
     pairs, estimate = _tsqueries(texts, prefix=prefix)
     n_terms, n_phrases = len(parsed.terms), len(parsed.phrases)

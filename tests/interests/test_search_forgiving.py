@@ -123,6 +123,15 @@ def test_meaning_search_reads_the_respelled_query(world, samples, settings):
     assert _ids(as_typed) != _ids(right)
 
 
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+def test_a_misspelled_word_in_a_required_phrase_is_respelled(world, samples, mode):
+    hits, prepared = selectors.search_run(
+        user=world.carol, query='"smoek suite" staging', mode=mode
+    )
+    assert _ids(hits) == [samples["deployment-runbook"].pk]
+    assert prepared.suggestion == '"smoke suite" staging'
+
+
 def test_did_you_mean_keeps_punctuation_and_capitals(samples):
     prepared = selectors.search_prepare(query="Kuberntes rotaton, please?")
     assert prepared.suggestion == "Kubernetes rotation, please?"
