@@ -117,7 +117,7 @@ def _meaning_text(prepared: PreparedSearch) -> str:
     """Return what meaning search embeds: with ``SEARCH["MEANING_QUERY"]`` =
     "respelled", the did-you-mean text when words were respelled (a typo
     becomes a token the model never saw; split a, XSum with typos: meaning
-    MRR@10 85.3 -> 90.6), else the query as typed."""
+    MRR@10 85.3 -> 91.1), else the query as typed."""
     if prepared.suggestion and (
         interests_setting("SEARCH")["MEANING_QUERY"] == "respelled"
     ):
