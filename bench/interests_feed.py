@@ -259,6 +259,7 @@ def measure(args, reader, size: int) -> None:
         feed_for,
         user_interest_vectors,
     )
+    from interests.selectors.ann import round_trips_counted
     from interests.services import user_interest_refresh
 
     producer = embedding_producer_active()
@@ -314,18 +315,8 @@ def measure(args, reader, size: int) -> None:
         got = {item.document.pk for item in feed_for(user=user).items}
         agreements.append(len(exact & got) / max(len(exact), 1))
     agreement = float(np.mean(agreements))
-    # Round trips, not statements: statements sent in one pipeline
-    # (interests.selectors.ann.statements_run) share one.
-    round_trips: list = []
-
-    def count(execute, sql, params, many, context):
-        # The pipeline the statement goes in (psycopg keeps it while open).
-        pipeline = getattr(connection.connection, "_pipeline", None)
-        if pipeline is None or not round_trips or round_trips[-1] is not pipeline:
-            round_trips.append(pipeline or object())
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
+    # Round trips, not statements: statements sent in one pipeline share one.
+    with round_trips_counted() as round_trips:
         feed_for(user=reader)
 
     for _ in range(5):  # warm caches

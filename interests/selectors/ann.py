@@ -12,7 +12,8 @@ SQL; nothing is filtered after the fact in Python.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import psycopg
@@ -117,6 +118,24 @@ def statements_run(statements: Sequence[tuple[str, list]]) -> list[list[tuple]]:
         while cursor.cursor.nextset():
             results.append(cursor.fetchall())
         return results
+
+
+@contextmanager
+def round_trips_counted() -> Iterator[list]:
+    """Count the database round trips made inside the block: the list yielded
+    gets one entry per round trip, statements sent in one pipeline
+    (``statements_run``) sharing one. For benches and tests."""
+    round_trips: list = []
+
+    def count(execute, sql, params, many, context):
+        # The pipeline the statement goes in (psycopg keeps it while open).
+        pipeline = getattr(connection.connection, "_pipeline", None)
+        if pipeline is None or not round_trips or round_trips[-1] is not pipeline:
+            round_trips.append(pipeline or object())
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        yield round_trips
 
 
 def _statements_pipelined(

@@ -21,6 +21,7 @@ from interests.selectors import (
     embedding_producer_active,
     feed_for,
 )
+from interests.selectors.ann import round_trips_counted
 from interests.services import interaction_record, user_interest_refresh
 
 pytestmark = pytest.mark.django_db
@@ -195,19 +196,9 @@ def test_a_feed_request_makes_the_same_few_queries_however_many_candidates(
     feed_impressions_log(user=world.bob, page=feed_for(user=world.bob, page_size=5))
 
     def statements():
-        # Round trips: statements sent in one pipeline (statements_run) share one.
-        round_trips: list = []
-
-        def count(execute, sql, params, many, context):
-            # The pipeline the statement goes in (psycopg keeps it while open).
-            pipeline = getattr(connection.connection, "_pipeline", None)
-            if pipeline is None or not round_trips or round_trips[-1] is not pipeline:
-                round_trips.append(pipeline or object())
-            return execute(sql, params, many, context)
-
         with (
             CaptureQueriesContext(connection) as queries,
-            connection.execute_wrapper(count),
+            round_trips_counted() as round_trips,
         ):
             page = feed_for(user=world.alice, page_size=20)
         return len(queries), len(round_trips), len(page.items)
