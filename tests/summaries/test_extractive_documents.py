@@ -153,3 +153,35 @@ def test_a_document_that_summarizes_itself_is_summarized_from_that_section(
         assert sentences
         assert all(sentence.text in own for sentence in sentences), summary
         assert "14 March" in summary
+
+
+FORUM_POST_WITH_TLDR = """Changed careers at 41 - three years later
+
+I promised myself I would write this up. Three years ago I left a stable job as
+a management accountant to train as an electrician. Lots of people told me it was
+a mid-life crisis.
+
+The first year was hard. I went from a comfortable salary to an apprentice wage,
+and I was working alongside teenagers who knew more than I did. We had to use
+savings to cover the mortgage for eight months.
+
+Now I am qualified and working for a small contractor. I earn slightly less than
+I did before, but I am outside, I solve real problems, and I sleep better.
+
+TL;DR: Left accounting for an electrician apprenticeship at 41. I earn a bit less but I am much happier.
+"""
+
+
+@pytest.mark.slow
+def test_an_inline_tldr_line_is_the_summary_of_a_post(summarizer):
+    """GIVEN a forum post that ends with its own "TL;DR: ..." line (no heading)
+    WHEN it is summarized THEN the summary is taken from that line, without
+    the "TL;DR:" label."""
+    tldr = FORUM_POST_WITH_TLDR.split("TL;DR: ")[1]
+
+    summary = summarize(summarizer, FORUM_POST_WITH_TLDR, budget=SummaryBudget(40))
+
+    sentences = sentences_split(summary)
+    assert sentences
+    assert all(sentence.text in tldr for sentence in sentences), summary
+    assert "TL;DR" not in summary

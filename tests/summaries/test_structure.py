@@ -300,3 +300,23 @@ def test_a_long_dialogue_cut_into_sections_counts_places_in_turns():
 
     assert [sections[unit.index] for unit in units] == [0] * 4 + [1] * 4 + [2] * 4
     assert [positions[unit.index] for unit in units] == [0, 0, 1, 1] * 3
+
+
+def test_a_speaker_label_with_a_name_in_brackets_opens_its_own_turn():
+    """GIVEN a support chat whose agent is labelled "Agent (Nina):" WHEN it is
+    read into units THEN each of the agent's lines is its own turn under the
+    agent's label, never appended to the customer's turn before it."""
+    chat = (
+        "Agent (Nina): Hello, thank you for contacting Appliance Support.\n"
+        "Customer: My washing machine stopped with error E21.\n"
+        "Agent (Nina): E21 means the machine can't drain. The filter is blocked.\n"
+        "Customer: It's draining now. Thank you!\n"
+    )
+
+    units = units_from_text(chat, turn_sentences=True)
+    said_by = {unit.text[len(unit.speaker) :]: unit.speaker for unit in units}
+
+    assert said_by["E21 means the machine can't drain."] == "Agent (Nina): "
+    assert said_by["The filter is blocked."] == "Agent (Nina): "
+    assert said_by["My washing machine stopped with error E21."] == "Customer: "
+    assert "Customer: Agent (Nina):" not in units_join(units)

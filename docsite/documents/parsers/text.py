@@ -37,9 +37,11 @@ _THEMATIC_BREAK = re.compile(
 )
 _TABLE_RULE = re.compile(r"^[\s|:+-]+$")
 # "#Person1#: ...", "Anna: ...", "Dr. Lee: ...", "主持人：..." - a name of at
-# most five words before a colon.
+# most five words before a colon, maybe with a role or name in brackets
+# ("Agent (Nina): ...", "Chair (Cllr Andrews): ...").
 SPEAKER_TURN = re.compile(
-    r"^\s*(?:#[^#\n]{1,40}#|[^\W\d_][\w.'’-]*(?:[ \t][\w.'’-]+){0,4}|"
+    r"^\s*(?:#[^#\n]{1,40}#|[^\W\d_][\w.'’-]*(?:[ \t][\w.'’-]+){0,4}"
+    r"(?:[ \t]*\([^()\n]{1,30}\))?|"
     f"[{_CJK}]{{1,8}})[ \t]*[:：][ \t]*\\S"
 )
 _SENTENCE_END = tuple(".!?…。！？；;:：,，、")

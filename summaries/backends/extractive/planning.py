@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,8 @@ SUMMARY_HEADING = re.compile(
     r"|key\s+(?:points|takeaways)|摘要|概要|内容提要|要点)\W*$",
     re.IGNORECASE,
 )
+# The same, written inline: a post's closing "TL;DR: ..." paragraph, no heading.
+_INLINE_TLDR = re.compile(r"^\W*tl\s*;?\s*dr\s*[:\-–—]+\s*(?=\S)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -118,13 +120,40 @@ def own_summary_units(units: Sequence[Unit], *, min_sentence_words: int) -> list
             heading = unit.section
             break
     if heading is None:
-        return []
+        return _inline_summary_units(units, min_sentence_words=min_sentence_words)
     section = [unit for unit in units if unit.section == heading]
     usable = any(
         not unit.is_fragment and text_word_count(unit.text) >= min_sentence_words
         for unit in section
     )
     return section if usable else []
+
+
+def _inline_summary_units(
+    units: Sequence[Unit], *, min_sentence_words: int
+) -> list[Unit]:
+    """Return the units of a "TL;DR: ..." paragraph, its label cut off; else none.
+
+    Forum posts and emails state their point on such a line with no heading
+    above it; the label is no part of the summary.
+    """
+    for unit in units:
+        label = _INLINE_TLDR.match(unit.text)
+        if label is None or unit.is_turn:
+            continue
+        first = replace(unit, text=unit.text[label.end() :])
+        rest = [
+            other
+            for other in units
+            if other.block == unit.block and other.index > unit.index
+        ]
+        section = [first, *rest]
+        usable = any(
+            not part.is_fragment and text_word_count(part.text) >= min_sentence_words
+            for part in section
+        )
+        return section if usable else []
+    return []
 
 
 def reads_as_prose(text: str) -> bool:
