@@ -185,3 +185,27 @@ def test_an_inline_tldr_line_is_the_summary_of_a_post(summarizer):
     assert sentences
     assert all(sentence.text in tldr for sentence in sentences), summary
     assert "TL;DR" not in summary
+
+
+WIRE_STORY = """SINGAPORE, Nov 5 (Reuters) - Singapore will start trials of driverless public \
+buses on two routes next year, the transport ministry said on Tuesday, as the city \
+looks to automation to cope with a shortage of bus drivers.
+
+Six electric buses will run on a loop between the metro station and new housing \
+estates. For the first six months, a safety operator will be on board each bus.
+
+The ministry did not disclose the cost of the trial. Other cities have tested \
+driverless buses in recent years, although most kept staff on board.
+"""
+
+
+@pytest.mark.slow
+def test_a_wire_story_dateline_is_left_out_of_the_summary(summarizer):
+    """GIVEN a news story opening "SINGAPORE, Nov 5 (Reuters) - ..." WHEN it
+    is summarized THEN its lead sentence is kept without the dateline, which
+    says where the wire filed from, not what happened."""
+    summary = summarize(summarizer, WIRE_STORY, budget=SummaryBudget(40))
+
+    assert "Singapore will start trials of driverless public buses" in summary
+    assert "Reuters" not in summary
+    assert not summary.startswith("SINGAPORE")

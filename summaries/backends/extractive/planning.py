@@ -33,6 +33,17 @@ SUMMARY_HEADING = re.compile(
     r"|key\s+(?:points|takeaways)|摘要|概要|内容提要|要点)\W*$",
     re.IGNORECASE,
 )
+# A news story's dateline: where (and when, and through which agency) it was
+# filed, before a dash: "LONDON (Reuters) - ", "LIMA, Peru (CNN) -- ",
+# "LEEDS, 14 November 2024 - ", "SAN FRANCISCO - March 3, 2025 - ". The city is in capitals, the sentence after
+# the dash starts with a capital or a digit.
+_DATELINE = re.compile(
+    r"^[A-Z][A-Z.'’-]{2,}(?:[ \t][A-Z][A-Z.'’-]+){0,3}"
+    r"(?:,[ \t][^\n()–—]{1,40}?"
+    r"|[ \t]*(?:--?|–|—)[ \t]+[A-Z][a-z]{2,8}\.?[ \t]\d{1,2},[ \t]\d{4})?"
+    r"(?:[ \t]*(?:\([A-Z][\w .&-]{0,30}\)|/[A-Za-z]+/))?"
+    r"[ \t]*(?:--?|–|—)[ \t]+(?=[A-Z0-9\"“‘'])"
+)
 # The same, written inline: a post's closing "TL;DR: ..." paragraph, no heading.
 _INLINE_TLDR = re.compile(r"^\W*tl\s*;?\s*dr\s*[:\-–—]+\s*(?=\S)", re.IGNORECASE)
 
@@ -156,6 +167,14 @@ def _inline_summary_units(
     return []
 
 
+def _without_dateline(unit: Unit) -> Unit:
+    """Return ``unit`` without a leading news dateline: a summary states what happened."""
+    dateline = None if unit.is_turn else _DATELINE.match(unit.text)
+    if dateline is None or not reads_as_prose(unit.text[dateline.end() :]):
+        return unit
+    return replace(unit, text=unit.text[dateline.end() :])
+
+
 def reads_as_prose(text: str) -> bool:
     """Whether ``text`` can be a summary sentence: in Latin script, it has a lower-case word."""
     return bool(_LOWER_WORD.search(text)) or not _LATIN_LETTER.search(text)
@@ -204,6 +223,7 @@ def document_plan(
         units = units_from_text(text, language=language, turn_sentences=True)
     else:
         units = []
+    units = [_without_dateline(unit) for unit in units]
     sections = {unit.index: unit.section_index for unit in units}
     positions = {unit.index: unit.position for unit in units}
     if len(set(sections.values())) <= 1 and len(units) > section_units:
