@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 
 # Same definition as the documents app's word count, so budgets and the
-# stored ``Document.word_count`` agree: each CJK ideograph is a word.
-WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W_]+(?:['’][^\W_]+)*")
+# stored ``Document.word_count`` agree: each CJK ideograph is a word, also
+# right after digits or Latin letters (a run of word characters would
+# otherwise swallow the ideographs after "2025" or "iPhone").
+WORD = re.compile(
+    r"[\u3400-\u9fff\uf900-\ufaff]"
+    r"|[^\W_\u3400-\u9fff\uf900-\ufaff]+(?:['’][^\W_\u3400-\u9fff\uf900-\ufaff]+)*"
+)
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
 CJK_CHAR = re.compile(f"[{CJK}]")
 

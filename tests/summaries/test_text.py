@@ -185,6 +185,14 @@ def test_word_count_counts_each_cjk_ideograph():
     assert text_word_count("今天天气 good day, isn't it?") == 4 + 4
 
 
+def test_word_count_counts_ideographs_after_digits_and_latin_letters():
+    # "2025年度" once read as one word: the run of word characters took the
+    # ideographs after the digits with it.
+    assert text_word_count("2025年度评审工作即将开始。") == 1 + 10
+    assert text_word_count("iPhone手机") == 1 + 2
+    assert text_word_count("10月20日前") == 5
+
+
 def test_truncate_cuts_words_on_a_boundary():
     budget = SummaryBudget(size=3, unit="words")
 

@@ -25,7 +25,13 @@ from docsite.documents.parsers.base import BaseParser, Block, ParsedDocument
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
 _CJK_CHAR = re.compile(f"[{_CJK}]")
-_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W_]+(?:['’][^\W_]+)*")
+# Each CJK ideograph is a word of its own, also right after digits or Latin
+# letters: a run of "word characters" would otherwise swallow the ideographs
+# after "2025" or "iPhone" ("10月20日前提交" is 8 words, not 1).
+_WORD = re.compile(
+    r"[\u3400-\u9fff\uf900-\ufaff]"
+    r"|[^\W_\u3400-\u9fff\uf900-\ufaff]+(?:['’][^\W_\u3400-\u9fff\uf900-\ufaff]+)*"
+)
 
 _ATX_HEADING = re.compile(r"^\s{0,3}(#{1,6})[ \t]+(\S.*?)(?:[ \t]+#+)?[ \t]*$")
 _SETEXT_UNDERLINE = re.compile(r"^\s{0,3}(=+|-+)[ \t]*$")

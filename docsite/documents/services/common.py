@@ -128,7 +128,13 @@ def text_change_announce(document: Document) -> None:
     task_enqueue_on_commit(document_analyze, document_id=document_id)
 
 
-_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W_]+(?:['’][^\W_]+)*")
+# Each CJK ideograph is a word of its own, also right after digits or Latin
+# letters: a run of "word characters" would otherwise swallow the ideographs
+# after "2025" or "iPhone" ("10月20日前提交" is 8 words, not 1).
+_WORD = re.compile(
+    r"[\u3400-\u9fff\uf900-\ufaff]"
+    r"|[^\W_\u3400-\u9fff\uf900-\ufaff]+(?:['’][^\W_\u3400-\u9fff\uf900-\ufaff]+)*"
+)
 
 
 def word_count(text: str) -> int:
