@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 from .patterns import (
     ALL_LANGUAGE_ABBREVIATIONS,
     BEFORE_NUMBER,
+    CJK_ATTRIBUTION,
     CJK_CHAR,
     CJK_END,
     CJK_FULLWIDTH_END,
@@ -114,6 +115,9 @@ def _split_cjk(piece: str) -> list[str]:
             continue
         if match.group(2) and after in {"と", "っ"}:
             # Japanese quotative: 「...。」と言った continues the sentence.
+            continue
+        if match.group(2) and CJK_ATTRIBUTION.match(piece, match.end()):
+            # Chinese attribution: “……。”她说。 continues the sentence.
             continue
         if after and not after.strip() and not fullwidth:
             continue

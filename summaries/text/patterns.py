@@ -37,6 +37,14 @@ LATIN_END = re.compile(r"([.!?…]+)([\"'”’»)\]]*)(\s+)")
 # Ends of a CJK sentence: no space follows, so the terminator itself decides.
 CJK_END = re.compile(r"([。！？；]+|…{1,2}|\.{3,6}|[!?]+)([”’」』）)】》〉\"']*)")
 CJK_FULLWIDTH_END = re.compile(r"[。！？；]")
+# A quote that ends a sentence, then who said it: “……。”李阿姨说。 is one
+# sentence, as '"Why?" she asked.' is in English; the attribution alone says
+# nothing. A short clause (no comma, no quote) ending in a verb of saying.
+CJK_ATTRIBUTION = re.compile(
+    r"[^。！？；，,“”「」『』\n]{1,24}?"
+    r"(?:说|说道|道|表示|称|解释|介绍|回忆|坦言|感叹|强调|指出|问|答|告诉记者)"
+    r"[。！？]"
+)
 CJK_CLOSERS = tuple("。！？；…”’」』）】》〉")
 
 SENTENCE_PUNCTUATION = tuple(".!?…。！？；:：\"'”’)」』")

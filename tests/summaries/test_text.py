@@ -75,6 +75,21 @@ def test_japanese_quotation_followed_by_to_stays_one_sentence():
     ]
 
 
+def test_chinese_quotation_followed_by_its_attribution_stays_one_sentence():
+    # As '"Why?" she asked.' in English: "李阿姨说。" alone says nothing.
+    text = "“现在手机上就能挂号。”家住城南的李阿姨说。据了解，医院已接入平台。"
+
+    assert texts(text) == [
+        "“现在手机上就能挂号。”家住城南的李阿姨说。",
+        "据了解，医院已接入平台。",
+    ]
+    # A sentence after a quote that is no attribution still starts anew.
+    assert texts("他说：“明天开会。”会议在三楼举行。") == [
+        "他说：“明天开会。”",
+        "会议在三楼举行。",
+    ]
+
+
 def test_markdown_headings_lists_and_paragraphs():
     text = (
         "# Install guide\n\n"
