@@ -209,6 +209,29 @@ def _latin_terms(text: str) -> list[Term]:
     return terms
 
 
+def _cjk_runs_as_bigrams(terms: list[Term]) -> list[Term]:
+    """Return ``terms`` with each short CJK run (a phrase) ranked by its bigrams.
+
+    In prose (a pasted sentence, a summary) a short run is a clause between
+    commas ("服务有待改进"), not a name asked for: as a phrase a document must
+    hold all of it, so a document saying the same in other words ("服务"
+    and "改进" apart) matched none of it. Longer runs are bigrams already.
+    """
+    expanded: list[Term] = []
+    seen: set[str] = set()
+    for term in terms:
+        pieces = (
+            [Term(text=bigram, words=(bigram,), cjk=True) for bigram in term.words]
+            if term.cjk and all(len(word) == 2 for word in term.words)
+            else [term]
+        )
+        for piece in pieces:
+            if piece.text.lower() not in seen:
+                seen.add(piece.text.lower())
+                expanded.append(piece)
+    return expanded
+
+
 def query_parse(query: str) -> ParsedQuery:
     """Return the ranked terms, required phrases and exclusions of ``query``.
 
@@ -249,6 +272,8 @@ def query_parse(query: str) -> ParsedQuery:
                     seen.add(term.text.lower())
                     parsed.terms.append(term)
         parsed.phrases = []
+    if len(parsed.terms) >= PROSE_TERMS:
+        parsed.terms = _cjk_runs_as_bigrams(parsed.terms)
     if parsed.terms and query and not query[-1].isspace():
         last = parsed.terms[-1].text.lower()
         typed_last = query.rstrip().lower().endswith(last)

@@ -106,7 +106,15 @@ def keyword_rows(
     english, simple = match_query(prepared, 0), match_query(prepared, 1)
     if not (english or simple):
         return []
-    total = sum(t.weight for t in prepared.terms) or 1.0
+    # A CJK bigram no document holds is, in a sentence, almost always one
+    # that straddles two words ("川菜馆菜品" gives "馆菜"): not part of what
+    # was asked, it only shrank every document's share of the query, and so
+    # keyword hits' weight in the fusion (they weigh the most, being unknown).
+    total = (
+        sum(t.weight for t in prepared.terms if t.known or not t.cjk)
+        or sum(t.weight for t in prepared.terms)
+        or 1.0
+    )
     coverage_sql, coverage_params = [], []
     for column in (0, 1):
         pieces = []

@@ -40,6 +40,8 @@ class TermQuery:
     # How many documents its tsquery can match at most (stems included): what
     # the keyword match rule budgets.
     postings: int = 0
+    # Chinese, Japanese or Korean bigrams (or a run of them).
+    cjk: bool = False
 
 
 @dataclass
@@ -216,6 +218,7 @@ def search_prepare(*, query: str) -> PreparedSearch:
                 known=document_count > 0,
                 documents=document_count,
                 postings=postings,
+                cjk=term.cjk,
             )
         )
     prepared.required = (

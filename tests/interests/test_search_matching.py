@@ -147,3 +147,40 @@ def test_hybrid_ranks_half_the_words_above_a_meaning_barely_above_chance():
 
     assert order(0.0) == [1, 2]
     assert order(0.5) == [2, 1]
+
+
+def test_a_chinese_sentence_ranks_its_short_clauses_by_bigrams():
+    """In prose, "价格适中" between commas is a clause, not a name asked for:
+    as a phrase a document had to hold all of it to match any of it."""
+    sentence = query_parse("新开川菜馆菜品地道、价格适中，但上菜很慢，服务有待改进。")
+    texts = [term.text for term in sentence.terms]
+    assert {"价格", "适中", "服务", "改进"} <= set(texts)
+    assert not any(text.startswith('"') for text in texts)
+    # Typed keywords keep their phrases.
+    keywords = query_parse("价格适中 服务")
+    assert [term.text for term in keywords.terms] == ['"价格 格适 适中"', '"服务"']
+
+
+@pytest.mark.django_db
+def test_bigrams_straddling_two_chinese_words_do_not_shrink_the_match_share(world):
+    """ "川菜馆价格实惠服务周到水煮鱼" gives "馆价" and "惠服", which no document
+    holds: a document holding every other bigram matches the whole query."""
+    document = document_create_from_text(
+        space=world.handbook,
+        title="川菜馆",
+        text="周末去了新开的这家川菜馆。服务周到，价格实惠，水煮鱼很好吃。",
+    ).document
+    document_analyze(document_id=document.pk)
+    for i in range(6):
+        filler = document_create_from_text(
+            space=world.handbook,
+            title=f"通知 {i}",
+            text=f"第{i}号楼明天停水，请提前储水。",
+        ).document
+        document_analyze(document_id=filler.pk)
+    search_terms_refresh()
+    hits = selectors.documents_search_keyword(
+        user=world.carol, query="川菜馆价格实惠服务周到水煮鱼"
+    )
+    assert hits[0].document.pk == document.pk
+    assert hits[0].match == pytest.approx(1.0)
