@@ -24,7 +24,9 @@ LIST_ITEM = re.compile(r"^\s*(?:[-*+•●▪‣◦]|\(?\d{1,3}[.)]|[a-zA-Z][.)]
 SPEAKER_TURN = re.compile(
     r"^\s*(?:#[^#\n]{1,40}#|[^\W\d_][\w.'’-]*(?:[ \t][\w.'’-]+){0,4}"
     r"(?:[ \t]*\([^()\n]{1,30}\))?|"
-    f"[{CJK}]{{1,8}})[ \t]*[:：][ \t]*\\S"
+    # A Chinese name may carry its role or full name in brackets:
+    # "主持人（王芳）：", "王芳（财务部）：".
+    f"[{CJK}]{{1,8}}(?:[（(][^（）()\\n]{{1,12}}[）)])?)[ \t]*[:：][ \t]*\\S"
 )
 THEMATIC_BREAK = re.compile(
     r"^\s{0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$"

@@ -167,6 +167,19 @@ def test_each_dialogue_line_is_one_unit_with_its_speaker():
     assert all(u.is_turn and not u.is_heading for u in units)
 
 
+def test_chinese_speakers_with_a_bracketed_role_make_a_transcript():
+    text = "主持人（王芳）：欢迎大家。\n李娜：谢谢。我们开始吧。\n王芳(财务部)：好的。"
+
+    units = sentences_split(text)
+
+    assert [u.text for u in units] == [
+        "主持人（王芳）：欢迎大家。",
+        "李娜：谢谢。我们开始吧。",
+        "王芳(财务部)：好的。",
+    ]
+    assert all(u.is_turn for u in units)
+
+
 def test_named_speakers_make_a_transcript_too():
     units = sentences_split("Anna: Shall we start? It is late.\nBen: Yes. Go ahead.")
 

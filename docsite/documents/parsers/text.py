@@ -48,7 +48,9 @@ _TABLE_RULE = re.compile(r"^[\s|:+-]+$")
 SPEAKER_TURN = re.compile(
     r"^\s*(?:#[^#\n]{1,40}#|[^\W\d_][\w.'’-]*(?:[ \t][\w.'’-]+){0,4}"
     r"(?:[ \t]*\([^()\n]{1,30}\))?|"
-    f"[{_CJK}]{{1,8}})[ \t]*[:：][ \t]*\\S"
+    # A Chinese name may carry its role or full name in brackets:
+    # "主持人（王芳）：", "王芳（财务部）：".
+    f"[{_CJK}]{{1,8}}(?:[（(][^（）()\\n]{{1,12}}[）)])?)[ \t]*[:：][ \t]*\\S"
 )
 _SENTENCE_END = tuple(".!?…。！？；;:：,，、")
 _CLOSERS = "\"'”’)]」』）"
