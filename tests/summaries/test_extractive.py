@@ -299,3 +299,28 @@ def test_a_news_summary_leaves_out_the_byline_and_dateline(summarizer):
     assert summary.startswith("The city council approved a new budget")
     for byline in ("Daily Mail", "PUBLISHED", "EST", "UPDATED"):
         assert byline not in summary
+
+
+def test_a_chinese_sentence_of_four_characters_is_too_short_to_pick():
+    """ "首先别慌。" ("First, don't panic.") is four ideographs, which
+    ``text_word_count`` counts as four words; the three-word minimum reads
+    CJK text at the budget's 1.6 characters a word."""
+    from summaries.backends.extractive.planning import document_plan
+
+    text = (
+        "问：房东突然说要卖房，让我一个月内搬走，我该怎么办？\n\n"
+        "答：首先别慌。根据买卖不破租赁的原则，原租赁合同对新房主仍然有效。"
+    )
+    plan = document_plan(
+        text,
+        blocks=None,
+        budget=SummaryBudget(size=60, unit="words"),
+        language="zh",
+        section_units=12,
+        max_sentences=60,
+        min_sentence_words=3,
+        length_ratio=0.2,
+    )
+    eligible = {u.text: bool(e) for u, e in zip(plan.units, plan.eligible, strict=True)}
+    assert eligible["答：首先别慌。"] is False
+    assert eligible["答：根据买卖不破租赁的原则，原租赁合同对新房主仍然有效。"] is True

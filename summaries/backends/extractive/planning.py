@@ -100,6 +100,17 @@ def sections_by_paragraphs(
     return sections, positions
 
 
+def sentence_words(text: str) -> float:
+    """Count words, a CJK character as ``1 / CJK_CHARS_PER_WORD`` of one, as budgets do.
+
+    ``text_word_count`` counts each ideograph a word, so "首先别慌。" (four
+    characters, "First, don't panic.") passed a three-word minimum that
+    three English words only pass with about twice the content.
+    """
+    cjk = len(CJK_CHAR.findall(text))
+    return cjk / CJK_CHARS_PER_WORD + text_word_count(CJK_CHAR.sub(" ", text))
+
+
 def budget_measure(text: str, *, budget: SummaryBudget):
     """Return how to measure a text against ``budget``, and the limit in that measure.
 
@@ -134,7 +145,7 @@ def own_summary_units(units: Sequence[Unit], *, min_sentence_words: int) -> list
         return _inline_summary_units(units, min_sentence_words=min_sentence_words)
     section = [unit for unit in units if unit.section == heading]
     usable = any(
-        not unit.is_fragment and text_word_count(unit.text) >= min_sentence_words
+        not unit.is_fragment and sentence_words(unit.text) >= min_sentence_words
         for unit in section
     )
     return section if usable else []
@@ -257,7 +268,7 @@ def document_plan(
             standalone
             and not unit.is_fragment
             # What was said counts, not who said it ("#Person2#: Thank you.").
-            and text_word_count(unit.text[len(unit.speaker) :]) >= min_sentence_words
+            and sentence_words(unit.text[len(unit.speaker) :]) >= min_sentence_words
             # Speech may be all names and capitals ("Yes, Mr Smith."); copy may not.
             and (unit.is_turn or reads_as_prose(unit.text))
         )
