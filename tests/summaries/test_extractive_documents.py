@@ -209,3 +209,15 @@ def test_a_wire_story_dateline_is_left_out_of_the_summary(summarizer):
     assert "Singapore will start trials of driverless public buses" in summary
     assert "Reuters" not in summary
     assert not summary.startswith("SINGAPORE")
+
+
+def test_a_sentence_reads_as_prose_unless_it_is_latin_script_without_a_lower_case_word():
+    from summaries.backends.extractive.planning import reads_as_prose
+
+    assert not reads_as_prose("Daily Mail Reporter .")
+    assert not reads_as_prose("12:53 EST, 3 March 2013 .")
+    assert reads_as_prose("The council approved the budget.")
+    # Chinese with a Latin acronym in it is prose (the knowledge-base set lost
+    # such sentences while the rule read only Latin letters).
+    assert reads_as_prose("使用 API 前请先在 IT 门户申请 Token。")
+    assert reads_as_prose("城市议会周一批准了公共交通的新预算。")

@@ -187,8 +187,14 @@ def _without_dateline(unit: Unit) -> Unit:
 
 
 def reads_as_prose(text: str) -> bool:
-    """Whether ``text`` can be a summary sentence: in Latin script, it has a lower-case word."""
-    return bool(_LOWER_WORD.search(text)) or not _LATIN_LETTER.search(text)
+    """Whether ``text`` can be a summary sentence: in Latin script, it has a
+    lower-case word. Chinese or Japanese with a Latin acronym in it ("使用 API
+    前请申请 Token。") is prose all the same."""
+    return (
+        bool(_LOWER_WORD.search(text))
+        or not _LATIN_LETTER.search(text)
+        or bool(CJK_CHAR.search(text))
+    )
 
 
 def reads_as_fragment(unit: Unit) -> bool:
