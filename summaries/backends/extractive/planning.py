@@ -144,11 +144,15 @@ def own_summary_units(units: Sequence[Unit], *, min_sentence_words: int) -> list
     if heading is None:
         return _inline_summary_units(units, min_sentence_words=min_sentence_words)
     section = [unit for unit in units if unit.section == heading]
-    usable = any(
+    return section if _holds_a_sentence(section, min_sentence_words) else []
+
+
+def _holds_a_sentence(units: Sequence[Unit], min_sentence_words: int) -> bool:
+    """Whether any of ``units`` is a sentence a summary could use."""
+    return any(
         not unit.is_fragment and sentence_words(unit.text) >= min_sentence_words
-        for unit in section
+        for unit in units
     )
-    return section if usable else []
 
 
 def _inline_summary_units(
@@ -170,11 +174,7 @@ def _inline_summary_units(
             if other.block == unit.block and other.index > unit.index
         ]
         section = [first, *rest]
-        usable = any(
-            not part.is_fragment and text_word_count(part.text) >= min_sentence_words
-            for part in section
-        )
-        return section if usable else []
+        return section if _holds_a_sentence(section, min_sentence_words) else []
     return []
 
 
