@@ -25,6 +25,50 @@ def django_db_setup(django_db_setup, django_db_blocker):
         scratch_database_mark(purpose="tests")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def vector_indexes_clean(django_db_setup, django_db_blocker):
+    """Start each test module with HNSW graphs of live rows only.
+
+    Every test rolls back, and each rolled-back vector stays in a committed
+    HNSW graph until a vacuum. Tests insert the same texts, so the same
+    vectors, again and again: a new live copy loses its in-links to dead
+    identical ones and an index scan cannot reach it (an index scan returned
+    no row where a sequential scan found the document). The fake embedder's
+    size has no migration index, so most tests build theirs inside their own
+    transaction; this drops the ones a committing (transactional) test left
+    behind and rebuilds the migration's 384-d index, which tests of the real
+    model use. A deployment's autovacuum keeps its graphs clean. DDL cannot
+    run inside a test's transaction, so this runs between modules on a
+    connection of its own, and gives up rather than wait on a lock.
+    """
+    import psycopg
+
+    from django.db import connection
+
+    from interests.services import vectors
+
+    with django_db_blocker.unblock():
+        params = connection.get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as own:
+        try:
+            own.execute("SET lock_timeout = '5s'")
+            names = [
+                row[0]
+                for row in own.execute(
+                    "SELECT indexname FROM pg_indexes WHERE tablename = "
+                    "'interests_documentvector' AND indexname LIKE 'docvector_hnsw_%%'"
+                )
+            ]
+            for name in names:
+                if name == "docvector_hnsw_384d":
+                    own.execute("REINDEX INDEX docvector_hnsw_384d")
+                else:
+                    own.execute(f'DROP INDEX IF EXISTS "{name}"')
+        except psycopg.errors.LockNotAvailable:
+            pass
+    vectors._indexed_sizes.clear()
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

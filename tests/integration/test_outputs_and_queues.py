@@ -138,7 +138,7 @@ def test_a_configured_embedder_other_than_default_serves_feed_and_search(
 def test_an_embedder_of_another_size_works_end_to_end_after_its_job(
     celery_worker_real, embedders
 ):
-    """GIVEN 384-d live vectors WHEN a job builds 8-d vectors of another
+    """GIVEN live vectors of one size WHEN a job builds 8-d vectors of another
     embedder and switches THEN search, related documents and the feed work on
     the 8-d vectors, and nothing is due afterwards."""
     space = SpaceFactory(slug="sizes", is_public=True)

@@ -3,6 +3,14 @@
 Each word is hashed to a few dimensions; texts sharing words get similar
 vectors, so interest and permission tests can reason about neighbours
 without loading MiniLM.
+
+Its vectors are 256-d, a size no migration indexes: a test that embeds
+creates the HNSW index of that size inside its own transaction, and the
+rollback takes the index along. Every test thus searches a fresh graph. In
+the migration's committed 384-d index, the dead copies of identical test
+vectors that each rolled-back test leaves behind (until a vacuum) took the
+in-links of a new live copy, and an index scan missed a row that a
+sequential scan found.
 """
 
 from __future__ import annotations
@@ -22,7 +30,9 @@ class HashingEmbedder(BaseEmbedder):
     name = "hashing"
     version = "1"
 
-    def __init__(self, *, dimension: int = 384, revision: str = "") -> None:
+    DIMENSION = 256
+
+    def __init__(self, *, dimension: int = DIMENSION, revision: str = "") -> None:
         super().__init__(dimension=dimension, revision=revision)
         self._dimension = dimension
         self._revision = revision

@@ -13,6 +13,7 @@ from docsite.documents.services import document_create_from_text
 from interests.models import DocumentVector
 from interests.selectors.vectors import vectors_of_size
 from interests.services import vector_index_ensure
+from tests.interests.fakes import HashingEmbedder
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +80,7 @@ def test_vectors_of_two_sizes_coexist_and_each_size_uses_its_index(world):
 
 
 def test_system_check_names_a_live_size_the_embedder_no_longer_makes(world, settings):
-    """GIVEN live 384-d vectors WHEN the live alias is reconfigured to an 8-d
+    """GIVEN live vectors of the fake's size WHEN the live alias is reconfigured to an 8-d
     embedder THEN ``check --database`` reports interests.E004."""
     from django.core.checks import run_checks
 
@@ -108,4 +109,5 @@ def test_system_check_names_a_live_size_the_embedder_no_longer_makes(world, sett
     }
     reset_embedders()
     errors = [e for e in run_checks(databases=["default"]) if e.id == "interests.E004"]
-    assert errors and "384-d" in errors[0].msg and "8-d" in errors[0].msg
+    live_size = f"{HashingEmbedder.DIMENSION}-d"
+    assert errors and live_size in errors[0].msg and "8-d" in errors[0].msg
