@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from docsite.documents.parsers.base import Block
-from docsite.documents.parsers.text import SPEAKER_TURN, blocks_from_text
+from docsite.documents.parsers.speakers import speaker_turn
+from docsite.documents.parsers.text import blocks_from_text
 from summaries.segmentation import SEGMENTERS, sentences_segment
 
 __all__ = [
@@ -234,7 +235,7 @@ def units_from_text(
 def _turn_parts(text: str) -> tuple[str, str]:
     """Split a turn into its speaker label ("#Person1#: ") and what was said."""
     text = " ".join(text.split())
-    match = SPEAKER_TURN.match(text)
+    match = speaker_turn(text)
     said_from = match.end() - 1 if match else 0
     return text[:said_from], text[said_from:]
 
@@ -254,8 +255,7 @@ def _turn_blocks(blocks: list[Block]) -> set[int]:
     "Name: ..."; one "Note: ..." paragraph alone is prose.
     """
     speaking = [
-        block.kind == "paragraph" and bool(SPEAKER_TURN.match(block.text))
-        for block in blocks
+        block.kind == "paragraph" and bool(speaker_turn(block.text)) for block in blocks
     ]
     return {
         number

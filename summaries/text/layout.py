@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     pass
+from docsite.documents.parsers.speakers import speaker_turn
 from docsite.documents.parsers.text import prose_runs, starts_capitalised
 
 from .ends import run_split
@@ -18,7 +19,6 @@ from .patterns import (
     LIST_ITEM,
     SENTENCE_PUNCTUATION,
     SETEXT_UNDERLINE,
-    SPEAKER_TURN,
     THEMATIC_BREAK,
     TITLE_MAX_WORDS,
 )
@@ -47,7 +47,7 @@ def block_parts(block: list[str]) -> list[tuple[str, list[list[str]]]]:
     and holds entries of raw lines: a turn with its wrapped continuation
     lines, a list item, or one line of prose.
     """
-    is_transcript = sum(1 for line in block if SPEAKER_TURN.match(line)) >= 2
+    is_transcript = sum(1 for line in block if speaker_turn(line)) >= 2
     parts: list[tuple[str, list[list[str]]]] = []
 
     def add(kind: str, line: str) -> None:
@@ -73,7 +73,7 @@ def block_parts(block: list[str]) -> list[tuple[str, list[list[str]]]]:
         heading = ATX_HEADING.match(line)
         if heading and (title := _closing_hashes_removed(heading.group(1))):
             parts.append(("heading", [[title]]))
-        elif is_transcript and SPEAKER_TURN.match(line):
+        elif is_transcript and speaker_turn(line):
             add("turns", line)
         elif (item := LIST_ITEM.match(line)) and not _looks_like_sentence_start(line):
             add("list", item.group(1))

@@ -18,16 +18,6 @@ CJK_CHAR = re.compile(f"[{CJK}]")
 ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}[ \t]+(\S.*)$")
 SETEXT_UNDERLINE = re.compile(r"^\s{0,3}(?:=+|-+)[ \t]*$")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+•●▪‣◦]|\(?\d{1,3}[.)]|[a-zA-Z][.)])[ \t]+(\S.*)$")
-# "#Person1#: ...", "Anna: ...", "Dr. Lee: ...", "主持人：..." - a name of at
-# most five words before a colon, maybe with a role or name in brackets
-# ("Agent (Nina): ...", "Chair (Cllr Andrews): ...").
-SPEAKER_TURN = re.compile(
-    r"^\s*(?:#[^#\n]{1,40}#|[^\W\d_][\w.'’-]*(?:[ \t][\w.'’-]+){0,4}"
-    r"(?:[ \t]*\([^()\n]{1,30}\))?|"
-    # A Chinese name may carry its role or full name in brackets:
-    # "主持人（王芳）：", "王芳（财务部）：".
-    f"[{CJK}]{{1,8}}(?:[（(][^（）()\\n]{{1,12}}[）)])?)[ \t]*[:：][ \t]*\\S"
-)
 THEMATIC_BREAK = re.compile(
     r"^\s{0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$"
 )

@@ -298,6 +298,45 @@ def test_text_tables_code_and_transcripts():
     ]
 
 
+def test_text_email_headers_and_ticket_fields_are_a_table_not_a_dialogue():
+    """GIVEN an e-mail opening with From/To/Subject lines and a ticket with
+    its properties WHEN the text is parsed THEN each field block is a table
+    of labels and values (the page shows it as one, the summarizer never
+    quotes it), and the body stays paragraphs."""
+    email = (
+        "From: Daniel Okafor <daniel@example.com>\n"
+        "To: Facilities Helpdesk <facilities@example.com>\n"
+        "Subject: URGENT: server room air conditioning failed\n\n"
+        "Hello, the air conditioning in the server room stopped last night.\n\n"
+        "Priority: High\nStatus: Open\nShort description: Server room too hot\n"
+    )
+
+    blocks = blocks_from_text(email)
+
+    assert blocks == [
+        Block(
+            kind="table",
+            rows=(
+                ("From", "Daniel Okafor <daniel@example.com>"),
+                ("To", "Facilities Helpdesk <facilities@example.com>"),
+                ("Subject", "URGENT: server room air conditioning failed"),
+            ),
+        ),
+        Block(
+            kind="paragraph",
+            text="Hello, the air conditioning in the server room stopped last night.",
+        ),
+        Block(
+            kind="table",
+            rows=(
+                ("Priority", "High"),
+                ("Status", "Open"),
+                ("Short description", "Server room too hot"),
+            ),
+        ),
+    ]
+
+
 def test_text_parser_keeps_the_text_as_written():
     source = "Intro\n\n- one\n- two\n"
 

@@ -320,3 +320,51 @@ def test_a_speaker_label_with_a_name_in_brackets_opens_its_own_turn():
     assert said_by["The filter is blocked."] == "Agent (Nina): "
     assert said_by["My washing machine stopped with error E21."] == "Customer: "
     assert "Customer: Agent (Nina):" not in units_join(units)
+
+
+def test_email_headers_and_numbered_steps_are_no_speakers():
+    """GIVEN an e-mail whose headers read "From: ..." and a recipe whose steps
+    read "Step 1: ..." WHEN they are read into units THEN neither is a
+    transcript: no unit is a turn, so no header or step is written as
+    someone's words."""
+    email = (
+        "From: Daniel Okafor <daniel@example.com>\n"
+        "To: Facilities Helpdesk <facilities@example.com>\n"
+        "Subject: Server room air conditioning failed\n"
+        "\n"
+        "Hello, the air conditioning unit in the server room stopped last night.\n"
+    )
+    recipe = (
+        "Step 1: Heat the oven to 180 degrees.\n"
+        "Step 2: Whisk the eggs with the sugar until pale.\n"
+        "Step 3: Fold in the flour and bake for 25 minutes.\n"
+    )
+    chinese = "发件人：王芳\n收件人：全体员工\n主题：办公室搬迁\n\n下周一起我们搬到新的办公室。\n"
+
+    for text in (email, recipe, chinese):
+        units = units_from_text(text, turn_sentences=True)
+        assert units and not any(unit.is_turn for unit in units), text
+
+
+def test_a_lead_in_phrase_is_no_speaker_but_a_named_role_is():
+    """GIVEN lines that open with a phrase and a colon ("The fix is simple:")
+    beside a council transcript whose officer is labelled with her name in
+    brackets WHEN each is read THEN the phrases stay prose and the
+    officer's lines are turns."""
+    prose = (
+        "The fix is simple: restart the agent after the update.\n"
+        "Good news for everyone: the VPN works again on macOS.\n"
+    )
+    council = (
+        "Chair (Cllr Andrews): We move to item four, the car park.\n"
+        "Planning officer (Ms Burke): The application adds forty spaces.\n"
+        "Cllr Dawson: Will the trees on the boundary be kept?\n"
+    )
+
+    assert not any(u.is_turn for u in units_from_text(prose, turn_sentences=True))
+    turns = [u for u in units_from_text(council, turn_sentences=True) if u.is_turn]
+    assert {u.speaker for u in turns} == {
+        "Chair (Cllr Andrews): ",
+        "Planning officer (Ms Burke): ",
+        "Cllr Dawson: ",
+    }

@@ -13,7 +13,9 @@ reads it conservatively:
 - blocks whose lines all split into the same number of cells at tabs or
   ``|`` are tables;
 - in a transcript (two or more ``Name: ...`` lines in a block), each
-  speaker's turn is a paragraph of its own.
+  speaker's turn is a paragraph of its own; a block of ``Field: value``
+  lines (e-mail headers, a ticket's properties) is a two-column table
+  (``parsers/speakers.py`` tells speakers from fields).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import re
 
 from docsite.documents.parsers import MIME_TEXT, decode_text
 from docsite.documents.parsers.base import BaseParser, Block, ParsedDocument
+from docsite.documents.parsers.speakers import fields_of, speaker_turn
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
 _CJK_CHAR = re.compile(f"[{_CJK}]")
@@ -42,16 +45,6 @@ _THEMATIC_BREAK = re.compile(
     r"^\s{0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,}|(?:=[ \t]*){3,})$"
 )
 _TABLE_RULE = re.compile(r"^[\s|:+-]+$")
-# "#Person1#: ...", "Anna: ...", "Dr. Lee: ...", "主持人：..." - a name of at
-# most five words before a colon, maybe with a role or name in brackets
-# ("Agent (Nina): ...", "Chair (Cllr Andrews): ...").
-SPEAKER_TURN = re.compile(
-    r"^\s*(?:#[^#\n]{1,40}#|[^\W\d_][\w.'’-]*(?:[ \t][\w.'’-]+){0,4}"
-    r"(?:[ \t]*\([^()\n]{1,30}\))?|"
-    # A Chinese name may carry its role or full name in brackets:
-    # "主持人（王芳）：", "王芳（财务部）：".
-    f"[{_CJK}]{{1,8}}(?:[（(][^（）()\\n]{{1,12}}[）)])?)[ \t]*[:：][ \t]*\\S"
-)
 _SENTENCE_END = tuple(".!?…。！？；;:：,，、")
 _CLOSERS = "\"'”’)]」』）"
 _TITLE_MAX_WORDS = 12
@@ -148,7 +141,9 @@ def _chunk_blocks(
                 text="\n".join(line.expandtabs(4)[common:] for line in lines),
             )
         ]
-    if sum(1 for line in lines if SPEAKER_TURN.match(line)) >= 2:
+    if fields := fields_of(lines):
+        return [Block(kind="table", rows=tuple(fields))]
+    if sum(1 for line in lines if speaker_turn(line)) >= 2:
         return _turns(lines)
 
     blocks: list[Block] = []
@@ -305,7 +300,7 @@ def _turns(lines: list[str]) -> list[Block]:
     """Return each speaker's turn (with its wrapped lines) as a paragraph."""
     turns: list[list[str]] = []
     for line in lines:
-        if SPEAKER_TURN.match(line) or not turns:
+        if speaker_turn(line) or not turns:
             turns.append([line.strip()])
         else:
             turns[-1].append(line.strip())
