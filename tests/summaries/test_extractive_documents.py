@@ -221,3 +221,43 @@ def test_a_sentence_reads_as_prose_unless_it_is_latin_script_without_a_lower_cas
     # such sentences while the rule read only Latin letters).
     assert reads_as_prose("使用 API 前请先在 IT 门户申请 Token。")
     assert reads_as_prose("城市议会周一批准了公共交通的新预算。")
+
+
+PRESS_RELEASE = """# Greenline Buses to go fully electric in Leeds by 2027
+
+LEEDS, 14 November 2024 - Greenline Buses today announced that it will replace \
+all 220 diesel buses in its Leeds fleet with electric vehicles by the end of 2027. \
+The 95 million pound investment will cut the company's emissions by 18,000 tonnes \
+a year.
+
+The first 60 electric buses will enter service next summer on the busiest routes.
+
+## About Greenline Buses
+
+Greenline Buses is one of the largest bus operators in the north of England, \
+running more than 1,400 buses and employing 5,000 people across twelve depots.
+
+## Media contact
+
+Priya Shah, Head of Communications, press@greenline.example, 0113 496 0000.
+"""
+
+
+def test_closing_back_matter_is_no_part_of_the_document_to_summarize():
+    """GIVEN a press release closing with "About ..." and "Media contact"
+    sections WHEN it is planned THEN those sections are left out, and a
+    document whose only heading reads "About ..." keeps all its text."""
+    from summaries.backends.extractive.planning import main_matter
+    from summaries.structure import units_from_text
+
+    kept = main_matter(units_from_text(PRESS_RELEASE))
+    texts = " ".join(unit.text for unit in kept)
+
+    assert "replace all 220 diesel buses" in texts
+    assert "first 60 electric buses" in texts
+    assert "largest bus operators" not in texts and "Priya Shah" not in texts
+
+    about_only = "# About our benefits\n\nEvery employee gets private health cover.\n"
+    assert len(main_matter(units_from_text(about_only))) == len(
+        units_from_text(about_only)
+    )

@@ -33,6 +33,20 @@ SUMMARY_HEADING = re.compile(
     r"|key\s+(?:points|takeaways)|摘要|概要|内容提要|要点)\W*$",
     re.IGNORECASE,
 )
+# Back matter: what a press release, a paper or an encyclopedia article
+# closes with (the company boilerplate, contacts, references), never the
+# point of the document. The whole heading, so "About the rota" is one only
+# where it closes the document (``main_matter``).
+BACK_MATTER_HEADING = re.compile(
+    r"^\W*(?:\d+(?:\.\d+)*\.?\s*)?"
+    r"(?:about\s+(?:us|the\s+company|[A-Z][\w&.,' -]{0,60})|notes?\s+(?:to|for)\s+editors?"
+    r"|editor'?s\s+notes?|(?:media|press)\s+(?:contacts?|enquiries|inquiries)"
+    r"|contacts?(?:\s+us)?|forward[- ]looking\s+statements?|safe\s+harbou?r(?:\s+statement)?"
+    r"|references|bibliography|acknowledge?ments?|see\s+also|external\s+links"
+    r"|further\s+reading|disclaimer|legal\s+notice|参考文献|致谢|关于我们|联系方式"
+    r"|免责声明)\W*$",
+    re.IGNORECASE,
+)
 # A news story's dateline: where (and when, and through which agency) it was
 # filed, before a dash: "LONDON (Reuters) - ", "LIMA, Peru (CNN) -- ",
 # "LEEDS, 14 November 2024 - ", "SAN FRANCISCO - March 3, 2025 - ". The city is in capitals, the sentence after
@@ -127,6 +141,23 @@ def budget_measure(text: str, *, budget: SummaryBudget):
             budget.size * CJK_CHARS_PER_WORD,
         )
     return text_word_count, float(budget.size)
+
+
+def main_matter(units: Sequence[Unit]) -> list[Unit]:
+    """Return ``units`` without the back matter that closes the document.
+
+    Back matter is the run of closing sections headed like
+    ``BACK_MATTER_HEADING`` ("About Greenline Buses", "Media contact",
+    "References"). A document that is nothing else keeps every unit.
+    """
+
+    def in_back_matter(unit: Unit) -> bool:
+        return any(BACK_MATTER_HEADING.match(heading) for heading in unit.section)
+
+    end = len(units)
+    while end > 0 and in_back_matter(units[end - 1]):
+        end -= 1
+    return list(units[:end]) if end else list(units)
 
 
 def own_summary_units(units: Sequence[Unit], *, min_sentence_words: int) -> list[Unit]:
@@ -240,7 +271,7 @@ def document_plan(
         units = units_from_text(text, language=language, turn_sentences=True)
     else:
         units = []
-    units = [_without_dateline(unit) for unit in units]
+    units = [_without_dateline(unit) for unit in main_matter(units)]
     sections = {unit.index: unit.section_index for unit in units}
     positions = {unit.index: unit.position for unit in units}
     if len(set(sections.values())) <= 1 and len(units) > section_units:
