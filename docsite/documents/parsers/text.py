@@ -67,7 +67,7 @@ class TextParser(BaseParser):
     """
 
     name = "text"
-    version = "2"
+    version = "3"  # 3: field blocks are tables; fields are no speakers
     mime_types = (MIME_TEXT,)
     extensions = (".txt", ".text", ".log", ".csv")
 
