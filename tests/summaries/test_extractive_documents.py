@@ -211,7 +211,7 @@ def test_a_wire_story_dateline_is_left_out_of_the_summary(summarizer):
     assert not summary.startswith("SINGAPORE")
 
 
-def test_a_sentence_reads_as_prose_unless_it_is_latin_script_without_a_lower_case_word():
+def test_a_sentence_reads_as_prose_unless_it_has_no_lower_case_word_nor_caseless_script():
     from summaries.backends.extractive.planning import reads_as_prose
 
     assert not reads_as_prose("Daily Mail Reporter .")
@@ -221,6 +221,12 @@ def test_a_sentence_reads_as_prose_unless_it_is_latin_script_without_a_lower_cas
     # such sentences while the rule read only Latin letters).
     assert reads_as_prose("使用 API 前请先在 IT 门户申请 Token。")
     assert reads_as_prose("城市议会周一批准了公共交通的新预算。")
+    # So is a sentence in any other script naming a brand; a byline in
+    # capitals is none in any script.
+    assert reads_as_prose("Компания Apple представила новый iPhone.")
+    assert reads_as_prose("أعلنت شركة Apple عن هاتف جديد.")
+    assert reads_as_prose("Apple은 새로운 iPhone을 발표했다.")
+    assert not reads_as_prose("ДЕЙЛИ МЕЙЛ .")
 
 
 PRESS_RELEASE = """# Greenline Buses to go fully electric in Leeds by 2027

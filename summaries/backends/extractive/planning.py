@@ -23,8 +23,7 @@ OVERSIZE_FACTOR = 1.5
 # A line of Latin script with no lower-case word is a byline, a dateline or
 # a label ("Daily Mail Reporter .", "12:53 EST, 3 March 2013 .",
 # "PUBLISHED: ."), not a sentence: prose has function words and verbs.
-_LOWER_WORD = re.compile(r"\b[a-z]{2,}\b")
-_LATIN_LETTER = re.compile(r"[A-Za-z]")
+_WORD_RUN = re.compile(r"[^\W_]+")
 # Headings under which a document states its own summary: a paper's
 # abstract, a report's executive summary, a design note's TL;DR.
 SUMMARY_HEADING = re.compile(
@@ -218,13 +217,21 @@ def _without_dateline(unit: Unit) -> Unit:
 
 
 def reads_as_prose(text: str) -> bool:
-    """Whether ``text`` can be a summary sentence: in Latin script, it has a
-    lower-case word. Chinese or Japanese with a Latin acronym in it ("使用 API
-    前请申请 Token。") is prose all the same."""
-    return (
-        bool(_LOWER_WORD.search(text))
-        or not _LATIN_LETTER.search(text)
-        or bool(CJK_CHAR.search(text))
+    """Whether ``text`` can be a summary sentence: it has a lower-case word
+    (in a script with case: Latin, Cyrillic, Greek) or letters of a script
+    without case (Chinese, Japanese, Korean, Arabic, Hindi...). A byline or a
+    line-up ("Daily Mail Reporter .", "ДЕЙЛИ МЕЙЛ .") has neither; a Russian
+    or Chinese sentence naming "Apple" or "API" has. A word glued to digits
+    ("59secs") is no word. Text without letters is left to the other rules."""
+    words = _WORD_RUN.findall(text)
+    if not any(char.isalpha() for word in words for char in word):
+        return True
+    return any(
+        (len(word) >= 2 and word.isalpha() and word.islower())
+        or any(
+            char.isalpha() and not (char.isupper() or char.islower()) for char in word
+        )
+        for word in words
     )
 
 
