@@ -14,7 +14,7 @@ import csv
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -303,6 +303,48 @@ def _baseline_scores(world: MindWorld, impression: dict, ids: list[int | None]):
     return baseline, popularity
 
 
+@dataclass(frozen=True)
+class FeedVariant:
+    """One way of serving the feed: a ranker, and ``INTERESTS_FEED`` options
+    overriding the settings (none: the feed as configured)."""
+
+    ranker: LinearRanker
+    options: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def name(self) -> str:
+        name = f"feed ({self.ranker.version})"
+        if self.options:
+            name += " " + ",".join(f"{key}={value}" for key, value in self.options)
+        return name
+
+    @contextlib.contextmanager
+    def applied(self) -> Iterator[None]:
+        if not self.options:
+            yield
+            return
+        from django.test import override_settings
+
+        from .conf import interests_setting
+
+        with override_settings(
+            INTERESTS_FEED={**interests_setting("FEED"), **dict(self.options)}
+        ):
+            yield
+
+
+def feed_variants(
+    *, rankers: Sequence[LinearRanker], options: Sequence[dict[str, int]] = ()
+) -> list[FeedVariant]:
+    """Each ranker as configured, then with each set of ``options`` (each
+    compared, impression by impression, with the same ranker as configured)."""
+    return [
+        FeedVariant(ranker=ranker, options=tuple(sorted(overrides.items())))
+        for ranker in rankers
+        for overrides in ({}, *options)
+    ]
+
+
 # The replay, training and scoring live in their own module (size); the
 # command and tests import them from here too.
 from .evaluation_replay import (  # noqa: E402
@@ -316,10 +358,12 @@ from .evaluation_replay import (  # noqa: E402
 __all__ = [
     "MIND_UNLEARNABLE",
     "CachedEmbedder",
+    "FeedVariant",
     "MindData",
     "MindWorld",
     "evaluate_rank",
     "evaluate_recall",
+    "feed_variants",
     "mind_ranker_train",
     "mind_replay",
     "mind_world_build",

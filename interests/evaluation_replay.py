@@ -15,7 +15,13 @@ import numpy as np
 
 from django.utils import timezone
 
-from .evaluation import MindData, MindWorld, _baseline_scores
+from .evaluation import (
+    FeedVariant,
+    MindData,
+    MindWorld,
+    _baseline_scores,
+    feed_variants,
+)
 from .metrics import METRICS, impression_metrics, metrics_mean, paired_bootstrap
 from .models import FeedImpression, RankerVersion
 from .ranker import FEATURES
@@ -170,7 +176,17 @@ def _deltas(
     }
 
 
-def _compare(rows: dict[str, list[dict]], names: Sequence[str], *, resamples, seed):
+def _compare(
+    rows: dict[str, list[dict]],
+    names: Sequence[str],
+    *,
+    resamples,
+    seed,
+    references: dict[str, str],
+):
+    """Each variant's means, with paired bootstrap CIs against the baselines
+    and, for a feed variant with options, ``vs_feed``: against its
+    ``references`` entry (the same ranker as configured)."""
     variants = {}
     for name, values in rows.items():
         summary = metrics_mean(values)
@@ -180,8 +196,21 @@ def _compare(rows: dict[str, list[dict]], names: Sequence[str], *, resamples, se
             summary[f"vs_{other}"] = _deltas(
                 values, rows[other], names, resamples=resamples, seed=seed
             )
+        reference = references.get(name)
+        if reference is not None:
+            summary["vs_feed"] = _deltas(
+                values, rows[reference], names, resamples=resamples, seed=seed
+            )
         variants[name] = summary
     return variants
+
+
+def _references(variants: Sequence[FeedVariant]) -> dict[str, str]:
+    return {
+        variant.name: FeedVariant(ranker=variant.ranker).name
+        for variant in variants
+        if variant.options
+    }
 
 
 def evaluate_rank(
@@ -192,8 +221,12 @@ def evaluate_rank(
     resamples: int,
     seed: int,
     traffic: bool = True,
+    options: Sequence[dict[str, int]] = (),
 ) -> dict:
     """Rank each impression's candidates through ``feed_for``; MIND metrics per variant.
+
+    Variants: each ranker as configured, and with each set of ``options``
+    (``INTERESTS_FEED`` overrides, see ``feed_variants``).
 
     The impressions are replayed in time order (``mind_replay``), so the
     feed knows how earlier readers responded to a candidate and nothing of
@@ -209,8 +242,9 @@ def evaluate_rank(
         "popularity": [],
         "clicks so far": [],
     }
-    for ranker in rankers:
-        rows[f"feed ({ranker.version})"] = []
+    variants = feed_variants(rankers=rankers, options=options)
+    for variant in variants:
+        rows[variant.name] = []
     clicks_column = FEATURES.index("feed_clicks")
     shown_column = FEATURES.index("feed_shown")
 
@@ -224,10 +258,14 @@ def evaluate_rank(
         jitter = 1e-7 * rng.random(len(ids))  # breaks ties at random, the same for all
         logged = None
         pages = []
-        for ranker in rankers:
-            page = feed_for(
-                user=user, page_size=len(present), within_ids=present, ranker=ranker
-            )
+        for variant in variants:
+            with variant.applied():
+                page = feed_for(
+                    user=user,
+                    page_size=len(present),
+                    within_ids=present,
+                    ranker=variant.ranker,
+                )
             pages.append(page)
             logged = logged or page
         if not measured:
@@ -248,21 +286,25 @@ def evaluate_rank(
             ]
         )
         rows["clicks so far"].append(impression_metrics(rate + jitter, labels))
-        for ranker, page in zip(rankers, pages, strict=True):
+        for variant, page in zip(variants, pages, strict=True):
             position = {item.document.pk: i for i, item in enumerate(page.items)}
             # Left out by the feed (already read): ranked last.
             scores = np.array(
                 [-position.get(pk, 10_000) for pk in ids], dtype=np.float64
             )
-            rows[f"feed ({ranker.version})"].append(
-                impression_metrics(scores + jitter, labels)
-            )
+            rows[variant.name].append(impression_metrics(scores + jitter, labels))
         return logged
 
     mind_replay(world=world, data=data, serve=serve, traffic=traffic)
     return {
         "n": len(rows["baseline"]),
-        "variants": _compare(rows, METRICS, resamples=resamples, seed=seed),
+        "variants": _compare(
+            rows,
+            METRICS,
+            resamples=resamples,
+            seed=seed,
+            references=_references(variants),
+        ),
     }
 
 
@@ -275,8 +317,12 @@ def evaluate_recall(
     resamples: int,
     seed: int,
     traffic: bool = True,
+    options: Sequence[dict[str, int]] = (),
 ) -> dict:
-    """Recall@k of the clicked items in each reader's feed over the whole corpus."""
+    """Recall@k of the clicked items in each reader's feed over the whole corpus.
+
+    Variants as in ``evaluate_rank``: this is the mode that exercises the
+    feed's candidate generation (HNSW scans over the whole corpus)."""
     from .selectors import feed_for
 
     top = max(ks)
@@ -284,8 +330,9 @@ def evaluate_recall(
     matrix = np.stack([world.vectors[pk] for pk in all_ids])
     by_popularity = sorted(world.readers, key=lambda pk: (-world.readers[pk], pk))
     rows: dict[str, list[dict]] = {"baseline": [], "popularity": []}
-    for ranker in rankers:
-        rows[f"feed ({ranker.version})"] = []
+    variants = feed_variants(rankers=rankers, options=options)
+    for variant in variants:
+        rows[variant.name] = []
 
     def recall(ranked: Sequence[int], clicked: set[int]) -> dict[str, float]:
         return {str(k): len(clicked & set(ranked[:k])) / len(clicked) for k in ks}
@@ -315,9 +362,10 @@ def evaluate_recall(
         rows["baseline"].append(recall(order[:top], clicked))
         popular = [pk for pk in by_popularity if pk not in history][:top]
         rows["popularity"].append(recall(popular, clicked))
-        for ranker in rankers:
-            page = feed_for(user=user, page_size=top, ranker=ranker)
-            rows[f"feed ({ranker.version})"].append(
+        for variant in variants:
+            with variant.applied():
+                page = feed_for(user=user, page_size=top, ranker=variant.ranker)
+            rows[variant.name].append(
                 recall([item.document.pk for item in page.items], clicked)
             )
         return None
@@ -325,17 +373,19 @@ def evaluate_recall(
     # Replayed so that the crowd features know earlier readers only.
     mind_replay(world=world, data=data, serve=serve, traffic=traffic)
     names = [str(k) for k in ks]
-    variants = {}
+    references = _references(variants)
+    summaries = {}
     for name, values in rows.items():
         summary = {
             "recall": {
                 k: round(100 * float(np.mean([r[k] for r in values])), 2) for k in names
             }
         }
-        for other in ("baseline", "popularity"):
-            if name != other:
-                summary[f"vs_{other}"] = _deltas(
+        for other in ("baseline", "popularity", references.get(name)):
+            if other is not None and name != other:
+                key = "vs_feed" if other == references.get(name) else f"vs_{other}"
+                summary[key] = _deltas(
                     values, rows[other], names, resamples=resamples, seed=seed
                 )
-        variants[name] = summary
-    return {"n": len(rows["baseline"]), "variants": variants}
+        summaries[name] = summary
+    return {"n": len(rows["baseline"]), "variants": summaries}

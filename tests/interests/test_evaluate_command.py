@@ -198,3 +198,46 @@ def test_without_traffic_refuses_a_database_holding_other_readers_rows(
     )
     with pytest.raises(RuntimeError, match="Other readers"):
         mind_replay(world=world, data=data, serve=lambda *a: None, traffic=False)
+
+
+def test_feed_variants_are_paired_with_the_feed_as_configured(
+    tmp_path, settings, capsys
+):
+    """--feed-variant serves every impression again with INTERESTS_FEED
+    options and compares it impression by impression with the feed as
+    configured: a variant equal to the configuration differs by exactly 0,
+    one that shows readers what they already read loses recall."""
+    from interests.conf import interests_setting
+
+    settings.DATA_DIR = tmp_path
+    news, impressions = _mind_files(tmp_path)
+    same = interests_setting("FEED")["ANN_VECTORS"]
+    call_command(
+        "evaluate_interests",
+        "--news",
+        str(news),
+        "--impressions",
+        str(impressions),
+        "--mode",
+        "both",
+        "--k",
+        "1",
+        "--ranker",
+        "hand",
+        "--feed-variant",
+        f"ann_vectors={same}",
+        "--feed-variant",
+        "DROP_READ=0,ANN_VECTORS=1",
+        "--resamples",
+        "200",
+        "--json",
+    )
+    report = json.loads(capsys.readouterr().out)
+    rank, recall = report["rank"]["variants"], report["recall"]["variants"]
+    unchanged = f"feed (hand) ANN_VECTORS={same}"
+    assert rank[unchanged]["vs_feed"]["auc"] == [0.0, 0.0, 0.0]
+    assert recall[unchanged]["vs_feed"]["1"] == [0.0, 0.0, 0.0]
+    assert recall["feed (hand)"]["recall"]["1"] > 50
+    rereading = "feed (hand) ANN_VECTORS=1,DROP_READ=0"
+    assert recall[rereading]["recall"]["1"] < recall["feed (hand)"]["recall"]["1"]
+    assert recall[rereading]["vs_feed"]["1"][2] < 0

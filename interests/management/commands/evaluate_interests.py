@@ -76,6 +76,16 @@ class Command(BaseCommand):
             help="override INTERESTS_FEED['ANN_VECTORS'] (HNSW scans per request)",
         )
         parser.add_argument(
+            "--feed-variant",
+            action="append",
+            default=[],
+            metavar="KEY=INT[,KEY=INT]",
+            type=_feed_options,
+            help="also serve every impression with these INTERESTS_FEED options"
+            " (e.g. ANN_VECTORS=2,ANN_CANDIDATES=120), each compared with the"
+            " feed as configured, impression by impression; repeatable",
+        )
+        parser.add_argument(
             "--no-traffic",
             action="store_true",
             help="replay no other readers' traffic: history only, crowd features zero",
@@ -155,6 +165,7 @@ class Command(BaseCommand):
                 resamples=options["resamples"],
                 seed=options["seed"],
                 traffic=not options["no_traffic"],
+                options=options["feed_variant"],
             )
         if options["mode"] in ("recall", "both"):
             report["recall"] = evaluation.evaluate_recall(
@@ -165,6 +176,7 @@ class Command(BaseCommand):
                 resamples=options["resamples"],
                 seed=options["seed"],
                 traffic=not options["no_traffic"],
+                options=options["feed_variant"],
             )
         if options["json"]:
             self.stdout.write(json.dumps(report))
@@ -199,6 +211,11 @@ class Command(BaseCommand):
                     line += (
                         f"   {ci[0]:+6.2f} [{ci[1]:+6.2f}, {ci[2]:+6.2f}]" if ci else ""
                     )
+                ci = row.get("vs_feed", {}).get("auc")
+                if ci:
+                    line += (
+                        f"   vs as configured {ci[0]:+.2f} [{ci[1]:+.2f}, {ci[2]:+.2f}]"
+                    )
                 self.stdout.write(line)
         if "recall" in report:
             recall = report["recall"]
@@ -206,9 +223,29 @@ class Command(BaseCommand):
             for name, row in recall["variants"].items():
                 parts = []
                 for k, value in row["recall"].items():
-                    ci = row.get("vs_baseline", {}).get(k)
-                    extra = (
-                        f" (Δ {ci[0]:+.2f} [{ci[1]:+.2f}, {ci[2]:+.2f}])" if ci else ""
-                    )
+                    extra = ""
+                    # Against the feed as configured where this is a variant
+                    # of it, else against the baseline.
+                    for other in ("vs_feed", "vs_baseline"):
+                        ci = row.get(other, {}).get(k)
+                        if ci and not extra:
+                            extra = (
+                                f" ({'Δ feed' if other == 'vs_feed' else 'Δ'}"
+                                f" {ci[0]:+.2f} [{ci[1]:+.2f}, {ci[2]:+.2f}])"
+                            )
                     parts.append(f"R@{k} {value:6.2f}{extra}")
                 self.stdout.write(f"{name:34}" + "  ".join(parts))
+
+
+def _feed_options(value: str) -> dict[str, int]:
+    """``KEY=INT[,KEY=INT]`` as INTERESTS_FEED overrides."""
+    from argparse import ArgumentTypeError
+
+    options = {}
+    for item in value.split(","):
+        key, _, number = item.partition("=")
+        try:
+            options[key.strip().upper()] = int(number)
+        except ValueError:
+            raise ArgumentTypeError(f"{item!r}: expected KEY=INT") from None
+    return options
