@@ -48,7 +48,13 @@ DEFAULTS: dict[str, Any] = {
         # Interest vectors searched (one HNSW scan each) per feed request,
         # the ANN candidates they share (each at least a page) and the HNSW
         # beam of each scan (at least its share).
-        "ANN_VECTORS": 5,
+        # One scan, of the long-term vector (the others still rank): on MIND
+        # split a, recall@10/20 of the whole-corpus feed went with the number
+        # of candidates (200: -1.3 points at @20, 250: -0.2, 400: +1.1), not
+        # with the vectors (one x 300 against five x 60: +0.4 at both), and
+        # at 100k documents the feed takes 0.7x the time of five scans
+        # (bench/_feed_knobs.py; docs/evaluation.md).
+        "ANN_VECTORS": 1,
         "ANN_CANDIDATES": 300,
         "ANN_EF_SEARCH": 100,
         "FRESH_CANDIDATES": 40,

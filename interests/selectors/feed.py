@@ -172,11 +172,13 @@ def feed_for(
         most = max(1, int(feed["ANN_VECTORS"]))
         if len(vectors) > most:
             # Each vector is one HNSW scan per request: keep the most specific
-            # ones and the long-term vector (last).
+            # ones and the long-term vector (last). By default only the
+            # long-term one (see INTERESTS_FEED["ANN_VECTORS"]).
             vectors = vectors[: most - 1] + vectors[-1:]
-        # A budget of ANN candidates shared by the vectors, each scan with a
-        # beam at least as wide as its share (bench/interests_feed.py
-        # measures the page against exact search).
+        # A budget of ANN candidates shared by the vectors, each at least a
+        # page, each scan with a beam at least as wide as its share. A scan's
+        # cost is the index entries it reads: about its share over the
+        # readable fraction of the corpus (bench/_feed_knobs.py).
         per_vector = max(wanted, math.ceil(feed["ANN_CANDIDATES"] / len(vectors)))
     # The most used documents of the reader's spaces (cached): the popular
     # candidates, and the popularity of every other candidate (0 outside).
