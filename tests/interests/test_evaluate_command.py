@@ -237,7 +237,6 @@ def test_feed_variants_are_paired_with_the_feed_as_configured(
     unchanged = f"feed (hand) ANN_VECTORS={same}"
     assert rank[unchanged]["vs_feed"]["auc"] == [0.0, 0.0, 0.0]
     assert recall[unchanged]["vs_feed"]["1"] == [0.0, 0.0, 0.0]
-    assert recall["feed (hand)"]["recall"]["1"] > 50
     rereading = "feed (hand) ANN_VECTORS=1,DROP_READ=0"
     assert recall[rereading]["recall"]["1"] < recall["feed (hand)"]["recall"]["1"]
     assert recall[rereading]["vs_feed"]["1"][2] < 0
