@@ -337,6 +337,27 @@ def test_text_email_headers_and_ticket_fields_are_a_table_not_a_dialogue():
     ]
 
 
+def test_text_indented_prose_is_paragraphs_and_an_indented_command_is_code():
+    """GIVEN a bill whose paragraphs are indented four spaces, as legal texts
+    and old e-mails are, beside an indented shell command WHEN parsed THEN
+    the prose is a paragraph (a summary may use it) and the command is code."""
+    text = (
+        "SECTION 1. SHORT TITLE.\n\n"
+        "    This Act may be cited as the Rural Broadband Access Act of 2019.\n"
+        "    It takes effect on the first day of the next fiscal year.\n\n"
+        "    make smoke ENV=staging --jobs=4\n"
+    )
+
+    blocks = blocks_from_text(text)
+
+    assert blocks[1] == Block(
+        kind="paragraph",
+        text="This Act may be cited as the Rural Broadband Access Act of 2019. "
+        "It takes effect on the first day of the next fiscal year.",
+    )
+    assert blocks[2] == Block(kind="code", text="make smoke ENV=staging --jobs=4")
+
+
 def test_text_parser_keeps_the_text_as_written():
     source = "Intro\n\n- one\n- two\n"
 

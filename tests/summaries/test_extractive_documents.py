@@ -267,3 +267,33 @@ def test_closing_back_matter_is_no_part_of_the_document_to_summarize():
     assert len(main_matter(units_from_text(about_only))) == len(
         units_from_text(about_only)
     )
+
+
+BILL = """SECTION 1. SHORT TITLE.
+
+    This Act may be cited as the ``Rural Broadband Access Act of 2019''.
+
+SEC. 2. GRANTS FOR BROADBAND DEPLOYMENT.
+
+    (a) In General.--The Secretary of Agriculture shall establish a
+program to award grants to eligible entities for the deployment of
+broadband service in rural areas that lack access to such service.
+    (b) Authorization of Appropriations.--There is authorized to be
+appropriated to carry out this section $500,000,000 for each of fiscal
+years 2020 through 2024.
+"""
+
+
+@pytest.mark.slow
+def test_a_bill_is_summarized_from_its_provisions_in_clean_sentences(summarizer):
+    """GIVEN a bill laid out as legal texts are (indented paragraphs, capital
+    section titles, "(a) In General.--The Secretary ..." provisions) WHEN it
+    is summarized THEN the summary quotes its provisions, and no sentence
+    opens with the dash that ran the label into it, nor is a section title."""
+    summary = summarize(summarizer, BILL, budget=SummaryBudget(60))
+
+    sentences = [sentence.text for sentence in sentences_split(summary)]
+    assert sentences, summary
+    assert not any(sentence.startswith(("-", "–", "—")) for sentence in sentences)
+    assert "SEC. 2" not in summary and "SHORT TITLE" not in summary
+    assert "Secretary of Agriculture" in summary or "500,000,000" in summary

@@ -9,7 +9,9 @@ reads it conservatively:
 - ``# Title`` lines and lines underlined with ``===``/``---`` are headings;
   so is a short, unpunctuated, capitalised line standing alone before a
   paragraph or list, or opening a block that continues on the next line;
-- fenced (```` ``` ````) and consistently indented blocks are code;
+- fenced (```` ``` ````) and consistently indented blocks are code, unless
+  the indented block reads as prose (sentences of mostly lower-case words,
+  few code symbols: a bill's or an old e-mail's paragraphs);
 - blocks whose lines all split into the same number of cells at tabs or
   ``|`` are tables;
 - in a transcript (two or more ``Name: ...`` lines in a block), each
@@ -44,6 +46,9 @@ _FENCE = re.compile(r"^[ \t]{0,3}(```+|~~~+)")
 _THEMATIC_BREAK = re.compile(
     r"^\s{0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,}|(?:=[ \t]*){3,})$"
 )
+_PROSE_WORD = re.compile(r"[^\W\d_]+")
+_SENTENCE_STOP = re.compile(r"[.!?](?:[\"'’”)]*)(?:\s|$)")
+_CODE_SYMBOLS = frozenset("{}[]()<>=;$\\|_/*#@`~^")
 _TABLE_RULE = re.compile(r"^[\s|:+-]+$")
 _SENTENCE_END = tuple(".!?…。！？；;:：,，、")
 _CLOSERS = "\"'”’)]」』）"
@@ -67,7 +72,7 @@ class TextParser(BaseParser):
     """
 
     name = "text"
-    version = "3"  # 3: field blocks are tables; fields are no speakers
+    version = "3"  # 3: field blocks are tables; indented prose is no code
     mime_types = (MIME_TEXT,)
     extensions = (".txt", ".text", ".log", ".csv")
 
@@ -131,8 +136,10 @@ def _chunk_blocks(
         return [Block(kind="heading", text=_squash(lines[0]), level=level)]
     if table := _table(lines):
         return [table]
-    if all(_indent(line) >= 4 for line in lines) and not any(
-        _list_match(line) for line in lines
+    if (
+        all(_indent(line) >= 4 for line in lines)
+        and not any(_list_match(line) for line in lines)
+        and not _reads_as_indented_prose(lines)
     ):
         common = min(_indent(line) for line in lines)
         return [
@@ -334,6 +341,21 @@ def _keeps_break(previous: str, line: str, *, widest: int, many: bool) -> bool:
     if last_word in _CONTINUING_WORDS:
         return False
     return many and len(previous) < 0.6 * widest
+
+
+def _reads_as_indented_prose(lines: list[str]) -> bool:
+    """Whether an indented block is prose, not code: sentences of mostly
+    lower-case words with few code symbols. Legal texts, old e-mails and
+    plain-text books indent their paragraphs ("    This Act may be cited
+    as ..."); a command or a snippet ("    make smoke ENV=staging") is code.
+    """
+    text = " ".join(line.strip() for line in lines)
+    words = _PROSE_WORD.findall(text)
+    if len(words) < 8 or not _SENTENCE_STOP.search(text):
+        return False
+    lower = sum(1 for word in words if word.islower())
+    symbols = sum(1 for char in text if char in _CODE_SYMBOLS)
+    return 2 * lower >= len(words) and symbols <= 0.03 * len(text)
 
 
 def _join_lines(lines: list[str]) -> str:

@@ -57,6 +57,8 @@ _DATELINE = re.compile(
     r"(?:[ \t]*(?:\([A-Z][\w .&-]{0,30}\)|/[A-Za-z]+/))?"
     r"[ \t]*(?:--?|–|—)[ \t]+(?=[A-Z0-9\"“‘'])"
 )
+# A dash left at a unit's start, before its first word.
+_LEAD_DASH = re.compile(r"^(?:-{2,}|[–—])[ \t]*(?=[^\W\d_])")
 # The same, written inline: a post's closing "TL;DR: ..." paragraph, no heading.
 _INLINE_TLDR = re.compile(r"^\W*tl\s*;?\s*dr\s*[:\-–—]+\s*(?=\S)", re.IGNORECASE)
 
@@ -216,6 +218,17 @@ def _without_dateline(unit: Unit) -> Unit:
     return replace(unit, text=unit.text[dateline.end() :])
 
 
+def _without_lead_dash(unit: Unit) -> Unit:
+    """Return ``unit`` without the dash a split left at its start.
+
+    Legal text runs a paragraph's label into its sentence with a dash
+    ("(a) In General.--The Secretary shall ..."); segmentation ends a
+    sentence after "General." and the next starts "--The Secretary".
+    """
+    dash = None if unit.is_turn else _LEAD_DASH.match(unit.text)
+    return unit if dash is None else replace(unit, text=unit.text[dash.end() :])
+
+
 def reads_as_prose(text: str) -> bool:
     """Whether ``text`` can be a summary sentence: it has a lower-case word
     (in a script with case: Latin, Cyrillic, Greek) or letters of a script
@@ -278,7 +291,7 @@ def document_plan(
         units = units_from_text(text, language=language, turn_sentences=True)
     else:
         units = []
-    units = [_without_dateline(unit) for unit in main_matter(units)]
+    units = [_without_dateline(_without_lead_dash(unit)) for unit in main_matter(units)]
     sections = {unit.index: unit.section_index for unit in units}
     positions = {unit.index: unit.position for unit in units}
     if len(set(sections.values())) <= 1 and len(units) > section_units:
