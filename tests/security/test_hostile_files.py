@@ -147,6 +147,9 @@ def library(settings):
     return space, user, client
 
 
+# 1,000 files, each parsed in a sandboxed child: 130-170 s on 2 cores; the
+# suite's 300 s limit was hit once with other jobs on the machine.
+@pytest.mark.timeout(max(600, FILE_COUNT * 0.6))
 def test_hostile_files_end_in_a_clean_refusal_or_a_harmless_document(library, settings):
     space, user, client = library
     media = Path(settings.MEDIA_ROOT)
