@@ -1,0 +1,188 @@
+"""Dump what a second-stage search ranker could use, per known-item query.
+
+``collect`` ingests a set as ``bench/search_fusion.py`` does (same scratch
+database and spaces), keeps each document's chunk vectors while they are
+computed (the database stores only their mean), each document's lexemes with
+their counts, and per query: the prepared terms (weights, postings), the
+vector meaning search embeds, and both lists 100 deep. ``score`` then scores
+rankings offline from those files. Choose on split a, report on split b.
+
+    DOCSITE_DB_NAME=docsite_eval_search .venv/bin/python bench/search_features.py \\
+        collect --data xsum_dev.jsonl --name xsum --split a [--variant typos]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from search_fusion import DEPTH, OUT, corpus_get, django_setup
+
+
+def _chunks_capture(*, ids: list[int], path: Path) -> None:
+    """Compute the corpus' document vectors, keeping each document's chunk vectors."""
+    from interests.selectors.vectors import embedder_live
+    from interests.services import document_vectors_compute
+    from interests.services import vectors as vectors_module
+
+    captured: dict[int, np.ndarray] = (
+        pickle.loads(path.read_bytes()) if path.exists() else {}
+    )
+    embedder = embedder_live()
+    original_texts = vectors_module.document_embedding_texts
+    original_batch = embedder.embed_batch
+    pending: list = []
+
+    def texts(*, documents, embedder, representation):
+        per_document = original_texts(
+            documents=documents, embedder=embedder, representation=representation
+        )
+        pending.append(([d.pk for d in documents], [len(t) for t in per_document]))
+        return per_document
+
+    def batch(flat):
+        vectors = original_batch(flat)
+        pks, counts = pending.pop()
+        start = 0
+        for pk, count in zip(pks, counts, strict=True):
+            captured[pk] = np.asarray(vectors[start : start + count], dtype=np.float32)
+            start += count
+        return vectors
+
+    vectors_module.document_embedding_texts = texts
+    embedder.embed_batch = batch
+    try:
+        missing = [pk for pk in ids if pk not in captured]
+        started = time.perf_counter()
+        for start in range(0, len(missing), 32):
+            document_vectors_compute(
+                document_ids=missing[start : start + 32], force=True
+            )
+        print(f"chunk vectors: {len(missing)} in {time.perf_counter() - started:.0f}s")
+    finally:
+        vectors_module.document_embedding_texts = original_texts
+        embedder.embed_batch = original_batch
+    path.write_bytes(pickle.dumps(captured))
+
+
+def _lexemes(*, ids: list[int]) -> dict[int, dict]:
+    from django.db import connection
+
+    out: dict[int, dict] = {pk: {"tf": {}} for pk in ids}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT d.id, d.title, d.language, length(d.text), u.lexeme,"
+            " coalesce(array_length(u.positions, 1), 1)"
+            " FROM documents_document d, unnest(d.search_vector) u"
+            " WHERE d.id = ANY(%s)",
+            [ids],
+        )
+        for pk, title, language, chars, lexeme, count in cursor.fetchall():
+            row = out[pk]
+            row.update(title=title, language=language, chars=chars)
+            row["tf"][lexeme] = count
+    return out
+
+
+def collect(args) -> None:
+    django_setup()
+    from django.test import override_settings
+
+    from interests.conf import interests_setting
+    from interests.search_evaluation import query_variant
+    from interests.selectors import SearchFilters
+    from interests.selectors.search import (
+        _keyword_hits,
+        _meaning_text,
+        _semantic_hits,
+        query_embed,
+    )
+    from interests.selectors.search_query import search_prepare
+    from summaries.evaluation import evaluation_records_load
+    from summaries.scoring import record_split
+
+    records = evaluation_records_load(path=args.data, limit=args.limit)
+    space, user, ids = corpus_get(name=args.name, records=records)
+    embedders = {
+        "default": {"BACKEND": args.embedder, "OPTIONS": {"similarity_floor": -1.0}}
+    }
+    chosen = [
+        (i, r)
+        for i, r in enumerate(records)
+        if record_split(str(r.get("id", i))) == args.split
+    ]
+    filters = SearchFilters(space=space)
+    args.out.mkdir(parents=True, exist_ok=True)
+    overrides = {"INTERESTS_SEARCH": {**interests_setting("SEARCH"), **args.settings}}
+    with override_settings(
+        DOCSITE_EMBEDDERS=embedders, INTERESTS_EMBEDDER="default", **overrides
+    ):
+        chunks_path = args.out / f"chunks-{args.name}-{args.embedder}.pkl"
+        _chunks_capture(ids=ids, path=chunks_path)
+        docs_path = args.out / f"docs-{args.name}.json"
+        if not docs_path.exists():
+            docs_path.write_text(json.dumps(_lexemes(ids=ids)))
+        rows = []
+        for i, record in chosen:
+            query = str(record["summary"])
+            if args.variant == "typos":
+                query = query_variant(query, key=str(record.get("id", i)))
+            prepared = search_prepare(query=query)
+            keyword = _keyword_hits(
+                user=user, prepared=prepared, filters=filters, limit=DEPTH
+            )
+            semantic = _semantic_hits(
+                user=user, prepared=prepared, filters=filters, limit=DEPTH
+            )
+            rows.append(
+                {
+                    "target": ids[i],
+                    "query": query,
+                    "corpus": prepared.corpus,
+                    "terms": [
+                        {
+                            "english": t.english,
+                            "simple": t.simple,
+                            "weight": t.weight,
+                            "common": t.common,
+                            "known": t.known,
+                            "postings": t.postings,
+                            "cjk": t.cjk,
+                        }
+                        for t in prepared.terms
+                    ],
+                    "vector": query_embed(query=_meaning_text(prepared)).tolist(),
+                    "keyword": [[h.document.pk, h.score, h.match] for h in keyword],
+                    "semantic": [[h.document.pk, h.score] for h in semantic],
+                }
+            )
+    path = args.out / f"features-{args.name}-{args.split}-{args.variant}.json"
+    path.write_text(json.dumps(rows))
+    print(f"wrote {path} ({len(rows)} queries)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("collect")
+    c.add_argument("--data", type=Path, required=True)
+    c.add_argument("--name", required=True)
+    c.add_argument("--split", default="a")
+    c.add_argument("--variant", default="plain")
+    c.add_argument("--embedder", default="transformer")
+    c.add_argument("--limit", type=int)
+    c.add_argument("--settings", type=json.loads, default={})
+    c.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    collect(args)
+
+
+if __name__ == "__main__":
+    main()
