@@ -117,8 +117,9 @@ DEFAULTS: dict[str, Any] = {
         "SIMILARITY_POWER": 0.5,
         # Keyword score = matched share of term weights + this × ts_rank_cd.
         "RANK_CD_WEIGHT": 0.25,
-        # Then the best BM25_DEPTH of those are ranked by BM25 ("bm25"; the
-        # textbook k1 and b, not tuned), or left in that order ("match").
+        # Then the best BM25_DEPTH of those (hybrid's depth) are ranked by
+        # BM25 ("bm25"; the textbook k1 and b, not tuned), or left in that
+        # order ("match"). 100 deep ranked as well on split a, at twice the cost.
         # Chosen on split a (bench/search_features.py): keyword MRR@10 XSum
         # 95.1 -> 97.1, XSum with typos 93.8 -> 95.6, DialogSum 90.7 -> 94.2,
         # Chinese 100 unchanged; hybrid XSum 98.6 -> 99.0, DialogSum 95.2 ->
@@ -126,7 +127,7 @@ DEFAULTS: dict[str, Any] = {
         "KEYWORD_RANKING": "bm25",
         "BM25_K1": 1.2,
         "BM25_B": 0.75,
-        "BM25_DEPTH": 100,
+        "BM25_DEPTH": 50,
         # A word no document holds is respelled to corpus words at least this
         # similar (pg_trgm similarity of trigrams).
         "TYPO_SIMILARITY": 0.45,
