@@ -4,11 +4,14 @@
 database and spaces), keeps each document's chunk vectors while they are
 computed (the database stores only their mean), each document's lexemes with
 their counts, and per query: the prepared terms (weights, postings), the
-vector meaning search embeds, and both lists 100 deep. ``score`` then scores
-rankings offline from those files. Choose on split a, report on split b.
+vector meaning search embeds, and both lists 100 deep, as the code of the
+tree that runs it makes them. ``compare`` scores two such folders (say, main's
+lists and a change's) offline with the shipped fusion: MRR@10 per mode and
+set, paired bootstrap 95% intervals. Choose on split a, report on split b.
 
     DOCSITE_DB_NAME=docsite_eval_search .venv/bin/python bench/search_features.py \\
-        collect --data xsum_dev.jsonl --name xsum --split a [--variant typos]
+        collect --data xsum_dev.jsonl --name xsum --split a [--variant typos] [--out DIR]
+    .venv/bin/python bench/search_features.py compare --split b MAIN_DIR NEW_DIR
 """
 
 from __future__ import annotations
@@ -168,6 +171,57 @@ def collect(args) -> None:
     print(f"wrote {path} ({len(rows)} queries)")
 
 
+def _reciprocal_ranks(rows: list[dict], *, floor: float) -> dict[str, np.ndarray]:
+    from search_fusion import fuse_rrf, rr
+
+    out: dict[str, list[float]] = {"keyword": [], "semantic": [], "hybrid": []}
+    for row in rows:
+        target = row["target"]
+        out["keyword"].append(rr([h[0] for h in row["keyword"]], target))
+        meaning = [h[0] for h in row["semantic"] if h[1] >= floor]
+        out["semantic"].append(rr(meaning, target))
+        fused = fuse_rrf(
+            row["keyword"][:50],
+            row["semantic"][:50],
+            k=60,
+            wk=1.0,
+            ws=1.0,
+            scale_match=True,
+            floor=floor,
+            similarity_power=0.5,
+        )
+        out["hybrid"].append(rr(fused, target))
+    return {mode: 100 * np.array(values) for mode, values in out.items()}
+
+
+def compare(args) -> None:
+    from summaries.scoring import paired_bootstrap
+
+    pooled: dict[str, list] = {"before": [], "after": []}
+    for path in sorted(args.before.glob(f"features-*-{args.split}-*.json")):
+        before = json.loads(path.read_text())
+        after = json.loads((args.after / path.name).read_text())
+        assert [r["target"] for r in before] == [r["target"] for r in after]
+        old = _reciprocal_ranks(before, floor=args.floor)
+        new = _reciprocal_ranks(after, floor=args.floor)
+        print(f"{path.stem} ({len(before)} queries)")
+        for mode in old:
+            interval = paired_bootstrap({mode: new[mode] - old[mode]})[mode]
+            print(
+                f"  {mode:<9}{old[mode].mean():6.1f} -> {new[mode].mean():5.1f}"
+                f"  {interval.as_dict()}"
+            )
+        for mode in ("keyword", "semantic"):
+            interval = paired_bootstrap({mode: new["hybrid"] - new[mode]})[mode]
+            print(f"  after, hybrid - {mode}: {interval.as_dict()}")
+        pooled["before"].append(old["hybrid"])
+        pooled["after"].append(new["hybrid"])
+    difference = np.concatenate(pooled["after"]) - np.concatenate(pooled["before"])
+    print(
+        "hybrid, all sets pooled:", paired_bootstrap({"h": difference})["h"].as_dict()
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
@@ -180,8 +234,17 @@ def main() -> None:
     c.add_argument("--limit", type=int)
     c.add_argument("--settings", type=json.loads, default={})
     c.add_argument("--out", type=Path, default=OUT)
+    m = sub.add_parser("compare")
+    m.add_argument("before", type=Path)
+    m.add_argument("after", type=Path)
+    m.add_argument("--split", default="b")
+    m.add_argument("--floor", type=float, default=0.25)
     args = parser.parse_args()
-    collect(args)
+    if args.command == "compare":
+        sys.path.insert(0, str(OUT.parent.parent))
+        compare(args)
+    else:
+        collect(args)
 
 
 if __name__ == "__main__":
