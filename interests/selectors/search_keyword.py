@@ -200,20 +200,23 @@ def keyword_rows(
     # cost more (8 ms a sentence at 10k documents).
     sql = f"""
         SELECT f.id, f.match, f.score, f.english, t.length, t.counts FROM (
-          SELECT id, match, match + %s * rank AS score, english,
-                 row_number() OVER (
-                   ORDER BY match + %s * rank DESC, updated_at DESC, id DESC
-                 ) AS position
+          SELECT *, row_number() OVER (
+                      ORDER BY score DESC, updated_at DESC, id DESC
+                    ) AS position
           FROM (
-            SELECT c.id, c.updated_at, {is_english} AS english,
-                   {by_language(f"({coverage_sql[0]})", f"({coverage_sql[1]})")} AS match,
-                   {rank_sql} AS rank
-            FROM ({candidates_sql} OFFSET 0) c
-            -- Each document keeps to its own language's form.
-            WHERE {by_language("(c.v @@ %s::tsquery)", "(c.v @@ %s::tsquery)")}
-          ) s
-          ORDER BY position
-          LIMIT %s
+            SELECT id, updated_at, english, match, match + %s * rank AS score
+            FROM (
+              SELECT c.id, c.updated_at, {is_english} AS english,
+                     {by_language(f"({coverage_sql[0]})", f"({coverage_sql[1]})")} AS match,
+                     {rank_sql} AS rank
+              FROM ({candidates_sql} OFFSET 0) c
+              -- Each document keeps to its own language's form.
+              WHERE {by_language("(c.v @@ %s::tsquery)", "(c.v @@ %s::tsquery)")}
+            ) s
+            -- The best first (a top-N sort), then numbered.
+            ORDER BY score DESC, updated_at DESC, id DESC
+            LIMIT %s
+          ) best
         ) f
         LEFT JOIN LATERAL (
           SELECT greatest(d.word_count, length(d.search_vector)) AS length,
@@ -224,7 +227,6 @@ def keyword_rows(
         ORDER BY f.position
     """
     params = [
-        rank_weight,
         rank_weight,
         *coverage_params,
         *rank_params,
