@@ -20,8 +20,8 @@ CJK_CHARS_PER_WORD = 1.6
 CJK_CHAR = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 # A unit this many times the budget is too long to stand in for a summary.
 OVERSIZE_FACTOR = 1.5
-# A line of Latin script with no lower-case word is a byline, a dateline or
-# a label ("Daily Mail Reporter .", "12:53 EST, 3 March 2013 .",
+# A line with no lower-case word (in a script with case) is a byline, a
+# dateline or a label ("Daily Mail Reporter .", "12:53 EST, 3 March 2013 .",
 # "PUBLISHED: ."), not a sentence: prose has function words and verbs.
 _WORD_RUN = re.compile(r"[^\W_]+")
 # Headings under which a document states its own summary: a paper's
