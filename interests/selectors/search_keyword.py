@@ -96,6 +96,22 @@ def keyword_documents(
     ]
 
 
+def query_weight_total(prepared: PreparedSearch) -> float:
+    """The weight a document holding the whole query scores: what the match
+    share and the BM25 score are divided by.
+
+    A CJK bigram no document holds is, in a sentence, almost always one that
+    straddles two words ("川菜馆菜品" gives "馆菜"): not part of what was
+    asked, it only shrank every document's share of the query, and so keyword
+    hits' weight in the fusion (they weigh the most, being unknown).
+    """
+    return (
+        sum(t.weight for t in prepared.terms if t.known or not t.cjk)
+        or sum(t.weight for t in prepared.terms)
+        or 1.0
+    )
+
+
 def keyword_rows(
     *, documents: QuerySet[Document], prepared: PreparedSearch, limit: int
 ) -> list[tuple[int, float, float]]:
@@ -110,15 +126,7 @@ def keyword_rows(
     english, simple = match_query(prepared, 0), match_query(prepared, 1)
     if not (english or simple):
         return []
-    # A CJK bigram no document holds is, in a sentence, almost always one
-    # that straddles two words ("川菜馆菜品" gives "馆菜"): not part of what
-    # was asked, it only shrank every document's share of the query, and so
-    # keyword hits' weight in the fusion (they weigh the most, being unknown).
-    total = (
-        sum(t.weight for t in prepared.terms if t.known or not t.cjk)
-        or sum(t.weight for t in prepared.terms)
-        or 1.0
-    )
+    total = query_weight_total(prepared)
     coverage_sql, coverage_params = [], []
     for column in (0, 1):
         pieces = []
@@ -310,11 +318,7 @@ def rows_bm25_order(
     head = rows[:depth]
     if not head:
         return [(pk, float(score), float(match)) for pk, match, score, *_ in rows]
-    total = (
-        sum(t.weight for t in prepared.terms if t.known or not t.cjk)
-        or sum(t.weight for t in prepared.terms)
-        or 1.0
-    )
+    total = query_weight_total(prepared)
     terms = [
         (t.weight, tsquery_lexemes(t.english), tsquery_lexemes(t.simple))
         for t in prepared.terms
