@@ -16,6 +16,10 @@ from typing import Any, ClassVar, Literal
 
 from docsite.documents.exceptions import CorruptFileError
 
+# Chinese, Japanese kana and CJK compatibility characters, as a regex class
+# body: the text rules of every parser read these scripts alike.
+CJK_RANGES = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+
 BlockKind = Literal[
     "heading", "paragraph", "list_item", "table", "code", "quote", "page_break"
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+from docsite.documents.parsers.base import CJK_RANGES
 
 # A name of at most five words before a colon, maybe with a role or name in
 # brackets ("Agent (Nina): ...", "Chair (Cllr Andrews): ...").
@@ -22,7 +22,7 @@ _LABELLED_LINE = re.compile(
     r"(?P<bracket>[ \t]*\([^()\n]{1,30}\))?|"
     # A Chinese name may carry its role or full name in brackets:
     # "主持人（王芳）：", "王芳（财务部）：".
-    f"(?P<cjk>[{_CJK}]{{1,8}})(?:[（(][^（）()\\n]{{1,12}}[）)])?)[ \t]*[:：][ \t]*\\S"
+    f"(?P<cjk>[{CJK_RANGES}]{{1,8}})(?:[（(][^（）()\\n]{{1,12}}[）)])?)[ \t]*[:：][ \t]*\\S"
 )
 
 # Labels of fields, not of people: e-mail and ticket headers, contact lines,

@@ -25,11 +25,15 @@ from __future__ import annotations
 import re
 
 from docsite.documents.parsers import MIME_TEXT, decode_text
-from docsite.documents.parsers.base import BaseParser, Block, ParsedDocument
+from docsite.documents.parsers.base import (
+    CJK_RANGES,
+    BaseParser,
+    Block,
+    ParsedDocument,
+)
 from docsite.documents.parsers.speakers import fields_of, speaker_turn
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
-_CJK_CHAR = re.compile(f"[{_CJK}]")
+_CJK_CHAR = re.compile(f"[{CJK_RANGES}]")
 # Each CJK ideograph is a word of its own, also right after digits or Latin
 # letters: a run of "word characters" would otherwise swallow the ideographs
 # after "2025" or "iPhone" ("10月20日前提交" is 8 words, not 1).

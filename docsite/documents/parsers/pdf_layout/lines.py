@@ -8,6 +8,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from docsite.documents.parsers.base import CJK_RANGES
+
 # Runs of one line lie within this share of the font size vertically.
 _SAME_LINE = 0.35
 # Average glyph width of proportional fonts, as a share of the font size; an
@@ -18,7 +20,7 @@ GLYPH_WIDTH = 0.5
 BULLET = re.compile(r"^([•●▪‣◦○■□–\-*·])\s*(\S.*)$")
 NUMBERED = re.compile(r"^(\(?(?:\d{1,3}|[a-z])[.)])\s+(\S.*)$")
 _MARKER = re.compile(r"[•●▪‣◦○■□–\-*·]|\(?(?:\d{1,3}|[a-z])[.)]")
-CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+CJK = re.compile(f"[{CJK_RANGES}]")
 _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 _MONOSPACE_FONT = re.compile(r"courier|mono|consolas|menlo|code", re.IGNORECASE)
 
