@@ -381,11 +381,15 @@ def evaluate_recall(
                 k: round(100 * float(np.mean([r[k] for r in values])), 2) for k in names
             }
         }
-        for other in ("baseline", "popularity", references.get(name)):
-            if other is not None and name != other:
-                key = "vs_feed" if other == references.get(name) else f"vs_{other}"
-                summary[key] = _deltas(
+        for other in ("baseline", "popularity"):
+            if name != other:
+                summary[f"vs_{other}"] = _deltas(
                     values, rows[other], names, resamples=resamples, seed=seed
                 )
+        reference = references.get(name)
+        if reference is not None:
+            summary["vs_feed"] = _deltas(
+                values, rows[reference], names, resamples=resamples, seed=seed
+            )
         summaries[name] = summary
     return {"n": len(rows["baseline"]), "variants": summaries}

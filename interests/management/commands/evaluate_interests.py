@@ -223,16 +223,16 @@ class Command(BaseCommand):
             for name, row in recall["variants"].items():
                 parts = []
                 for k, value in row["recall"].items():
-                    extra = ""
                     # Against the feed as configured where this is a variant
                     # of it, else against the baseline.
-                    for other in ("vs_feed", "vs_baseline"):
-                        ci = row.get(other, {}).get(k)
-                        if ci and not extra:
-                            extra = (
-                                f" ({'Δ feed' if other == 'vs_feed' else 'Δ'}"
-                                f" {ci[0]:+.2f} [{ci[1]:+.2f}, {ci[2]:+.2f}])"
-                            )
+                    label, ci = "Δ feed", row.get("vs_feed", {}).get(k)
+                    if not ci:
+                        label, ci = "Δ", row.get("vs_baseline", {}).get(k)
+                    extra = (
+                        f" ({label} {ci[0]:+.2f} [{ci[1]:+.2f}, {ci[2]:+.2f}])"
+                        if ci
+                        else ""
+                    )
                     parts.append(f"R@{k} {value:6.2f}{extra}")
                 self.stdout.write(f"{name:34}" + "  ".join(parts))
 
