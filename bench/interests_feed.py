@@ -5,8 +5,11 @@ Synthetic data, bulk-inserted: random unit vectors in DocumentVector rows,
 Both timings run on the same data in the same process, interleaved.
 
 ``feed_for`` runs its HNSW search at request time (one filtered scan per
-interest vector searched), nothing is cached but the popularity counts; the
-raw query is one filtered HNSW top-20 for the reader's long-term vector.
+interest vector searched), nothing is cached but the popularity counts and
+the crowd's picks (20k feed impressions, a tenth of them clicked); the raw
+query is one filtered HNSW top-20 for the reader's long-term vector. The
+feed is also timed right after a click, which makes the crowd's cached picks
+stale, so the request counts them again.
 Each page is compared with the page from exact (no-index) candidates, with
 the feed's settings and with the widest search it ever ran (5 vectors x 60).
 The refresh (rebuilding the reader's interests from history) is timed beside
@@ -257,6 +260,7 @@ def measure(args, reader, size: int) -> None:
 
     from docsite.documents.selectors import space_ids_visible
     from interests.conf import interests_setting
+    from interests.learning import crowd_picks_changed
     from interests.selectors import (
         embedding_producer_active,
         feed_for,
@@ -337,11 +341,21 @@ def measure(args, reader, size: int) -> None:
         rows = raw_topk(query)
         raw_times.append(1000 * (time.perf_counter() - started))
     assert len(page.items) == 20 and len(rows) == 20
+    # A click from any feed makes the crowd's cached picks stale: the next
+    # request counts them again.
+    after_click_times = []
+    for _ in range(max(10, args.runs // 3)):
+        crowd_picks_changed()
+        started = time.perf_counter()
+        feed_for(user=reader)
+        after_click_times.append(1000 * (time.perf_counter() - started))
     feed95, raw95 = percentile(feed_times, 95), percentile(raw_times, 95)
     print(
         f"{size:>7} docs  feed p50 {percentile(feed_times, 50):6.1f} ms  p95 {feed95:6.1f} ms"
         f"  | raw top-20 p50 {percentile(raw_times, 50):6.1f} ms  p95 {raw95:6.1f} ms"
         f"  | p95 ratio {feed95 / raw95:.2f}x"
+        f"  | right after a click p50 {percentile(after_click_times, 50):6.1f} ms"
+        f"  p95 {percentile(after_click_times, 95):6.1f} ms"
         f"  | refresh p50 {percentile(refresh_times, 50):6.1f} ms"
         f"  p95 {percentile(refresh_times, 95):6.1f} ms"
         f"  | {query_vectors} interest vectors searched, {len(round_trips)} SQL round trips"

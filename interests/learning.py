@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,6 +32,7 @@ from .ranker import (
     slates_split,
 )
 from .selectors import FeedPage, ranker_for_feed
+from .selectors.candidates import CROWD_GENERATION_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +88,19 @@ def feed_click_record(
         return False
     if impression.clicked_at is None:
         FeedImpression.objects.filter(pk=impression.pk).update(clicked_at=at)
+        transaction.on_commit(crowd_picks_changed)
     return True
+
+
+def crowd_picks_changed() -> None:
+    """Make every cached crowd list stale (``documents_crowd_ids``): a reader
+    opened a document from the feed."""
+    try:
+        # add: the counter must exist (and never expire) before incr.
+        cache.add(CROWD_GENERATION_KEY, 0, timeout=None)
+        cache.incr(CROWD_GENERATION_KEY)
+    except Exception:  # Redis down: the lists expire on their own
+        logger.warning("cache unavailable; crowd lists not refreshed", exc_info=True)
 
 
 def slates_logged(*, since: datetime | None = None) -> list[Slate]:

@@ -27,8 +27,10 @@ from ..ranker import (
 )
 from ..ranking import InterestVectors, mmr_order
 from .candidates import (
+    CROWD_DEPTH,
     POPULARITY_DEPTH,
     Candidates,
+    documents_crowd_ids,
     documents_popular_ids,
 )
 from .feed_context import LIVE_RANKER_SQL, feed_context_load
@@ -185,15 +187,30 @@ def feed_for(
     popular = documents_popular_ids(
         space_ids=visible, days=feed["POPULAR_DAYS"], limit=POPULARITY_DEPTH
     )
-    popular_ids: list[int] = []
-    if feed["POPULAR_CANDIDATES"]:
-        excluded_set = set(excluded)
-        within = None if within_ids is None else set(within_ids)
-        popular_ids = [
+    excluded_set = set(excluded)
+    within = None if within_ids is None else set(within_ids)
+
+    def unused(ids, limit: int) -> list[int]:
+        return [
             pk
-            for pk in popular
+            for pk in ids
             if pk not in excluded_set and (within is None or pk in within)
-        ][: feed["POPULAR_CANDIDATES"]]
+        ][:limit]
+
+    popular_ids = unused(popular, feed["POPULAR_CANDIDATES"])
+    # What other readers opened from their feeds (cached until the next click).
+    crowd_ids = (
+        unused(
+            documents_crowd_ids(
+                space_ids=visible,
+                days=feed["POPULAR_DAYS"],
+                limit=CROWD_DEPTH,
+            ),
+            feed["CROWD_CANDIDATES"],
+        )
+        if feed["CROWD_CANDIDATES"]
+        else []
+    )
     titles, candidates = candidates_gather(
         reader=user,
         producer=producer,
@@ -205,6 +222,7 @@ def feed_for(
             fresh_limit=(
                 max(feed["FRESH_CANDIDATES"], wanted) if feed["FRESH_CANDIDATES"] else 0
             ),
+            crowd_ids=crowd_ids,
             popular_ids=popular_ids,
             title_ids=interest.exemplar_ids if interest is not None else (),
         ),

@@ -1,9 +1,9 @@
 """The feed's candidates and everything ranking needs of them, in one statement.
 
 Nearest documents of each interest vector (HNSW scans), the newest documents
-of the reader's spaces, the popular ones (ids from the cache), and for each of
-them its vector, age, space and other readers' feed responses: one round trip,
-so a feed request does not pay a statement (and, on a busy machine, a wait
+of the reader's spaces, the crowd's picks and the popular ones (ids from the
+cache), and for each of them its vector, age, space and other readers' feed
+responses: one round trip, so a feed request does not pay a statement (and, on a busy machine, a wait
 for the database process) per source. Raw SQL: the statement's text does not
 grow with the number of ids, and building it through the ORM cost more Python
 time than the scans cost the database.
@@ -44,6 +44,8 @@ class CandidateSources:
     fresh_days: int
     fresh_limit: int
     popular_ids: Sequence[int]
+    # What other readers opened from their feeds (``documents_crowd_ids``).
+    crowd_ids: Sequence[int] = ()
     # Documents whose titles reasons may name (the reader's exemplars).
     title_ids: Sequence[int] = ()
 
@@ -62,7 +64,8 @@ def candidates_gather(
     """Return the titles of ``sources.title_ids`` the reader may see, and the
     reader's candidates with what ranking needs, in this order:
     nearest neighbours (by query vector, nearest first), then the newest
-    documents, then the popular ones; each once, only readable ones.
+    documents, then the crowd's picks, then the popular ones; each once, only
+    readable ones.
 
     ``exclude_ids`` (the reader's dismissed and read documents) are left out
     of the scans and the newest; ``within_ids`` restricts every source to
@@ -123,6 +126,7 @@ def candidates_gather(
         " UNION SELECT id FROM fresh WHERE updated_at >= COALESCE((SELECT"
         " updated_at FROM fresh ORDER BY updated_at DESC OFFSET %s LIMIT 1),"
         " '-infinity')"
+        " UNION SELECT unnest(%s::bigint[])"
         " UNION SELECT unnest(%s::bigint[]))"
         " SELECT 'n', document_id, source, distance, NULL::float8,"
         " NULL::bigint, NULL::bytea, NULL::bigint, NULL::bigint FROM nearest"
@@ -151,6 +155,7 @@ def candidates_gather(
         *scan_params,
         *fresh_params,
         max(0, int(sources.fresh_limit) - 1),
+        [int(pk) for pk in sources.crowd_ids],
         [int(pk) for pk in sources.popular_ids],
         now,
         now,
@@ -172,7 +177,7 @@ def candidates_gather(
     return dict(titles), _candidates_order(
         rows,
         fresh_limit=sources.fresh_limit,
-        popular_ids=sources.popular_ids,
+        listed_ids=[*sources.crowd_ids, *sources.popular_ids],
         popularity=popularity,
     )
 
@@ -181,7 +186,7 @@ def _candidates_order(
     rows: list[tuple],
     *,
     fresh_limit: int,
-    popular_ids: Sequence[int],
+    listed_ids: Sequence[int],
     popularity: dict[int, int],
 ) -> Candidates:
     nearest = sorted(
@@ -196,7 +201,7 @@ def _candidates_order(
         [
             *(row[1] for row in nearest),
             *(row[1] for row in fresh[:fresh_limit]),
-            *popular_ids,
+            *listed_ids,
         ]
     )
     document_ids = [pk for pk in order if pk in loaded]
