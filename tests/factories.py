@@ -39,3 +39,22 @@ class SpaceFactory(factory.django.DjangoModelFactory):
 
     slug = factory.Sequence(lambda n: f"space-{n}")
     name = factory.LazyAttribute(lambda space: space.slug.title())
+
+
+def feed_item_shown(reader, document, *, at, clicked: bool = False):
+    """Log ``document`` as shown to ``reader`` on a feed page at ``at``, and
+    opened from there at once when ``clicked``."""
+    import uuid
+
+    from interests.models import FeedImpression
+
+    return FeedImpression.objects.create(
+        user=reader,
+        document=document,
+        page_id=uuid.uuid4(),
+        position=1,
+        ranker_version="test",
+        features=[],
+        shown_at=at,
+        clicked_at=at if clicked else None,
+    )

@@ -3,7 +3,6 @@ candidates of every reader who may read them, as soon as they are opened."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import numpy as np
@@ -12,12 +11,11 @@ import pytest
 from django.utils import timezone
 
 from interests.learning import feed_click_record
-from interests.models import FeedImpression
 from interests.ranker import LinearRanker
 from interests.selectors import feed_for
 from interests.selectors.candidates import documents_crowd_ids
 from interests.services import interaction_record
-from tests.factories import UserFactory
+from tests.factories import UserFactory, feed_item_shown
 
 pytestmark = pytest.mark.django_db
 
@@ -36,16 +34,8 @@ def shelf(world, make_document):
 
 
 def _shown(reader, document, *, at=None, clicked=False):
-    at = at or timezone.now() - timedelta(hours=1)
-    return FeedImpression.objects.create(
-        user=reader,
-        document=document,
-        page_id=uuid.uuid4(),
-        position=1,
-        ranker_version="test",
-        features=[],
-        shown_at=at,
-        clicked_at=at if clicked else None,
+    return feed_item_shown(
+        reader, document, at=at or timezone.now() - timedelta(hours=1), clicked=clicked
     )
 
 

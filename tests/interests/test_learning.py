@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import numpy as np
@@ -22,7 +21,7 @@ from interests.models import FeedImpression, RankerVersion
 from interests.ranker import FEATURES, LinearRanker
 from interests.selectors import documents_feed_response, feed_for, ranker_for_feed
 from interests.services import interaction_record, user_interest_refresh
-from tests.factories import UserFactory
+from tests.factories import UserFactory, feed_item_shown
 
 pytestmark = pytest.mark.django_db
 
@@ -171,33 +170,20 @@ def test_old_impressions_are_pruned_but_never_inside_the_training_window(
     assert sorted({(now - i.shown_at).days for i in kept.all()}) == [10]
 
 
-def _shown(reader, document, *, at, clicked=False):
-    FeedImpression.objects.create(
-        user=reader,
-        document=document,
-        page_id=uuid.uuid4(),
-        position=1,
-        ranker_version="test",
-        features=[],
-        shown_at=at,
-        clicked_at=at if clicked else None,
-    )
-
-
 def test_feed_response_counts_other_readers_before_now_once_each(world, shelf):
     now = timezone.now()
     readers = [UserFactory() for _ in range(3)]
     hit, miss = shelf[0], shelf[5]
     for reader in readers:
-        _shown(reader, hit, at=now - timedelta(hours=2), clicked=True)
-        _shown(reader, miss, at=now - timedelta(hours=2))
+        feed_item_shown(reader, hit, at=now - timedelta(hours=2), clicked=True)
+        feed_item_shown(reader, miss, at=now - timedelta(hours=2))
     # One reader's refreshes count once; the asking reader's own do not count.
-    _shown(readers[0], miss, at=now - timedelta(hours=1))
-    _shown(world.carol, hit, at=now - timedelta(hours=1))
+    feed_item_shown(readers[0], miss, at=now - timedelta(hours=1))
+    feed_item_shown(world.carol, hit, at=now - timedelta(hours=1))
     # Nothing after "now" counts: the evaluation replays time through this.
-    _shown(UserFactory(), miss, at=now + timedelta(minutes=5), clicked=True)
+    feed_item_shown(UserFactory(), miss, at=now + timedelta(minutes=5), clicked=True)
     # Nor anything older than the window.
-    _shown(UserFactory(), miss, at=now - timedelta(days=40), clicked=True)
+    feed_item_shown(UserFactory(), miss, at=now - timedelta(days=40), clicked=True)
     response = documents_feed_response(
         document_ids=[hit.pk, miss.pk, shelf[1].pk],
         days=30,
@@ -220,8 +206,8 @@ def test_the_feed_ranks_what_other_readers_opened_above_what_they_skipped(
     for _ in range(4):
         reader = UserFactory()
         at = timezone.now() - timedelta(hours=1)
-        _shown(reader, opened, at=at, clicked=True)
-        _shown(reader, skipped, at=at)
+        feed_item_shown(reader, opened, at=at, clicked=True)
+        feed_item_shown(reader, skipped, at=at)
     page = feed_for(
         user=world.carol,
         page_size=2,
