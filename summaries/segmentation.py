@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from docsite.documents.parsers.base import CJK_RANGES
+
 __all__ = ["SEGMENTERS", "sentences_segment"]
 
 _KANA = re.compile("[\u3040-\u30ff]")
 _HANGUL = re.compile("[\uac00-\ud7af]")
-_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+_CJK = re.compile(f"[{CJK_RANGES}]")
 # Sentences glued where a paragraph break was lost ("as amyloid and
 # APOE.But through…", "in 1958.His fourth…"): a terminal mark between a word
 # and a capitalised word, with no space. Two letters or digits before it keep

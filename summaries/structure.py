@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from docsite.documents.parsers.base import Block
+from docsite.documents.parsers.base import CJK_RANGES, Block
 from docsite.documents.parsers.speakers import speaker_turn
 from docsite.documents.parsers.text import blocks_from_text
 from summaries.segmentation import SEGMENTERS, sentences_segment
@@ -50,7 +50,7 @@ __all__ = [
 
 UnitKind = Literal["sentence", "list_item", "quote", "turn"]
 
-_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+_CJK = re.compile(f"[{CJK_RANGES}]")
 _COLON_END = re.compile(r"[:：]\s*$")
 # A sentence ends with one of these, maybe followed by closing quotes.
 _TERMINAL = re.compile(r"[.!?…。！？]['\"”’)\]」』）]*$")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from docsite.documents.parsers.base import CJK_RANGES
+
 # Same definition as the documents app's word count, so budgets and the
 # stored ``Document.word_count`` agree: each CJK ideograph is a word, also
 # right after digits or Latin letters (a run of word characters would
@@ -12,7 +14,7 @@ WORD = re.compile(
     r"[\u3400-\u9fff\uf900-\ufaff]"
     r"|[^\W_\u3400-\u9fff\uf900-\ufaff]+(?:['’][^\W_\u3400-\u9fff\uf900-\ufaff]+)*"
 )
-CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+CJK = CJK_RANGES
 CJK_CHAR = re.compile(f"[{CJK}]")
 
 ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}[ \t]+(\S.*)$")
