@@ -256,6 +256,9 @@ def feed_for(
         producer=producer,
         visible=visible,
         titles=titles,
+        opened_by=candidates.clicked[chosen]
+        if candidates.clicked is not None
+        else None,
     )
     items = [
         FeedItem(

@@ -65,6 +65,7 @@ def feed_reasons(
     producer: str,
     visible: list[int],
     titles: dict[int, str] | None = None,
+    opened_by: np.ndarray | None = None,
 ) -> list[str]:
     """Say why each item is in the feed, naming what the reader did.
 
@@ -72,7 +73,10 @@ def feed_reasons(
     reader's exemplars, unless it already explains a quarter of the page:
     then the next nearest does, so one hub document cannot explain them all.
     ``titles``: those of the reader's exemplars that the reader may see, when
-    the caller already read them (else read here).
+    the caller already read them (else read here). ``opened_by``: per
+    document, how many other readers opened it from their feeds; where what
+    others did explains an item and two or more of them opened it, the
+    reason says so rather than "Popular in".
     """
     if (
         interest is not None
@@ -128,7 +132,10 @@ def feed_reasons(
             else:
                 reason = "Close to what you read lately"
         if not reason:
-            if popularity[row] >= freshness[row] and document.pk is not None:
+            opened = 0 if opened_by is None else int(opened_by[row])
+            if popularity[row] >= freshness[row] and opened >= 2:
+                reason = f"{opened} colleagues opened it from their feed"
+            elif popularity[row] >= freshness[row] and document.pk is not None:
                 reason = f"Popular in {document.space.name}"
             else:
                 reason = f"New in {document.space.name}"

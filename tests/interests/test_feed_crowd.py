@@ -119,6 +119,8 @@ def test_the_feed_offers_what_colleagues_opened_beyond_its_nearest(
     settings.INTERESTS_FEED = {**settings.INTERESTS_FEED, "CROWD_CANDIDATES": 40}
     with_crowd = page_ids()
     assert with_crowd[0] == picked.pk
+    page = feed_for(user=world.carol, page_size=3, ranker=CROWD_RANKER)
+    assert page.items[0].reason == "3 colleagues opened it from their feed"
     # Never what carol may not read, nor what she has read already.
     assert private.pk not in with_crowd
     assert kubernetes[0].pk not in with_crowd

@@ -218,7 +218,7 @@ def test_the_feed_ranks_what_other_readers_opened_above_what_they_skipped(
     first = dict(zip(FEATURES, page.items[0].features, strict=True))
     assert first["feed_clicks"] == pytest.approx(np.log1p(4), abs=1e-4)
     assert first["feed_shown"] == pytest.approx(np.log1p(4), abs=1e-4)
-    assert page.items[0].reason.startswith("Popular in")
+    assert page.items[0].reason == "4 colleagues opened it from their feed"
 
 
 def test_the_feed_ranks_with_a_new_version_from_the_next_request(world, shelf):
