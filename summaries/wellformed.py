@@ -4,7 +4,8 @@ A well-formed summary:
 
 - ends a sentence (``. ! ? …`` or their CJK forms, maybe inside quotes);
 - has no markup: no HTML tags, Markdown headings, emphasis, links, code
-  spans, list bullets or table rules;
+  spans, list bullets or table rules (with the source's blocks: unless the
+  source's prose says the same, as in "slo/<service>.yaml");
 - has no dangling colon: no line or summary ends on ":" (its list was
   dropped);
 - has no glued heading: no section heading of the source reads as the start
@@ -50,6 +51,7 @@ _MARKUP = (
     re.compile(r"^\s*\|.*\|\s*$|\|\s*:?-{3,}", re.MULTILINE),  # tables
     re.compile(r"^\s*>\s", re.MULTILINE),  # block quotes
 )
+_PROSE_KINDS = frozenset({"paragraph", "list_item", "quote"})
 _COLON_END = re.compile(r"[:：]\s*$", re.MULTILINE)
 # Where a sentence may start: the text's start, or after a sentence end.
 _SENTENCE_START = r"(?:^|(?<=[.!?…。！？:：;；\n])\s*|(?<=[.!?…][\"'”’)])\s*)"
@@ -80,12 +82,17 @@ def summary_check(
     found: dict[str, str] = {}
     if not _TERMINAL.search(text):
         found["unterminated"] = text[-40:]
+    parsed = [b if isinstance(b, Block) else Block.from_dict(b) for b in blocks or ()]
+    # What the source's own prose says is quoted, not markup left behind: a
+    # page about config files may well write "slo/<service>.yaml".
+    prose = "\n".join(block.text for block in parsed if block.kind in _PROSE_KINDS)
     for pattern in _MARKUP:
-        if match := pattern.search(text):
-            found.setdefault("markup", match.group(0))
+        for match in pattern.finditer(text):
+            if match.group(0).strip() not in prose:
+                found.setdefault("markup", match.group(0))
+                break
     if match := _COLON_END.search(text):
         found["dangling_colon"] = text[max(0, match.start() - 40) : match.end()]
-    parsed = [b if isinstance(b, Block) else Block.from_dict(b) for b in blocks or ()]
     flat = _squashed(text)
     if heading := _glued_heading(text, parsed):
         found["glued_heading"] = heading

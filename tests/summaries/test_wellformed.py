@@ -99,6 +99,25 @@ def test_headings_inside_sentences_and_quoted_code_are_fine(sources):
     assert check.well_formed, check
 
 
+def test_what_the_source_itself_writes_in_angle_brackets_is_not_markup():
+    from docsite.documents.parsers.base import Block
+
+    blocks = [
+        Block(kind="heading", text="Alerting", level=1),
+        Block(
+            kind="paragraph",
+            text="Each service has an SLO in slo/<service>.yaml, 99.9% over 30 days.",
+        ),
+    ]
+    quoted = "Each service has an SLO in slo/<service>.yaml, 99.9% over 30 days."
+    assert summary_check(quoted, blocks=blocks).well_formed
+    # A tag the source's prose does not have is still markup left behind.
+    left = "Each service has an SLO in <b>slo/<service>.yaml</b>."
+    assert summary_check(left, blocks=blocks).problems == ("markup",)
+    # Without the source, angle brackets read as a tag.
+    assert summary_check(quoted).problems == ("markup",)
+
+
 @pytest.mark.parametrize("filename", sorted(BUILDERS))
 def test_any_selection_of_units_joins_into_a_well_formed_summary(sources, filename):
     """units_join output passes whatever subset of units is picked."""
