@@ -124,3 +124,25 @@ def test_the_feed_offers_what_colleagues_opened_beyond_its_nearest(
     # Never what carol may not read, nor what she has read already.
     assert private.pk not in with_crowd
     assert kubernetes[0].pk not in with_crowd
+
+
+def test_without_the_cache_clicks_still_count_and_the_feed_still_has_the_crowd(
+    world, shelf, patch, django_capture_on_commit_callbacks, caplog
+):
+    picked = shelf[6]
+    reader = UserFactory()
+    _shown(reader, picked)
+    down = ConnectionError("cache down")
+    for method in ("get_many", "set", "add", "incr", "get"):
+        patch(f"django.core.cache.cache.{method}", side_effect=down)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert feed_click_record(user=reader, document_id=picked.pk)
+    assert documents_crowd_ids(space_ids=[world.handbook.pk], days=30, limit=10) == [
+        picked.pk
+    ]
+    page = feed_for(user=world.carol, page_size=12, ranker=CROWD_RANKER)
+    assert page.items[0].document.pk == picked.pk
+    logged = caplog.text
+    assert "crowd lists not refreshed" in logged
+    assert "computing crowd picks without it" in logged
