@@ -99,10 +99,11 @@ def test_one_ctrl_c_stops_the_web_server_and_both_workers(tmp_path):
         text=True,
         # A terminal's Ctrl-C goes to the foreground process group: this one.
         start_new_session=True,
-        # And a terminal starts the demo with no signal blocked or ignored. By
-        # the end of a full run the suite's own process ignores SIGINT (seen:
-        # SIG_IGN at this point), which the child would inherit, and bash
-        # cannot trap a signal ignored on entry: its Ctrl-C did nothing.
+        # And a terminal starts the demo with no signal blocked or ignored. A
+        # suite launched as a background job of a script (`bash .ci/test &`,
+        # a CI runner) runs with SIGINT ignored, the demo's bash inherited
+        # that, and bash cannot trap a signal ignored on entry: its Ctrl-C
+        # trap never ran.
         preexec_fn=_signals_as_in_a_terminal,
     )
     try:
