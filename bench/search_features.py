@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from search_fusion import DEPTH, OUT, corpus_get, django_setup
+from search_fusion import DEPTH, OUT, collect_arguments_add, corpus_get, django_setup
 
 
 def _chunks_capture(*, ids: list[int], path: Path) -> None:
@@ -225,15 +225,7 @@ def compare(args) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
-    c = sub.add_parser("collect")
-    c.add_argument("--data", type=Path, required=True)
-    c.add_argument("--name", required=True)
-    c.add_argument("--split", default="a")
-    c.add_argument("--variant", default="plain")
-    c.add_argument("--embedder", default="transformer")
-    c.add_argument("--limit", type=int)
-    c.add_argument("--settings", type=json.loads, default={})
-    c.add_argument("--out", type=Path, default=OUT)
+    collect_arguments_add(sub.add_parser("collect"))
     m = sub.add_parser("compare")
     m.add_argument("before", type=Path)
     m.add_argument("after", type=Path)

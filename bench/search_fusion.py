@@ -351,23 +351,27 @@ def sweep(args) -> None:
             print(method, name, paired_bootstrap(diff)["vs_sem"].as_dict())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command", required=True)
-    c = sub.add_parser("collect")
-    c.add_argument("--data", type=Path, required=True)
-    c.add_argument("--name", required=True)
-    c.add_argument("--split", default="a")
-    c.add_argument("--variant", default="plain")
-    c.add_argument("--embedder", default="transformer")
-    c.add_argument("--limit", type=int)
-    c.add_argument(
+def collect_arguments_add(parser: argparse.ArgumentParser) -> None:
+    """The ``collect`` command's arguments (``search_features.py`` collects alike)."""
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--split", default="a")
+    parser.add_argument("--variant", default="plain")
+    parser.add_argument("--embedder", default="transformer")
+    parser.add_argument("--limit", type=int)
+    parser.add_argument(
         "--settings",
         type=json.loads,
         default={},
         help="JSON overriding INTERESTS_SEARCH keys, e.g. '{\"TYPO_EDIT_MIN\": 99}'",
     )
-    c.add_argument("--out", type=Path, default=OUT, help="folder of the lists")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder of the lists")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    collect_arguments_add(sub.add_parser("collect"))
     s = sub.add_parser("sweep")
     s.add_argument("--split", default="a")
     s.add_argument("--embedder", default="transformer")
