@@ -26,7 +26,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from search_fusion import DEPTH, OUT, collect_arguments_add, corpus_get, django_setup
+from search_fusion import (
+    DEPTH,
+    OUT,
+    collect_arguments_add,
+    collect_run,
+    django_setup,
+)
 
 
 def _chunks_capture(*, ids: list[int], path: Path) -> None:
@@ -98,9 +104,6 @@ def collect(args) -> None:
     django_setup()
     from django.test import override_settings
 
-    from interests.conf import interests_setting
-    from interests.search_evaluation import query_variant
-    from interests.selectors import SearchFilters
     from interests.selectors.search import (
         _keyword_hits,
         _meaning_text,
@@ -108,35 +111,18 @@ def collect(args) -> None:
         query_embed,
     )
     from interests.selectors.search_query import search_prepare
-    from summaries.evaluation import evaluation_records_load
-    from summaries.scoring import record_split
 
-    records = evaluation_records_load(path=args.data, limit=args.limit)
-    space, user, ids = corpus_get(name=args.name, records=records)
-    embedders = {
-        "default": {"BACKEND": args.embedder, "OPTIONS": {"similarity_floor": -1.0}}
-    }
-    chosen = [
-        (i, r)
-        for i, r in enumerate(records)
-        if record_split(str(r.get("id", i))) == args.split
-    ]
-    filters = SearchFilters(space=space)
+    run = collect_run(args)
+    user, ids, filters = run.user, run.ids, run.filters
     args.out.mkdir(parents=True, exist_ok=True)
-    overrides = {"INTERESTS_SEARCH": {**interests_setting("SEARCH"), **args.settings}}
-    with override_settings(
-        DOCSITE_EMBEDDERS=embedders, INTERESTS_EMBEDDER="default", **overrides
-    ):
+    with override_settings(**run.settings):
         chunks_path = args.out / f"chunks-{args.name}-{args.embedder}.pkl"
         _chunks_capture(ids=ids, path=chunks_path)
         docs_path = args.out / f"docs-{args.name}.json"
         if not docs_path.exists():
             docs_path.write_text(json.dumps(_lexemes(ids=ids)))
         rows = []
-        for i, record in chosen:
-            query = str(record["summary"])
-            if args.variant == "typos":
-                query = query_variant(query, key=str(record.get("id", i)))
+        for i, query in run.queries:
             prepared = search_prepare(query=query)
             keyword = _keyword_hits(
                 user=user, prepared=prepared, filters=filters, limit=DEPTH

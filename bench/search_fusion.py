@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -88,47 +89,73 @@ def corpus_get(*, name: str, records: list[dict]) -> tuple:
     return space, user, ids
 
 
-def collect(args) -> None:
-    django_setup()
-    from django.test import override_settings
+@dataclass(frozen=True)
+class CollectRun:
+    """What a ``collect`` command searches with: the set's corpus and reader,
+    the chosen split's queries, and the settings to run them under."""
 
+    user: object
+    ids: list[int]
+    # (record index, query text) of the chosen split, typos applied.
+    queries: list[tuple[int, str]]
+    filters: object
+    settings: dict
+
+
+def collect_run(args) -> CollectRun:
+    """Ingest ``args.data`` once (``corpus_get``) and prepare its queries."""
     from interests.conf import interests_setting
     from interests.search_evaluation import query_variant
     from interests.selectors import SearchFilters
-    from interests.selectors.search import _keyword_hits, _semantic_hits
-    from interests.selectors.search_query import search_prepare
-    from interests.services import document_vectors_compute
     from summaries.evaluation import evaluation_records_load
     from summaries.scoring import record_split
 
     records = evaluation_records_load(path=args.data, limit=args.limit)
     space, user, ids = corpus_get(name=args.name, records=records)
+    queries = []
+    for i, record in enumerate(records):
+        key = str(record.get("id", i))
+        if record_split(key) != args.split:
+            continue
+        query = str(record["summary"])
+        queries.append(
+            (i, query_variant(query, key=key) if args.variant == "typos" else query)
+        )
     embedders = {
         "default": {"BACKEND": args.embedder, "OPTIONS": {"similarity_floor": -1.0}}
     }
-    chosen = [
-        (i, r)
-        for i, r in enumerate(records)
-        if record_split(str(r.get("id", i))) == args.split
-    ]
-    queries = [
-        query_variant(str(r["summary"]), key=str(r.get("id", i)))
-        if args.variant == "typos"
-        else str(r["summary"])
-        for i, r in chosen
-    ]
-    filters = SearchFilters(space=space)
+    return CollectRun(
+        user=user,
+        ids=ids,
+        queries=queries,
+        filters=SearchFilters(space=space),
+        settings={
+            "DOCSITE_EMBEDDERS": embedders,
+            "INTERESTS_EMBEDDER": "default",
+            "INTERESTS_SEARCH": {**interests_setting("SEARCH"), **args.settings},
+        },
+    )
+
+
+def collect(args) -> None:
+    django_setup()
+    from django.test import override_settings
+
+    from interests.conf import interests_setting
+    from interests.selectors.search import _keyword_hits, _semantic_hits
+    from interests.selectors.search_query import search_prepare
+    from interests.services import document_vectors_compute
+
+    run = collect_run(args)
+    user, ids, filters = run.user, run.ids, run.filters
     out = []
-    overrides = {"INTERESTS_SEARCH": {**interests_setting("SEARCH"), **args.settings}}
-    with override_settings(
-        DOCSITE_EMBEDDERS=embedders, INTERESTS_EMBEDDER="default", **overrides
-    ):
+    with override_settings(**run.settings):
         started = time.perf_counter()
         for start in range(0, len(ids), 32):
             document_vectors_compute(document_ids=ids[start : start + 32])
         print(f"vectors ready in {time.perf_counter() - started:.0f}s")
         search = interests_setting("SEARCH")
-        for (i, _record), query in zip(chosen, queries, strict=True):
+        for i, query in run.queries:
             prepared = search_prepare(query=query)
             row = {"target": ids[i], "query": query, "keyword": {}}
             for rule, (kind, terms) in RULES.items():
