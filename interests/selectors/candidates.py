@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 import numpy as np
 
@@ -30,6 +31,7 @@ from .ann import documents_readable_sql
 from .vectors import documents_in_order
 
 User = AbstractBaseUser | AnonymousUser
+T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 
@@ -193,22 +195,17 @@ def documents_popular_ids(
     accuracy, and the count over all recent interactions is the feed's most
     expensive query.
     """
-    spaces = ",".join(map(str, sorted(space_ids)))
-    key = f"interests:popular:{hashlib.sha256(spaces.encode()).hexdigest()[:32]}:{days}:{limit}"
-    try:
-        cached = cache.get(key)
-    except Exception:  # the cache (Redis) being down must not break the feed
-        logger.warning(
-            "cache unavailable; computing popularity without it", exc_info=True
-        )
-        return document_popularity(space_ids=space_ids, days=days, limit=limit)
-    if cached is None:
-        cached = document_popularity(space_ids=space_ids, days=days, limit=limit)
-        try:
-            cache.set(key, cached, 60)
-        except Exception:
-            logger.warning("cache unavailable; popularity not cached", exc_info=True)
-    return cached
+    return _cached_per_spaces(
+        name="popular",
+        what="popularity",
+        space_ids=space_ids,
+        days=days,
+        limit=limit,
+        seconds=60,
+        compute=lambda: document_popularity(
+            space_ids=space_ids, days=days, limit=limit
+        ),
+    )
 
 
 def documents_popular_for(*, user: User, limit: int = 6) -> list[tuple[Document, int]]:
@@ -241,28 +238,58 @@ def documents_crowd_ids(
     click counts on the next request; computed without the cache when Redis
     is down.
     """
+    return _cached_per_spaces(
+        name="crowd",
+        what="crowd picks",
+        space_ids=space_ids,
+        days=days,
+        limit=limit,
+        seconds=CROWD_CACHE_SECONDS,
+        compute=lambda: _crowd_ids(space_ids=space_ids, days=days, limit=limit),
+        generation_key=CROWD_GENERATION_KEY,
+    )
+
+
+def _cached_per_spaces(
+    *,
+    name: str,
+    what: str,
+    space_ids: Sequence[int],
+    days: int,
+    limit: int,
+    seconds: int,
+    compute: Callable[[], T],
+    generation_key: str | None = None,
+) -> T:
+    """Return ``compute()`` for this set of spaces, cached for ``seconds``
+    and, with ``generation_key``, only while that counter is unchanged.
+
+    The cache (Redis) being down must not break the feed: the value is then
+    computed each time.
+    """
     spaces = ",".join(map(str, sorted(space_ids)))
     digest = hashlib.sha256(spaces.encode()).hexdigest()[:32]
-    key = f"interests:crowd:{digest}:{days}:{limit}"
+    # v2: values are (generation, value) pairs.
+    key = f"interests:{name}:v2:{digest}:{days}:{limit}"
     try:
-        found = cache.get_many([CROWD_GENERATION_KEY, key])
-    except Exception:  # the cache (Redis) being down must not break the feed
+        found = cache.get_many([key, *([generation_key] if generation_key else [])])
+    except Exception:
         logger.warning(
-            "cache unavailable; computing crowd picks without it", exc_info=True
+            "cache unavailable; computing %s without it", what, exc_info=True
         )
-        return _crowd_ids(space_ids=space_ids, days=days, limit=limit)
-    generation = found.get(CROWD_GENERATION_KEY, 0)
+        return compute()
+    generation = found.get(generation_key, 0) if generation_key else 0
     cached = found.get(key)
     if cached is not None and cached[0] == generation:
         return cached[1]
-    ids = _crowd_ids(space_ids=space_ids, days=days, limit=limit)
+    value = compute()
     try:
-        # Stored under the generation read before counting: a click during
-        # the count leaves the list stale, and the next read counts again.
-        cache.set(key, (generation, ids), CROWD_CACHE_SECONDS)
+        # Stored under the generation read before computing: a bump during
+        # the computation leaves the value stale, and the next read computes.
+        cache.set(key, (generation, value), seconds)
     except Exception:
-        logger.warning("cache unavailable; crowd picks not cached", exc_info=True)
-    return ids
+        logger.warning("cache unavailable; %s not cached", what, exc_info=True)
+    return value
 
 
 def _crowd_ids(*, space_ids: Sequence[int], days: int, limit: int) -> list[int]:

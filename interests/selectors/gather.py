@@ -3,8 +3,8 @@
 Nearest documents of each interest vector (HNSW scans), the newest documents
 of the reader's spaces, the crowd's picks and the popular ones (ids from the
 cache), and for each of them its vector, age, space and other readers' feed
-responses: one round trip, so a feed request does not pay a statement (and, on a busy machine, a wait
-for the database process) per source. Raw SQL: the statement's text does not
+responses: one round trip, so a feed request does not pay a statement (and,
+on a busy machine, a wait for the database process) per source. Raw SQL: the statement's text does not
 grow with the number of ids, and building it through the ORM cost more Python
 time than the scans cost the database.
 
@@ -73,6 +73,8 @@ def candidates_gather(
     """
     now = timezone.now()
     excluded = [int(pk) for pk in exclude_ids]
+    # The sources given as ids, in the order candidates take them.
+    listed = [*sources.crowd_ids, *sources.popular_ids]
     statements: list[tuple[str, list]] = []
     readable, readable_params = documents_readable_sql(
         alias="allowed_", space_ids=space_ids, within_ids=within_ids
@@ -126,7 +128,6 @@ def candidates_gather(
         " UNION SELECT id FROM fresh WHERE updated_at >= COALESCE((SELECT"
         " updated_at FROM fresh ORDER BY updated_at DESC OFFSET %s LIMIT 1),"
         " '-infinity')"
-        " UNION SELECT unnest(%s::bigint[])"
         " UNION SELECT unnest(%s::bigint[]))"
         " SELECT 'n', document_id, source, distance, NULL::float8,"
         " NULL::bigint, NULL::bytea, NULL::bigint, NULL::bigint FROM nearest"
@@ -155,8 +156,7 @@ def candidates_gather(
         *scan_params,
         *fresh_params,
         max(0, int(sources.fresh_limit) - 1),
-        [int(pk) for pk in sources.crowd_ids],
-        [int(pk) for pk in sources.popular_ids],
+        [int(pk) for pk in listed],
         now,
         now,
         producer,
@@ -177,7 +177,7 @@ def candidates_gather(
     return dict(titles), _candidates_order(
         rows,
         fresh_limit=sources.fresh_limit,
-        listed_ids=[*sources.crowd_ids, *sources.popular_ids],
+        listed_ids=listed,
         popularity=popularity,
     )
 
