@@ -4,8 +4,8 @@ A well-formed summary:
 
 - ends a sentence (``. ! ? …`` or their CJK forms, maybe inside quotes);
 - has no markup: no HTML tags, Markdown headings, emphasis, links, code
-  spans, list bullets or table rules (with the source's blocks: unless the
-  source's prose says the same, as in "slo/<service>.yaml");
+  spans, list bullets or table rules (with the source's blocks, an HTML tag
+  its prose writes is quoted: "slo/<service>.yaml");
 - has no dangling colon: no line or summary ends on ":" (its list was
   dropped);
 - has no glued heading: no section heading of the source reads as the start
@@ -41,8 +41,9 @@ PROBLEMS = (
 )
 
 _TERMINAL = re.compile(r"[.!?…。！？]['\"”’)\]」』）]*$")
+_HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 _MARKUP = (
-    re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>"),  # HTML tags
+    _HTML_TAG,
     re.compile(r"^\s{0,3}#{1,6}\s", re.MULTILINE),  # Markdown headings
     re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__"),  # strong emphasis
     re.compile(r"\]\([^)\s]*\)"),  # links
@@ -83,12 +84,13 @@ def summary_check(
     if not _TERMINAL.search(text):
         found["unterminated"] = text[-40:]
     parsed = [b if isinstance(b, Block) else Block.from_dict(b) for b in blocks or ()]
-    # What the source's own prose says is quoted, not markup left behind: a
-    # page about config files may well write "slo/<service>.yaml".
+    # A tag the source's own prose writes is quoted, not markup left behind:
+    # a page about config files may well say "slo/<service>.yaml". Only tags:
+    # a bullet's "-" or a quote's ">" is in any prose.
     prose = "\n".join(block.text for block in parsed if block.kind in _PROSE_KINDS)
     for pattern in _MARKUP:
         for match in pattern.finditer(text):
-            if match.group(0).strip() not in prose:
+            if pattern is not _HTML_TAG or match.group(0) not in prose:
                 found.setdefault("markup", match.group(0))
                 break
     if match := _COLON_END.search(text):

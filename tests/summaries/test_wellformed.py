@@ -116,6 +116,10 @@ def test_what_the_source_itself_writes_in_angle_brackets_is_not_markup():
     assert summary_check(left, blocks=blocks).problems == ("markup",)
     # Without the source, angle brackets read as a tag.
     assert summary_check(quoted).problems == ("markup",)
+    # Only tags: a bullet left behind is markup, though prose has hyphens.
+    hyphens = [*blocks, Block(kind="paragraph", text="A read-only, well - kept file.")]
+    bullet = "Each service has an SLO.\n- Kept in slo/<service>.yaml."
+    assert summary_check(bullet, blocks=hyphens).problems == ("markup",)
 
 
 @pytest.mark.parametrize("filename", sorted(BUILDERS))
