@@ -41,7 +41,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CACHE = ROOT / "var/bench"
-ORACLE_UNITS = 3
 
 
 class CachingEmbedder:
@@ -103,97 +102,31 @@ def load_sets(specs):
     return sets
 
 
-def _ngrams(tokens, n):
-    from collections import Counter
-
-    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
-
-
-def _f1(candidate, reference):
-    overlap = sum((candidate & reference).values())
-    if not overlap:
-        return 0.0
-    p = overlap / max(1, sum(candidate.values()))
-    r = overlap / max(1, sum(reference.values()))
-    return 2 * p * r / (p + r)
-
-
-def oracle_labels(units, eligible, references, tokenizer, *, soft=False):
-    """Return 0/1 labels ``(n,)``: the greedy ROUGE oracle over eligible units.
-
-    ``soft``: each unit's own ROUGE-1 + ROUGE-2 F1 against the best
-    reference, over the document's best (0-1) instead.
-    """
-    unit_tokens = [tokenizer.tokenize(u.text) for u in units]
-    if soft:
-        values = np.zeros(len(units))
-        for reference in references:
-            ref_tokens = tokenizer.tokenize(reference)
-            ref1, ref2 = _ngrams(ref_tokens, 1), _ngrams(ref_tokens, 2)
-            values = np.maximum(
-                values,
-                [
-                    _f1(_ngrams(t, 1), ref1) + _f1(_ngrams(t, 2), ref2)
-                    for t in unit_tokens
-                ],
-            )
-        top = values[eligible].max() if eligible.any() else 0
-        return values / top if top > 0 else values
-    best_labels = np.zeros(len(units))
-    best_total = -1.0
-    for reference in references:
-        ref_tokens = tokenizer.tokenize(reference)
-        ref1, ref2 = _ngrams(ref_tokens, 1), _ngrams(ref_tokens, 2)
-        chosen: list[int] = []
-        score = 0.0
-        while len(chosen) < ORACLE_UNITS:
-            best, best_gain = None, score
-            for row in np.flatnonzero(eligible):
-                if row in chosen:
-                    continue
-                tokens = [t for r in sorted([*chosen, row]) for t in unit_tokens[r]]
-                value = _f1(_ngrams(tokens, 1), ref1) + _f1(_ngrams(tokens, 2), ref2)
-                if value > best_gain + 1e-9:
-                    best, best_gain = row, value
-            if best is None:
-                break
-            chosen.append(int(best))
-            score = best_gain
-        if score > best_total:
-            best_total = score
-            best_labels = np.zeros(len(units))
-            best_labels[chosen] = 1
-    return best_labels
-
-
 def document_rows(summarizer, records, *, budget, tokenizer, soft=False):
-    """Return per-document (features, labels) for the eligible units of ``records``."""
+    """Return per-document (features, labels, id) for the eligible units of
+    ``records``, labelled by the oracle of all their references (the product's
+    ``summaries.training.scorer.examples_rows``)."""
     from summaries.evaluation import _references
+    from summaries.training.scorer import ReviewedText, examples_rows
 
-    rows = []
-    for record in records:
-        plan = summarizer._plan(
-            record["document"],
-            blocks=record.get("blocks") or None,
-            budget=budget,
-            language=None,
-        )
-        if not plan.units or not plan.eligible.any():
-            continue
-        vectors = summarizer.embedder.embed_batch([u.text for u in plan.units])
-        similarity = vectors @ vectors.T
-        table = summarizer.features(
-            vectors,
-            similarity=similarity,
-            sections=plan.sections,
-            positions=plan.positions,
-            units=plan.units,
-        )
-        labels = oracle_labels(
-            plan.units, plan.eligible, _references(record), tokenizer, soft=soft
-        )
-        rows.append((table[plan.eligible], labels[plan.eligible], record["id"]))
-    return rows
+    rows = examples_rows(
+        summarizer,
+        [
+            ReviewedText(
+                document=r["document"], summary="", blocks=r.get("blocks") or None
+            )
+            for r in records
+        ],
+        budget=budget,
+        tokenizer=tokenizer,
+        references=[_references(r) for r in records],
+        soft=soft,
+    )
+    return [
+        (*row, record["id"])
+        for row, record in zip(rows, records, strict=True)
+        if row is not None
+    ]
 
 
 def fit(per_set_rows, *, features, c, pairwise=False):
@@ -206,40 +139,13 @@ def fit(per_set_rows, *, features, c, pairwise=False):
     """
     if pairwise:
         return _fit_pairwise(per_set_rows, features=features, c=c)
-    from sklearn.linear_model import LogisticRegression
+    from summaries.training.scorer import scorer_fit
 
-    from summaries.sentence_scorer import FEATURES
-
-    columns = [FEATURES.index(f) for f in features]
-    xs, ys, ws = [], [], []
-    for rows in per_set_rows.values():
-        for table, labels, _id in rows:
-            xs.append(table[:, columns])
-            ys.append(labels)
-            ws.append(np.full(len(labels), 1 / (len(labels) * len(rows))))
-    x, y, w = np.vstack(xs), np.concatenate(ys), np.concatenate(ws)
-    # Soft labels: each row counts as a positive with weight y and a
-    # negative with weight 1 - y.
-    x, y, w = (
-        np.vstack([x, x]),
-        np.r_[np.ones(len(y)), np.zeros(len(y))],
-        np.r_[w * y, w * (1 - y)],
+    return scorer_fit(
+        {name: [row[:2] for row in rows] for name, rows in per_set_rows.items()},
+        features=features,
+        c=c,
     )
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1
-    model = LogisticRegression(C=c, max_iter=2000)
-    model.fit((x - mean) / scale, y, sample_weight=w * len(w))
-    digest = hashlib.sha1(
-        json.dumps([list(features), model.coef_[0].round(6).tolist()]).encode()
-    ).hexdigest()[:8]
-    return {
-        "version": f"logistic-{digest}",
-        "features": list(features),
-        "coef": model.coef_[0].round(6).tolist(),
-        "intercept": round(float(model.intercept_[0]), 6),
-        "mean": mean.tolist(),
-        "scale": scale.tolist(),
-    }
 
 
 def _fit_pairwise(per_set_rows, *, features, c):

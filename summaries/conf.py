@@ -46,7 +46,7 @@ DEFAULTS: dict[str, Any] = {
         "GATE": {
             "metric": "rougeLsum",
             "min_gain": 0.0,
-            "require_significant": False,
+            "require_significant": True,
             "max_flag_rate_increase": 0.0,
         },
         # Validation documents the gate summarizes (three systems each).

@@ -40,6 +40,8 @@ import numpy as np
 from summaries.structure import Unit
 
 DEFAULT_SCORER_PATH = Path(__file__).with_name("scorer_default.json")
+# The weights file in the folder of a trained scorer (summaries.training.scorer).
+SCORER_FILE = "scorer.json"
 
 FEATURES = (
     "prior",
@@ -79,6 +81,9 @@ class SentenceScorer:
     weights: np.ndarray
     bias: float
     version: str = ""
+    # Where the summarizer applies it: "sectioned" documents (two or more
+    # headed sections) or "all" (summaries.training.scorer.SCOPES).
+    scope: str = "sectioned"
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SentenceScorer:
@@ -93,6 +98,7 @@ class SentenceScorer:
             weights=np.asarray(data["coef"], dtype=float),
             bias=float(data["intercept"]),
             version=str(data.get("version", "")),
+            scope=str(data.get("scope", "sectioned")),
         )
 
     @classmethod

@@ -27,6 +27,7 @@ __all__ = [
     "get_summarizer",
     "loaded_summarizers",
     "reset_summarizers",
+    "summarizer_build",
     "summary_budget",
 ]
 
@@ -61,8 +62,11 @@ def summary_budget() -> SummaryBudget:
     return SummaryBudget(**summaries_setting("BUDGET"))
 
 
-def _build(alias: str) -> BaseSummarizer:
+def summarizer_build(alias: str, **extra_options: Any) -> BaseSummarizer:
+    """Build a new instance of ``alias``, its options plus ``extra_options``
+    (a training run's weights), as the registry builds it; uncached."""
     cls, options = summarizer_options(alias)
+    options.update(extra_options)
     if cls.uses_device:
         options = precision_options_resolve(
             options, accelerator=ml_setting("ACCELERATOR")
@@ -75,7 +79,7 @@ def _build(alias: str) -> BaseSummarizer:
     return cls(**options)
 
 
-_summarizers: BackendCache[BaseSummarizer] = BackendCache(_build)
+_summarizers: BackendCache[BaseSummarizer] = BackendCache(summarizer_build)
 
 
 def get_summarizer(alias: str = "default") -> BaseSummarizer:

@@ -30,7 +30,11 @@ class TrainingRunStartForm(forms.ModelForm):
         help_text="Leave empty to build a new version now from the reviews you can see "
         "(and all imported pairs).",
     )
-    base_alias = forms.ChoiceField(choices=())
+    base_alias = forms.ChoiceField(
+        choices=(),
+        help_text="A transformers alias for LoRA and full fine-tunes; an extractive "
+        "alias for the sentence scorer (CPU, minutes).",
+    )
     max_steps = forms.IntegerField(min_value=1, initial=200)
     batch_size = forms.IntegerField(min_value=1, initial=4)
     learning_rate = forms.FloatField(min_value=1e-7, initial=2e-4)
@@ -188,10 +192,20 @@ class TrainingRunAdmin(TrainingPermissionMixin, admin.ModelAdmin):
                 dataset=dataset,
                 base_alias=data["base_alias"],
                 method=data["method"],
-                hyperparameters={
-                    key: data[key]
-                    for key in ("max_steps", "batch_size", "learning_rate", "lora_r")
-                },
+                # The LLM's optimizer settings; a scorer fit takes its defaults.
+                hyperparameters=(
+                    {}
+                    if data["method"] == TrainingRun.Method.SCORER
+                    else {
+                        key: data[key]
+                        for key in (
+                            "max_steps",
+                            "batch_size",
+                            "learning_rate",
+                            "lora_r",
+                        )
+                    }
+                ),
                 actor=request.user,
             )
         except (TrainingDataError, runs.TrainingRunError) as exc:

@@ -35,6 +35,7 @@ from docsite.documents.selectors import space_ids_visible
 from ..models import Summary, SummaryEvent
 from .examples import TrainingDataError
 from .models import TrainingDataset, TrainingExample, TrainingPair
+from .scorer import ReviewedText
 
 Split = TrainingExample.Split
 Kind = TrainingExample.Kind
@@ -248,6 +249,33 @@ def training_pairs(*, dataset: TrainingDataset, split: str) -> list[tuple[str, s
         .order_by("id")
         .values_list("document", "summary")
     )
+
+
+def training_texts(*, dataset: TrainingDataset, split: str) -> list[ReviewedText]:
+    """Return the positive examples of one split, in a stable order, each with
+    its document's parsed blocks while the document still has that text (the
+    units a summarizer reads from them: sections, lists, tables)."""
+    rows = list(
+        dataset.examples.filter(split=split, kind=Kind.POSITIVE)
+        .order_by("id")
+        .values_list("document", "summary", "document_id", "document_sha256")
+    )
+    current = {
+        pk: (text, blocks)
+        for pk, text, blocks in Document.objects.filter(
+            pk__in={row[2] for row in rows if row[2] is not None}
+        ).values_list("pk", "text", "blocks")
+    }
+    texts = []
+    for document, summary, document_id, digest in rows:
+        text, blocks = current.get(document_id, ("", None))
+        same = blocks and text_sha256(text) == digest
+        texts.append(
+            ReviewedText(
+                document=document, summary=summary, blocks=blocks if same else None
+            )
+        )
+    return texts
 
 
 def training_dataset_write(*, dataset: TrainingDataset, out: IO[str]) -> int:

@@ -308,12 +308,15 @@ def train(
 
 
 def weights_digest(folder: Path) -> str:
-    """Return a sha256 over the weight files in ``folder`` (the adapter's or model's identity)."""
+    """Return a sha256 over the weight files in ``folder`` (the identity of an
+    adapter, a model or a trained sentence scorer)."""
     import hashlib
+
+    from summaries.sentence_scorer import SCORER_FILE
 
     digest = hashlib.sha256()
     for path in sorted(Path(folder).iterdir()):
-        if path.suffix in {".safetensors", ".bin"}:
+        if path.suffix in {".safetensors", ".bin"} or path.name == SCORER_FILE:
             digest.update(path.name.encode())
             with path.open("rb") as handle:
                 for block in iter(lambda: handle.read(1 << 20), b""):

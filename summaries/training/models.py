@@ -117,11 +117,13 @@ class TrainingExample(models.Model):
 
 
 class TrainingRun(LongWork):
-    """One fine-tuning of a summarizer alias's model on one dataset version."""
+    """One training of a summarizer alias on one dataset version: a fine-tune of
+    its LLM, or a fit of its extractive sentence scorer (``Method``)."""
 
     class Method(models.TextChoices):
         LORA = "lora", "LoRA (peft)"
         FULL = "full", "Full fine-tune (small models)"
+        SCORER = "scorer", "Sentence scorer (extractive, CPU)"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -24,33 +24,21 @@ from django.utils import timezone
 
 from docsite.tasking import task_enqueue_on_commit
 
-from ..backends import get_summarizer, summarizer_options
+from ..backends import get_summarizer, summarizer_build, summarizer_options
 from ..conf import training_setting
-from .data import training_pairs
+from .data import training_texts
+from .methods import (
+    METHOD_BACKENDS,
+    METHOD_TRAINERS,
+    MethodError,
+    method_hyperparameters,
+    method_total_steps,
+)
 from .models import TrainingDataset, TrainingExample, TrainingRun
 
 logger = logging.getLogger(__name__)
 
 State = TrainingRun.State
-# Keys of TrainConfig an operator may set; the rest come from the base alias.
-TUNABLE = frozenset(
-    {
-        "max_steps",
-        "batch_size",
-        "learning_rate",
-        "warmup_steps",
-        "weight_decay",
-        "max_seq_len",
-        "lora_r",
-        "lora_alpha",
-        "lora_dropout",
-        "target_modules",
-        "lora_top_layers",
-        "seed",
-        "dtype",
-        "checkpoint_every",
-    }
-)
 
 
 class TrainingRunError(ValueError):
@@ -61,37 +49,27 @@ def run_dir(run: TrainingRun) -> Path:
     return Path(settings.DATA_DIR) / "models" / "runs" / str(run.pk)
 
 
-def trainable_aliases() -> list[str]:
-    """Return the settings aliases whose backend can be fine-tuned (transformers, causal)."""
+def trainable_aliases(*, method: str | None = None) -> list[str]:
+    """Return the settings aliases that ``method`` can train (any method: None):
+    transformers aliases for LoRA and full fine-tunes, extractive aliases
+    with the learned scorer for ``scorer``."""
     from ..conf import summaries_setting
 
+    backends = (
+        set(METHOD_BACKENDS.values()) if method is None else {METHOD_BACKENDS[method]}
+    )
     names = []
     for alias in summaries_setting("BACKENDS"):
         try:
-            cls, _ = summarizer_options(alias)
+            cls, options = summarizer_options(alias)
         except ImproperlyConfigured:
             continue
-        if cls.name == "transformers":
-            names.append(alias)
+        if cls.name not in backends:
+            continue
+        if cls.name == "extractive" and options.get("method", "learned") != "learned":
+            continue
+        names.append(alias)
     return names
-
-
-def _hyperparameters(values: dict[str, Any] | None) -> dict[str, Any]:
-    from .loop import TrainConfig
-
-    merged = {**training_setting("HYPERPARAMETERS"), **(values or {})}
-    unknown = set(merged) - TUNABLE
-    if unknown:
-        raise TrainingRunError(
-            f"Unknown hyper-parameters: {', '.join(sorted(unknown))}."
-        )
-    # Validates types by building the config the worker will build.
-    config = TrainConfig.from_dict({"model": "-", **merged})
-    if config.max_steps < 1 or config.batch_size < 1 or config.learning_rate <= 0:
-        raise TrainingRunError(
-            "max_steps, batch_size and learning_rate must be positive."
-        )
-    return {key: value for key, value in config.as_dict().items() if key in merged}
 
 
 def training_run_start(
@@ -103,20 +81,27 @@ def training_run_start(
     actor: AbstractBaseUser | None = None,
 ) -> TrainingRun:
     """Record a run and queue it on the ``train`` queue."""
-    if base_alias not in trainable_aliases():
-        raise TrainingRunError(
-            f"'{base_alias}' is not a transformers alias of SUMMARIES_BACKENDS "
-            f"(trainable: {', '.join(trainable_aliases()) or 'none'})."
-        )
     if method not in TrainingRun.Method.values:
         raise TrainingRunError(f"Unknown method '{method}'.")
+    trainable = trainable_aliases(method=method)
+    if base_alias not in trainable:
+        backend = METHOD_BACKENDS[method]
+        article = "an" if backend[0] in "aeiou" else "a"
+        raise TrainingRunError(
+            f"'{base_alias}' is not {article} {backend} alias of SUMMARIES_BACKENDS, "
+            f"which the {method} method trains "
+            f"(trainable: {', '.join(trainable) or 'none'})."
+        )
     counts = dataset.counts
     if not counts.get("train") or not counts.get("validation"):
         raise TrainingRunError(
             "The dataset needs examples in both splits "
             f"(train {counts.get('train', 0)}, validation {counts.get('validation', 0)})."
         )
-    params = _hyperparameters(hyperparameters)
+    try:
+        params = method_hyperparameters(method=method, values=hyperparameters)
+    except MethodError as exc:
+        raise TrainingRunError(str(exc)) from exc
     _, options = summarizer_options(base_alias)
     with transaction.atomic():
         run = TrainingRun.objects.create(
@@ -125,7 +110,11 @@ def training_run_start(
             method=method,
             hyperparameters=params,
             dataset=dataset,
-            total_steps=params.get("max_steps", 0),
+            total_steps=method_total_steps(
+                method=method,
+                hyperparameters=params,
+                train_examples=counts.get("train", 0),
+            ),
             created_by=actor,
         )
         _enqueue(run)
@@ -179,28 +168,8 @@ def training_run_execute(*, run_id: int) -> TrainingRun | None:
     return run
 
 
-def _base(run: TrainingRun):
-    cls, options = summarizer_options(run.base_alias)
-    return cls, options
-
-
 def _train(run: TrainingRun) -> str:
-    from ..backends import summary_budget
-    from ..backends.transformers import DEFAULT_PROMPT, budget_words
-    from .loop import CANCEL, CONTINUE, PAUSE, TrainConfig, train, weights_digest
-
-    cls, options = _base(run)
-    folder = cls(**options).model_folder()
-    config = TrainConfig.from_dict(
-        {
-            **run.hyperparameters,
-            "model": folder,
-            "method": run.method,
-            "prompt": options.get("prompt", DEFAULT_PROMPT),
-            "budget_words": budget_words(summary_budget()),
-            "device": training_setting("DEVICE"),
-        }
-    )
+    from .loop import CANCEL, CONTINUE, PAUSE, weights_digest
 
     def control(progress) -> str:
         # A resumed run's progress (from its checkpoint) counts earlier seconds too.
@@ -220,8 +189,12 @@ def _train(run: TrainingRun) -> str:
         )
         return {"pause": PAUSE, "cancel": CANCEL}.get(requested or "", CONTINUE)
 
-    pairs = training_pairs(dataset=run.dataset, split=TrainingExample.Split.TRAIN)
-    outcome = train(config=config, pairs=pairs, run_dir=run_dir(run), control=control)
+    outcome = METHOD_TRAINERS[run.method](
+        run,
+        examples=training_texts(dataset=run.dataset, split=TrainingExample.Split.TRAIN),
+        folder=run_dir(run),
+        control=control,
+    )
     if outcome.state == "cancelled":
         shutil.rmtree(run_dir(run), ignore_errors=True)
         TrainingRun.objects.filter(pk=run.pk).update(
@@ -230,8 +203,11 @@ def _train(run: TrainingRun) -> str:
     elif outcome.state == "paused":
         TrainingRun.objects.filter(pk=run.pk).update(state=State.PAUSED, requested="")
     else:
+        progress = outcome.progress
         TrainingRun.objects.filter(pk=run.pk).update(
             state=State.EVALUATING,
+            step=progress.step,
+            losses=progress.losses,
             adapter_path=str(outcome.output),
             adapter_sha256=weights_digest(outcome.output),
             heartbeat_at=timezone.now(),
@@ -273,26 +249,31 @@ def _gate(run: TrainingRun) -> None:
     from ..selectors import summary_producer_live
     from .gate import GatePolicy, gate_evaluate, summaries_predict
 
-    validation = training_pairs(
+    validation = training_texts(
         dataset=run.dataset, split=TrainingExample.Split.VALIDATION
     )
     validation = validation[: training_setting("GATE_MAX_EXAMPLES")]
-    documents = [document for document, _ in validation]
-    references = [summary for _, summary in validation]
-    cls, options = _base(run)
+    documents = [example.document for example in validation]
+    references = [example.summary for example in validation]
     live = summary_producer_live()
     systems = {
-        "candidate": cls(
-            **options, adapter=run.adapter_path, adapter_sha256=run.adapter_sha256
+        "candidate": summarizer_build(
+            run.base_alias,
+            adapter=run.adapter_path,
+            adapter_sha256=run.adapter_sha256,
         ),
-        "base": cls(**options),
+        "base": summarizer_build(run.base_alias),
         "live": get_summarizer(live.backend_alias),
     }
     predictions: dict[str, list[str]] = {}
     started = time.perf_counter()
     for name, summarizer in systems.items():
+        # With the parsed blocks, as the portal summarizes its documents.
         predictions[name] = summaries_predict(
-            summarizer, documents, budget=summary_budget()
+            summarizer,
+            documents,
+            budget=summary_budget(),
+            blocks=[example.blocks for example in validation],
         )
         TrainingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
     report = gate_evaluate(

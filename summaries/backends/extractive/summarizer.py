@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from summaries.sentence_scorer import SentenceScorer, unit_features
+from summaries.sentence_scorer import (
+    FEATURES,
+    SCORER_FILE,
+    SentenceScorer,
+    unit_features,
+)
 from summaries.structure import Unit, units_join
 
 from ..base import BaseSummarizer, SummaryBudget, SummaryResult
@@ -36,7 +42,9 @@ class ExtractiveSummarizer(BaseSummarizer):
     ``embedder`` (an embedder instance, required; settings name an alias of
     ``DOCSITE_EMBEDDERS`` and the registry resolves it), ``method``
     ("learned"), ``scorer`` (path of the learned scorer's JSON; default
-    ``summaries/scorer_default.json``), ``length_ratio`` (0.2), ``mmr_lambda`` (0.7),
+    ``summaries/scorer_default.json``), ``adapter`` (the folder of a promoted
+    scorer training run, holding its ``scorer.json``; replaces ``scorer``)
+    with its ``adapter_sha256``, ``length_ratio`` (0.2), ``mmr_lambda`` (0.7),
     ``position_weight`` (0.9), ``backward_weight`` (-2.0), ``edge_threshold``
     (0.1), ``min_sentence_words`` (3: shorter units are not picked unless
     nothing else is there), ``max_sentences`` (200 units embedded per
@@ -63,6 +71,8 @@ class ExtractiveSummarizer(BaseSummarizer):
         embedder: BaseEmbedder | None = None,
         method: str = "learned",
         scorer: str | None = None,
+        adapter: str | None = None,
+        adapter_sha256: str = "",
         length_ratio: float = 0.2,
         mmr_lambda: float = 0.7,
         position_weight: float = 0.9,
@@ -99,6 +109,12 @@ class ExtractiveSummarizer(BaseSummarizer):
         # The learned weights are part of what the summarizer is: their
         # version goes into the producer key with the other options.
         self.scorer = None
+        if adapter and method != "learned":
+            raise ValueError(
+                "ExtractiveSummarizer: a trained scorer (adapter) needs method='learned'."
+            )
+        if adapter:
+            scorer = str(Path(adapter) / SCORER_FILE)
         if method == "learned":
             self.scorer = (
                 SentenceScorer.load(scorer) if scorer else SentenceScorer.load()
@@ -107,6 +123,7 @@ class ExtractiveSummarizer(BaseSummarizer):
             embedder=embedder,
             method=method,
             **({"scorer": self.scorer.version} if self.scorer else {}),
+            **({"adapter_sha256": adapter_sha256} if adapter else {}),
             length_ratio=length_ratio,
             mmr_lambda=mmr_lambda,
             position_weight=position_weight,
@@ -209,6 +226,42 @@ class ExtractiveSummarizer(BaseSummarizer):
             )
         ]
 
+    def plans_featurize(
+        self,
+        texts: Sequence[str],
+        *,
+        budget: SummaryBudget,
+        blocks: Sequence[Sequence[Any] | None] | None = None,
+        language: str | None = None,
+    ) -> list[tuple[DocumentPlan, np.ndarray]]:
+        """Return each text's plan and its units' learned-scorer features, as
+        ``summarize_batch`` would plan and embed them (one ``embed_batch``);
+        what a scorer is trained on."""
+        structures = list(blocks) if blocks is not None else [None] * len(texts)
+        plans = [
+            self._plan(text, blocks=structure, budget=budget, language=language)
+            for text, structure in zip(texts, structures, strict=True)
+        ]
+        flat_texts = [unit.text for plan in plans for unit in plan.units]
+        vectors = self.embedder.embed_batch(flat_texts) if flat_texts else None
+        featurized, offset = [], 0
+        for plan in plans:
+            end = offset + len(plan.units)
+            if end == offset:
+                featurized.append((plan, np.zeros((0, len(FEATURES)))))
+                continue
+            own = vectors[offset:end]
+            table = self.features(
+                own,
+                similarity=own @ own.T,
+                sections=plan.sections,
+                positions=plan.positions,
+                units=plan.units,
+            )
+            featurized.append((plan, table))
+            offset = end
+        return featurized
+
     def _plan(
         self,
         text: str,
@@ -294,7 +347,7 @@ class ExtractiveSummarizer(BaseSummarizer):
         transcript: bool = False,
     ) -> np.ndarray:
         """Return each unit's relevance, shape ``(n,)``, scaled to 0-1."""
-        if self.method == "learned" and structured:
+        if self.method == "learned" and (structured or self.scorer.scope == "all"):
             # Position is one of the learned features: no prior on top.
             return min_max(self.scorer.score(self.features(
                 vectors, similarity=similarity, sections=sections,

@@ -25,13 +25,18 @@ FINAL = {
 
 class Command(BaseCommand):
     help = (
-        "Start a training run of a transformers summarizer alias on a dataset version "
-        "(queue 'train'), or follow one. --follow shows a progress bar until the run "
+        "Start a training run of a summarizer alias on a dataset version (queue "
+        "'train'): a fine-tune of a transformers alias (--method lora, full) or a fit "
+        "of an extractive alias's sentence scorer (--method scorer); or follow one. --follow shows a progress bar until the run "
         "ends, then the gate's verdict."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--base", help="The SUMMARIES_BACKENDS alias to fine-tune.")
+        parser.add_argument(
+            "--base",
+            help="The SUMMARIES_BACKENDS alias to train: a transformers alias "
+            "(lora, full) or an extractive one (scorer).",
+        )
         parser.add_argument(
             "--dataset",
             default="new",
@@ -42,6 +47,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--method", default="lora", choices=TrainingRun.Method.values
+        )
+        parser.add_argument(
+            "--scope",
+            choices=("sectioned", "all"),
+            help="Scorer runs: apply the trained weights to documents with "
+            "sections (the default) or to all.",
         )
         parser.add_argument("--steps", type=int)
         parser.add_argument("--batch-size", type=int)
@@ -76,6 +87,7 @@ class Command(BaseCommand):
                     ("max_steps", options["steps"]),
                     ("batch_size", options["batch_size"]),
                     ("learning_rate", options["lr"]),
+                    ("scope", options["scope"]),
                 )
                 if value is not None
             }

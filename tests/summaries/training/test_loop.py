@@ -205,6 +205,32 @@ def test_gate_refuses_a_candidate_that_does_not_beat_the_live_producer():
     assert flagged["passed"] is False and "flags" in flagged["reason"]
 
 
+def test_gate_refuses_a_gain_inside_its_interval_unless_told_otherwise():
+    documents = ["The board approved the budget."] * 6
+    references = ["Budget approved by the board."] * 6
+    good, bad = "The board approved the budget.", "Weather is nice."
+    # Better on three documents, worse on two: a mean gain, but not one the
+    # bootstrap can tell from 0.
+    candidate = [good, good, good, bad, bad, good]
+    live = [bad, bad, bad, good, good, good]
+
+    strict = gate_evaluate(
+        documents=documents,
+        references=references,
+        candidates={"candidate": candidate, "live": live},
+    )
+    lenient = gate_evaluate(
+        documents=documents,
+        references=references,
+        candidates={"candidate": candidate, "live": live},
+        policy=GatePolicy(require_significant=False),
+    )
+
+    assert strict["vs_live"]["rougeLsum"]["diff"] > 0
+    assert strict["passed"] is False and "includes 0" in strict["reason"]
+    assert lenient["passed"] is True
+
+
 def test_tokenizer_built_offline_round_trips_text():
     tokenizer = tiny_tokenizer(["Budget approved."])
 
