@@ -241,6 +241,13 @@ class TrainingRunAdmin(TrainingPermissionMixin, admin.ModelAdmin):
 
     @admin.display(description="Loss")
     def loss_curve(self, run: TrainingRun):
+        if run.method == TrainingRun.Method.SCORER:
+            # One fit, not a descent: its log-loss on the training documents.
+            if not run.losses:
+                return "Not fitted yet."
+            return (
+                f"Log-loss {run.losses[-1][1]:.3f} on the training documents (one fit)."
+            )
         return loss_curve_svg(run.losses, total_steps=run.total_steps)
 
     @admin.display(description="Gate")

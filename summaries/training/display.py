@@ -98,10 +98,12 @@ def loss_curve_svg(
 def progress_bar_html(run: TrainingRun) -> SafeString:
     last = run.losses[-1][1] if run.losses else None
     loss = f", loss {last:.3f}" if last is not None else ""
+    # A scorer run's steps are the documents it has read; its loss is the one fit's.
+    unit = "documents read" if run.method == TrainingRun.Method.SCORER else "steps"
     return progress_html(
         done=run.step,
         total=run.total_steps,
-        text=f"{run.step} / {run.total_steps} steps ({round(run.percent)}%){loss}",
+        text=f"{run.step} / {run.total_steps} {unit} ({round(run.percent)}%){loss}",
         attrs={"run_id": run.pk, "state": run.state},
     )
 

@@ -152,7 +152,7 @@ def test_scorer_runs_take_extractive_aliases_and_their_own_options(editors_pages
 
 @pytest.mark.slow
 def test_editors_reviews_train_a_scorer_that_passes_its_gate_and_is_promoted(
-    editors_pages, django_capture_on_commit_callbacks
+    editors_pages, django_capture_on_commit_callbacks, client
 ):
     dataset = training_dataset_build(user=editors_pages, validation_fraction=0.4)
     with django_capture_on_commit_callbacks(execute=False):
@@ -172,7 +172,13 @@ def test_editors_reviews_train_a_scorer_that_passes_its_gate_and_is_promoted(
     assert run.step == dataset.counts["train"] and run.losses
     systems = run.metrics["systems"]
     assert systems["candidate"]["rougeLsum"] > systems["base"]["rougeLsum"]
-    assert run.metrics["vs_live"]["rougeLsum"]["diff"] > 0
+    assert run.metrics["vs_live"]["rougeLsum"]["low"] > 0
+    client.force_login(editors_pages)
+    page = client.get(
+        reverse("admin:summaries_trainingrun_change", args=[run.pk])
+    ).content.decode()
+    assert f"{run.step} / {run.step} documents read (100%)" in page
+    assert "on the training documents (one fit)" in page and "Passed." in page
     with django_capture_on_commit_callbacks(execute=False):
         alias = training_run_promote(run=run, actor=editors_pages)
     trained = get_summarizer(alias.name)
