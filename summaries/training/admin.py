@@ -39,6 +39,15 @@ class TrainingRunStartForm(forms.ModelForm):
     batch_size = forms.IntegerField(min_value=1, initial=4)
     learning_rate = forms.FloatField(min_value=1e-7, initial=2e-4)
     lora_r = forms.IntegerField(min_value=1, initial=8, label="LoRA rank")
+    scope = forms.ChoiceField(
+        choices=[
+            ("sectioned", "Documents with two or more headed sections"),
+            ("all", "Every document"),
+        ],
+        initial="sectioned",
+        required=False,
+        help_text="Sentence scorer runs: where the trained weights apply.",
+    )
 
     class Meta:
         model = TrainingRun
@@ -169,6 +178,7 @@ class TrainingRunAdmin(TrainingPermissionMixin, admin.ModelAdmin):
                 "batch_size",
                 "learning_rate",
                 "lora_r",
+                "scope",
             ]
         return self.readonly_fields
 
@@ -192,9 +202,9 @@ class TrainingRunAdmin(TrainingPermissionMixin, admin.ModelAdmin):
                 dataset=dataset,
                 base_alias=data["base_alias"],
                 method=data["method"],
-                # The LLM's optimizer settings; a scorer fit takes its defaults.
+                # Each method takes its own fields of the form.
                 hyperparameters=(
-                    {}
+                    {"scope": data.get("scope") or "sectioned"}
                     if data["method"] == TrainingRun.Method.SCORER
                     else {
                         key: data[key]

@@ -151,3 +151,92 @@ def test_reviews_become_a_gated_promoted_and_rolled_out_summarizer(
     assert all(
         shown[d.pk].text.startswith("The budget was approved") for d in unreviewed
     )
+
+
+def test_reviews_teach_the_extractive_default_on_a_real_worker(
+    celery_worker_real, settings, tmp_path, client, django_user_model
+):
+    """The CPU path end to end: editors' versions train a scorer run on the
+    worker, it passes its gate, and its roll-out gives unreviewed pages the
+    summaries those editors write."""
+    from summaries.backends import get_summarizer, summary_budget
+    from tests.summaries.training.scorer_pages import takeaway_page, takeaways_only
+
+    settings.DATA_DIR = tmp_path / "data"
+    settings.SUMMARIES_BACKENDS = {
+        **settings.SUMMARIES_BACKENDS,
+        "extractive": {"BACKEND": "extractive", "OPTIONS": {"embedder": "default"}},
+    }
+    settings.SUMMARIES_TRAINING = {"VALIDATION_FRACTION": 0.3}
+    editor = django_user_model.objects.create_superuser("editor", password="x")
+    space = SpaceFactory(slug="teams")
+    # Sectioned pages: the default scope of a scorer run.
+    pages = [takeaway_page(seed, headings=True) for seed in range(15)]
+    documents = [
+        document_create_from_text(
+            space=space, title=f"Notes {i}", text=text, filename=f"notes-{i}.md"
+        ).document
+        for i, (text, _) in enumerate(pages)
+    ]
+    reviewed, unreviewed = documents[:12], documents[12:]
+    ids = [d.pk for d in documents]
+    assert wait_for(
+        lambda: (
+            Summary.objects.filter(document_id__in=ids, status="generated").count()
+            == 15
+        ),
+        timeout=120,
+    )
+    for document, (_, takeaways) in zip(reviewed, pages, strict=False):
+        summary = Summary.objects.get(document=document)
+        summary_edit(summary=summary, text=takeaways, actor=editor)
+
+    client.force_login(editor)
+    response = client.post(
+        reverse("admin:summaries_trainingrun_add"),
+        {
+            "base_alias": "extractive",
+            "method": "scorer",
+            "max_steps": 200,
+            "batch_size": 4,
+            "learning_rate": 0.0002,
+            "lora_r": 8,
+        },
+    )
+    assert response.status_code == 302
+    run = TrainingRun.objects.get()
+    assert wait_for(
+        lambda: (
+            TrainingRun.objects.get(pk=run.pk).state in {"passed", "rejected", "failed"}
+        ),
+        timeout=300,
+    )
+    run.refresh_from_db()
+    assert run.state == TrainingRun.State.PASSED, (run.error, run.gate_reason)
+
+    client.post(
+        reverse("admin:summaries_trainingrun_changelist"),
+        {"action": "promote_runs", "_selected_action": [run.pk]},
+    )
+    alias = SummarizerAlias.objects.get(run=run)
+    new_producer = summary_producer_for(backend_alias=alias.name)
+    assert wait_for(
+        lambda: ReprocessJob.objects.filter(
+            backend_alias=alias.name, state="done"
+        ).exists(),
+        timeout=300,
+    ), list(ReprocessJob.objects.values("state", "error", "failed_count"))
+
+    assert producer_live(kind=SUMMARIES).producer == new_producer
+    shown = summaries_current_for(document_ids=[d.pk for d in unreviewed])
+    assert all(shown[d.pk].producer == new_producer for d in unreviewed)
+    # What the untrained default makes of the same pages: not the takeaways.
+    untrained = get_summarizer("extractive").summarize_batch(
+        [d.text for d in unreviewed],
+        budget=summary_budget(),
+        blocks=[d.blocks for d in unreviewed],
+    )
+    assert not any(takeaways_only(result.text) for result in untrained)
+    assert all(takeaways_only(shown[d.pk].text) for d in unreviewed), [
+        shown[d.pk].text for d in unreviewed
+    ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import random
 
+from summaries.text import sentences_split
+
 TEAMS = [
     "platform",
     "payments",
@@ -57,8 +59,10 @@ DETAILS = [
 ]
 
 
-def takeaway_page(seed: int) -> tuple[str, str]:
-    """Return ``(text, editor's summary)`` of one page; ``seed`` varies the wording."""
+def takeaway_page(seed: int, *, headings: bool = False) -> tuple[str, str]:
+    """Return ``(text, editor's summary)`` of one page; ``seed`` varies the
+    wording. ``headings``: Markdown, each paragraph under a heading of its own
+    (a sectioned page, where the default applies its learned scorer)."""
     rng = random.Random(seed)
     paragraphs, takeaways = [], []
     for _ in range(3):
@@ -73,6 +77,15 @@ def takeaway_page(seed: int) -> tuple[str, str]:
             f"In short, the {team} team will move the {system} to the {target} "
             f"and retire the old {system} hardware by the end of the quarter."
         )
-        paragraphs.append(" ".join([opening, *details, takeaway]))
+        paragraph = " ".join([opening, *details, takeaway])
+        if headings:
+            paragraph = f"## The {team} {system}\n\n{paragraph}"
+        paragraphs.append(paragraph)
         takeaways.append(takeaway)
     return "\n\n".join(paragraphs), " ".join(takeaways[:2])
+
+
+def takeaways_only(summary: str) -> bool:
+    """Whether ``summary`` is made of takeaways alone, as these editors write them."""
+    sentences = [unit.text for unit in sentences_split(summary)]
+    return bool(sentences) and all(s.startswith("In short,") for s in sentences)

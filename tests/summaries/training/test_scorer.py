@@ -18,22 +18,16 @@ from summaries.backends.extractive import ExtractiveSummarizer
 from summaries.models import Summary
 from summaries.scoring import ScriptAwareTokenizer
 from summaries.services import summaries_generate, summary_edit
-from summaries.text import sentences_split
 from summaries.training import runs, scorer
 from summaries.training.aliases import training_run_promote
 from summaries.training.data import training_dataset_build
 from summaries.training.models import TrainingRun
 from summaries.training.scorer import ReviewedText, ScorerConfig, scorer_train
 
-from .scorer_pages import takeaway_page
+from .scorer_pages import takeaway_page, takeaways_only
 
 State = TrainingRun.State
 BUDGET = SummaryBudget(60)
-
-
-def takeaways_only(summary: str) -> bool:
-    sentences = [unit.text for unit in sentences_split(summary)]
-    return bool(sentences) and all(s.startswith("In short,") for s in sentences)
 
 
 @pytest.fixture(scope="module")
@@ -213,12 +207,13 @@ def test_an_editor_starts_a_scorer_run_from_the_admin(
                 "batch_size": 4,
                 "learning_rate": 0.0002,
                 "lora_r": 8,
+                "scope": "all",
             },
         )
 
     assert response.status_code == 302
     run = TrainingRun.objects.get()
     assert run.method == "scorer" and run.base_alias == "extractive"
-    assert run.hyperparameters == ScorerConfig().as_dict()
+    assert run.hyperparameters == ScorerConfig(scope="all").as_dict()
     assert run.total_steps == run.dataset.counts["train"] > 0
     assert queued == [{"kwargs": {"run_id": run.pk}}]
