@@ -15,7 +15,12 @@ from docsite.longwork import admin_apply
 from . import runs
 from .aliases import training_run_promote, training_run_rollout_request
 from .data import DEFAULT_VALIDATION_FRACTION, TrainingDataError, training_dataset_build
-from .display import gate_table_html, loss_curve_svg, progress_bar_html
+from .display import (
+    gate_examples_for,
+    gate_table_html,
+    loss_curve_svg,
+    progress_bar_html,
+)
 from .models import SummarizerAlias, TrainingDataset, TrainingPair, TrainingRun
 
 PERMISSION = "summaries.manage_training"
@@ -136,6 +141,9 @@ class TrainingRunAdmin(TrainingPermissionMixin, admin.ModelAdmin):
     list_display = ["__str__", "dataset_version", "progress", "gate", "created_at"]
     list_filter = ["state", "base_alias"]
     actions = [pause_runs, resume_runs, cancel_runs, promote_runs, rollout_runs]
+    # Below the fields: the validation documents where the candidate and the
+    # live producer differ most, side by side, before anyone promotes.
+    change_form_template = "admin/summaries/trainingrun/change_form.html"
     readonly_fields = [
         "state",
         "base_alias",
@@ -181,6 +189,18 @@ class TrainingRunAdmin(TrainingPermissionMixin, admin.ModelAdmin):
                 "scope",
             ]
         return self.readonly_fields
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        run = TrainingRun.objects.filter(pk=object_id).first()
+        examples = (
+            gate_examples_for(run=run, user=request.user) if run is not None else []
+        )
+        return super().change_view(
+            request,
+            object_id,
+            form_url,
+            extra_context={**(extra_context or {}), "gate_examples": examples},
+        )
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj is not None else []

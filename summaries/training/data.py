@@ -272,7 +272,10 @@ def training_texts(*, dataset: TrainingDataset, split: str) -> list[ReviewedText
         same = blocks and text_sha256(text) == digest
         texts.append(
             ReviewedText(
-                document=document, summary=summary, blocks=blocks if same else None
+                document=document,
+                summary=summary,
+                blocks=blocks if same else None,
+                document_id=document_id,
             )
         )
     return texts

@@ -138,3 +138,38 @@ def gate_table_html(run: TrainingRun) -> SafeString:
         "Passed." if run.gate_passed else "Failed.",
         run.gate_reason,
     )
+
+
+def gate_examples_for(*, run: TrainingRun, user) -> list[dict]:
+    """The gate's example documents (``gate.gate_examples``) that ``user`` may
+    read, each with its title and page; an imported pair has neither."""
+    from django.urls import reverse
+
+    from docsite.documents.models import Document
+    from docsite.documents.selectors import space_ids_visible
+
+    examples = (run.metrics or {}).get("examples") or []
+    ids = {e["document_id"] for e in examples if e.get("document_id") is not None}
+    titles = dict(
+        Document.objects.filter(
+            pk__in=ids, space_id__in=space_ids_visible(user=user)
+        ).values_list("pk", "title")
+    )
+    shown = []
+    for example in examples:
+        document_id = example.get("document_id")
+        if document_id is not None and document_id not in titles:
+            continue  # a document this user may not read
+        shown.append(
+            {
+                **example,
+                "title": titles.get(document_id, "Imported pair"),
+                "url": (
+                    reverse("documents:detail", args=[document_id])
+                    if document_id is not None
+                    else ""
+                ),
+                "gain": round(example["candidate_score"] - example["live_score"], 2),
+            }
+        )
+    return shown

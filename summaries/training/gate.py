@@ -127,7 +127,15 @@ def gate_evaluate(
         if flag is not None:
             flags = list(flag(name, documents, candidates[name]))
             systems[name]["flag_rate"] = round(sum(flags) / max(1, len(flags)), 3)
-    report: dict[str, Any] = {"n": len(references), "systems": systems}
+    report: dict[str, Any] = {
+        "n": len(references),
+        "systems": systems,
+        # The gate metric of every document, per system (gate_examples reads it).
+        "per_document": {
+            name: [round(value, 2) for value in scores[policy.metric]]
+            for name, scores in per_doc.items()
+        },
+    }
     for other in ("live", "base"):
         if other in per_doc:
             report[f"vs_{other}"] = {
@@ -139,6 +147,42 @@ def gate_evaluate(
     passed, reason = _verdict(report, policy=policy)
     report.update(passed=passed, reason=reason, policy=policy.__dict__)
     return report
+
+
+def gate_examples(
+    *,
+    report: Mapping[str, Any],
+    references: Sequence[str],
+    candidates: Mapping[str, Sequence[str]],
+    document_ids: Sequence[int | None],
+    limit: int = 8,
+) -> list[dict[str, Any]]:
+    """Return the validation documents where the candidate and the live producer
+    differ most on the gate metric, half where the candidate wins, half where
+    it loses (as many as there are): what an editor reads before promoting.
+
+    Each: ``{"document_id", "reference", "candidate", "live", "candidate_score",
+    "live_score"}``.
+    """
+    scores = report["per_document"]
+    gains = [
+        ours - theirs
+        for ours, theirs in zip(scores["candidate"], scores["live"], strict=True)
+    ]
+    order = sorted(range(len(gains)), key=lambda i: gains[i])
+    losses = [i for i in order if gains[i] < 0][: limit // 2]
+    wins = [i for i in reversed(order) if gains[i] > 0][: limit - len(losses)]
+    return [
+        {
+            "document_id": document_ids[i],
+            "reference": references[i],
+            "candidate": candidates["candidate"][i],
+            "live": candidates["live"][i],
+            "candidate_score": scores["candidate"][i],
+            "live_score": scores["live"][i],
+        }
+        for i in [*wins, *losses]
+    ]
 
 
 def _verdict(report: dict[str, Any], *, policy: GatePolicy) -> tuple[bool, str]:

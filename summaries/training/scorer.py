@@ -87,6 +87,8 @@ class ReviewedText:
     document: str
     summary: str
     blocks: Sequence[Any] | None = None
+    # The portal document it came from (None for an imported pair).
+    document_id: int | None = None
 
 
 def _ngrams(tokens: Sequence[str], n: int) -> Counter:

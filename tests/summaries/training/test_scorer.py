@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from docsite.documents.services import document_create_from_text
@@ -146,7 +147,7 @@ def test_scorer_runs_take_extractive_aliases_and_their_own_options(editors_pages
 
 @pytest.mark.slow
 def test_editors_reviews_train_a_scorer_that_passes_its_gate_and_is_promoted(
-    editors_pages, django_capture_on_commit_callbacks, client
+    editors_pages, django_capture_on_commit_callbacks, client, django_user_model
 ):
     dataset = training_dataset_build(user=editors_pages, validation_fraction=0.4)
     with django_capture_on_commit_callbacks(execute=False):
@@ -173,6 +174,22 @@ def test_editors_reviews_train_a_scorer_that_passes_its_gate_and_is_promoted(
     ).content.decode()
     assert f"{run.step} / {run.step} documents read (100%)" in page
     assert "on the training documents (one fit)" in page and "Passed." in page
+    # The validation pages side by side: the trained summary keeps the
+    # takeaways, the live one (the dummy: the opening words) does not.
+    examples = run.metrics["examples"]
+    assert examples and all(takeaways_only(e["candidate"]) for e in examples)
+    assert "differ most" in page and examples[0]["candidate"] in page
+    assert f'href="/documents/{examples[0]["document_id"]}/"' in page
+    # An operator who may train but not read the engineering space sees none of them.
+    operator = django_user_model.objects.create_user(
+        "operator", password="x", is_staff=True
+    )
+    operator.user_permissions.add(Permission.objects.get(codename="manage_training"))
+    client.force_login(operator)
+    page = client.get(
+        reverse("admin:summaries_trainingrun_change", args=[run.pk])
+    ).content.decode()
+    assert "Passed." in page and examples[0]["candidate"] not in page
     with django_capture_on_commit_callbacks(execute=False):
         alias = training_run_promote(run=run, actor=editors_pages)
     trained = get_summarizer(alias.name)
