@@ -138,6 +138,33 @@ def _corpus_create(records: Sequence[dict[str, Any]], *, log: Callable) -> tuple
     return space, user, group, ids
 
 
+def _by_style(
+    *, styles: Sequence[str], reciprocal: dict[str, np.ndarray]
+) -> dict[str, Any]:
+    """MRR@10 of each mode on each query style, and hybrid minus each other
+    mode there (paired bootstrap 95% interval)."""
+    out: dict[str, Any] = {}
+    for style in dict.fromkeys(styles):
+        rows = np.array([s == style for s in styles])
+        entry: dict[str, Any] = {
+            "queries": int(rows.sum()),
+            "mrr@10": {
+                mode: round(100 * float(rr[rows].mean()), 1)
+                for mode, rr in reciprocal.items()
+            },
+        }
+        if "hybrid" in reciprocal:
+            entry["hybrid_minus"] = {
+                mode: paired_bootstrap(
+                    {"mrr@10": 100 * (reciprocal["hybrid"][rows] - rr[rows])}
+                )["mrr@10"].as_dict()
+                for mode, rr in reciprocal.items()
+                if mode != "hybrid"
+            }
+        out[style] = entry
+    return out
+
+
 def _percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(values, q)) if len(values) else 0.0
 
@@ -229,9 +256,21 @@ def _fusion_sweep(*, user, queries, targets, filters) -> list[dict[str, Any]]:
     return sorted(results, key=lambda row: -row["mrr@10"])
 
 
+def _record_queries(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """A record's ``(query, style)`` pairs: its ``queries`` (``[{text, style}]``:
+    what readers type, e.g. keywords, a question, a typo) when it has them, else
+    its summary (style ``summary``)."""
+    if record.get("queries"):
+        return [
+            (str(q["text"]), str(q.get("style") or "query")) for q in record["queries"]
+        ]
+    return [(str(record["summary"]), "summary")]
+
+
 def search_evaluate(
     *,
     records: Sequence[dict[str, Any]],
+    distractors: Sequence[dict[str, Any]] = (),
     split: str = "all",
     variant: str = "",
     modes: Sequence[str] = MODES,
@@ -246,25 +285,32 @@ def search_evaluate(
     hybrid under those settings, as mode ``hybrid_baseline``, so a change of
     fusion is compared with what it replaces on the same corpus and queries.
 
-    The whole file is the corpus (a harder search than one half); queries
-    come from one half (``a`` to choose settings, ``b`` to report) by a hash
-    of the record id, or from ``all``.
+    The whole file is the corpus (a harder search than one half), with the
+    ``distractors`` (ingested, never queried); queries come from one half
+    (``a`` to choose settings, ``b`` to report) by a hash of the record id,
+    or from ``all``. A record with ``queries`` is queried by each of them,
+    and the report adds MRR@10 by query style (``styles``).
     """
     scratch_database_require(purpose="evaluate_search")
-    space, user, group, ids = _corpus_create(records, log=log)
+    space, user, group, ids = _corpus_create([*records, *distractors], log=log)
     try:
         chosen = [
             (i, record)
             for i, record in enumerate(records)
             if split == "all" or record_split(str(record.get("id", i))) == split
         ]
-        queries = []
+        queries, styles, targets = [], [], []
         for i, record in chosen:
-            query = str(record["summary"])
-            if variant == "typos":
-                query = query_variant(query, key=str(record.get("id", i)))
-            queries.append(query)
-        targets = [ids[i] for i, _ in chosen]
+            for query, style in _record_queries(record):
+                if variant == "typos":
+                    # A summary's key is its record's, as before styles.
+                    key = str(record.get("id", i))
+                    query = query_variant(
+                        query, key=key if style == "summary" else f"{key}:{style}"
+                    )
+                queries.append(query)
+                styles.append(style)
+                targets.append(ids[i])
         filters = SearchFilters(space=space)
         reciprocal: dict[str, np.ndarray] = {}
         report: dict[str, Any] = {
@@ -311,6 +357,8 @@ def search_evaluate(
                 for mode in reciprocal
                 if mode != "hybrid"
             }
+        if set(styles) != {"summary"}:
+            report["styles"] = _by_style(styles=styles, reciprocal=reciprocal)
         if sweep:
             report["fusion_sweep"] = _fusion_sweep(
                 user=user, queries=queries, targets=targets, filters=filters

@@ -62,3 +62,49 @@ def test_chinese_known_items_are_found_by_their_summaries():
     assert set(report["hybrid_minus"]) == {"keyword", "hybrid_baseline"}
     # Everything it ingested is gone again.
     assert not Document.objects.exists()
+
+
+def test_typed_queries_are_scored_by_style_against_a_corpus_with_distractors():
+    """What readers type, per style, among documents that are never queried."""
+    records = [
+        {
+            "id": "vpn",
+            "title": "VPN setup",
+            "document": "Install the WireGuard client and import the tunnel "
+            "profile from the IT portal before working remotely.",
+            "summary": "How to set up the WireGuard tunnel for remote work.",
+            "queries": [
+                {"text": "wireguard tunnel profile", "style": "keywords"},
+                {"text": "wiregaurd tunnel", "style": "typo"},
+            ],
+        },
+        {
+            "id": "leave",
+            "title": "Parental leave",
+            "document": "Birth parents get twenty weeks of parental leave at "
+            "full pay; partners get eight weeks.",
+            "summary": "Parental leave: twenty weeks for birth parents, eight for partners.",
+            "queries": [{"text": "parental leave weeks", "style": "keywords"}],
+        },
+    ]
+    distractors = [
+        {
+            "document": "The canteen serves lunch from noon; the menu changes weekly.",
+            "summary": "Canteen hours.",
+        },
+        {
+            "document": "Printers on the third floor need a badge to release jobs.",
+            "summary": "Printing with a badge.",
+        },
+    ]
+
+    report = search_evaluate(
+        records=records, distractors=distractors, modes=("keyword", "hybrid")
+    )
+
+    assert report["documents"] == 4 and report["queries"] == 3
+    styles = report["styles"]
+    assert styles["keywords"]["queries"] == 2 and styles["typo"]["queries"] == 1
+    assert styles["keywords"]["mrr@10"]["keyword"] == 100.0
+    assert set(styles["keywords"]["hybrid_minus"]) == {"keyword"}
+    assert not Document.objects.exists()

@@ -36,6 +36,15 @@ class Command(BaseCommand):
         parser.add_argument("--data", required=True, type=Path)
         parser.add_argument("--limit", type=int, help="Use the first N records.")
         parser.add_argument(
+            "--distractors",
+            action="append",
+            default=[],
+            type=Path,
+            metavar="FILE",
+            help="More records for the corpus, never queried (repeatable): a "
+            "harder search for a small set.",
+        )
+        parser.add_argument(
             "--split",
             choices=SPLITS,
             default="all",
@@ -93,6 +102,14 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if len(records) < 2:
             raise CommandError(f"{options['data']} needs at least two records.")
+        try:
+            distractors = [
+                record
+                for path in options["distractors"]
+                for record in evaluation_records_load(path=path)
+            ]
+        except EvaluationDataError as exc:
+            raise CommandError(str(exc)) from exc
         embedders = (
             {"default": {"BACKEND": options["embedder"], "OPTIONS": {}}}
             if options["embedder"]
@@ -106,6 +123,7 @@ class Command(BaseCommand):
         ):
             report = search_evaluate(
                 records=records,
+                distractors=distractors,
                 split=options["split"],
                 variant="" if options["variant"] == "plain" else options["variant"],
                 modes=modes,
@@ -136,6 +154,15 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"hybrid - {mode}: MRR@10 {interval['mean']:+.1f}"
                 f" [{interval['low']:+.1f}, {interval['high']:+.1f}] (95% CI)"
+            )
+        for style, row in report.get("styles", {}).items():
+            self.stdout.write(
+                f"{style} ({row['queries']} queries): "
+                + ", ".join(f"{m} {v:.1f}" for m, v in row["mrr@10"].items())
+                + "".join(
+                    f"; hybrid - {m} {i['mean']:+.1f} [{i['low']:+.1f}, {i['high']:+.1f}]"
+                    for m, i in row.get("hybrid_minus", {}).items()
+                )
             )
         for row in report.get("fusion_sweep", [])[:5]:
             self.stdout.write(f"fusion {row}")
