@@ -283,6 +283,8 @@ def scorer_train(
                     (stored[f"x{i}"], stored[f"y{i}"])
                     for i in range(int(stored["count"]))
                 ]
+                # A resumed run's time counts the chunks read before the pause.
+                progress.seconds += float(stored["seconds"])
         else:
             done = [
                 row
@@ -293,10 +295,11 @@ def scorer_train(
             ]
             arrays = {f"x{i}": x for i, (x, _) in enumerate(done)}
             arrays.update({f"y{i}": y for i, (_, y) in enumerate(done)})
+            seconds = time.perf_counter() - started
             partial = saved.with_suffix(".partial.npz")
-            np.savez(partial, count=len(done), **arrays)
+            np.savez(partial, count=len(done), seconds=seconds, **arrays)
             partial.rename(saved)
-            progress.seconds += time.perf_counter() - started
+            progress.seconds += seconds
         rows.extend(done)
         progress.step = start + len(chunk)
         progress.examples = len(rows)

@@ -86,6 +86,7 @@ def test_a_paused_fit_resumes_from_its_saved_chunks(base, tmp_path, monkeypatch)
     resumed = fit(base, tmp_path, examples)
 
     assert resumed.state == "finished" and resumed.progress.step == 20
+    assert resumed.progress.seconds > paused.progress.seconds > 0
     assert featurized == [20 - scorer.CHUNK]  # only what the pause left
     once = fit(base, tmp_path / "again", examples)
     assert json.loads((resumed.output / "scorer.json").read_text()) == json.loads(
