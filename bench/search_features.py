@@ -122,7 +122,7 @@ def collect(args) -> None:
         if not docs_path.exists():
             docs_path.write_text(json.dumps(_lexemes(ids=ids)))
         rows = []
-        for i, query in run.queries:
+        for i, query, style in run.queries:
             prepared = search_prepare(query=query)
             keyword = _keyword_hits(
                 user=user, prepared=prepared, filters=filters, limit=DEPTH
@@ -134,6 +134,7 @@ def collect(args) -> None:
                 {
                     "target": ids[i],
                     "query": query,
+                    "style": style,
                     "corpus": prepared.corpus,
                     "terms": [
                         {

@@ -76,7 +76,9 @@ def corpus_get(*, name: str, records: list[dict]) -> tuple:
                     record.get("title") or f"Record {record.get('id', position)}"
                 ),
                 text=record["document"],
-                source_key=f"eval:{record.get('id', position)}",
+                # By position too: two files may share an id (see
+                # interests.search_evaluation).
+                source_key=f"eval:{position}:{record.get('id', position)}",
             )
             document_analyze(document_id=result.document.pk)
         search_terms_refresh()
@@ -85,7 +87,7 @@ def corpus_get(*, name: str, records: list[dict]) -> tuple:
         )
     user = user_model.objects.get(username=slug)
     by_key = dict(Document.objects.filter(space=space).values_list("source_key", "pk"))
-    ids = [by_key[f"eval:{r.get('id', i)}"] for i, r in enumerate(records)]
+    ids = [by_key[f"eval:{i}:{r.get('id', i)}"] for i, r in enumerate(records)]
     return space, user, ids
 
 
@@ -96,8 +98,9 @@ class CollectRun:
 
     user: object
     ids: list[int]
-    # (record index, query text) of the chosen split, typos applied.
-    queries: list[tuple[int, str]]
+    # (record index, query text, style) of the chosen split, typos applied: a
+    # record's summary (style "summary") or its typed queries.
+    queries: list[tuple[int, str, str]]
     filters: object
     settings: dict
 
@@ -105,22 +108,29 @@ class CollectRun:
 def collect_run(args) -> CollectRun:
     """Ingest ``args.data`` once (``corpus_get``) and prepare its queries."""
     from interests.conf import interests_setting
-    from interests.search_evaluation import query_variant
+    from interests.search_evaluation import query_variant, record_queries
     from interests.selectors import SearchFilters
     from summaries.evaluation import evaluation_records_load
     from summaries.scoring import record_split
 
     records = evaluation_records_load(path=args.data, limit=args.limit)
-    space, user, ids = corpus_get(name=args.name, records=records)
+    distractors = [
+        record
+        for path in args.distractors
+        for record in evaluation_records_load(path=path)
+    ]
+    space, user, ids = corpus_get(name=args.name, records=[*records, *distractors])
     queries = []
     for i, record in enumerate(records):
         key = str(record.get("id", i))
         if record_split(key) != args.split:
             continue
-        query = str(record["summary"])
-        queries.append(
-            (i, query_variant(query, key=key) if args.variant == "typos" else query)
-        )
+        for query, style in record_queries(record):
+            if args.variant == "typos":
+                query = query_variant(
+                    query, key=key if style == "summary" else f"{key}:{style}"
+                )
+            queries.append((i, query, style))
     embedders = {
         "default": {"BACKEND": args.embedder, "OPTIONS": {"similarity_floor": -1.0}}
     }
@@ -155,9 +165,15 @@ def collect(args) -> None:
             document_vectors_compute(document_ids=ids[start : start + 32])
         print(f"vectors ready in {time.perf_counter() - started:.0f}s")
         search = interests_setting("SEARCH")
-        for i, query in run.queries:
+        for i, query, style in run.queries:
             prepared = search_prepare(query=query)
-            row = {"target": ids[i], "query": query, "keyword": {}}
+            row = {
+                "target": ids[i],
+                "query": query,
+                "style": style,
+                "terms": len(prepared.terms),
+                "keyword": {},
+            }
             for rule, (kind, terms) in RULES.items():
                 with override_settings(
                     INTERESTS_SEARCH={
@@ -386,6 +402,14 @@ def collect_arguments_add(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variant", default="plain")
     parser.add_argument("--embedder", default="transformer")
     parser.add_argument("--limit", type=int)
+    parser.add_argument(
+        "--distractors",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="More records for the corpus, never queried (repeatable).",
+    )
     parser.add_argument(
         "--settings",
         type=json.loads,

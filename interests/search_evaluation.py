@@ -127,7 +127,9 @@ def _corpus_create(records: Sequence[dict[str, Any]], *, log: Callable) -> tuple
             space=space,
             title=title,
             text=record["document"],
-            source_key=f"eval:{record.get('id', position)}",
+            # By position too: ingestion treats a known source key as a new
+            # version of that document, and two files may share an id.
+            source_key=f"eval:{position}:{record.get('id', position)}",
         )
         document_analyze(document_id=result.document.pk)
         ids.append(result.document.pk)
@@ -256,7 +258,7 @@ def _fusion_sweep(*, user, queries, targets, filters) -> list[dict[str, Any]]:
     return sorted(results, key=lambda row: -row["mrr@10"])
 
 
-def _record_queries(record: dict[str, Any]) -> list[tuple[str, str]]:
+def record_queries(record: dict[str, Any]) -> list[tuple[str, str]]:
     """A record's ``(query, style)`` pairs: its ``queries`` (``[{text, style}]``:
     what readers type, e.g. keywords, a question, a typo) when it has them, else
     its summary (style ``summary``)."""
@@ -301,7 +303,7 @@ def search_evaluate(
         ]
         queries, styles, targets = [], [], []
         for i, record in chosen:
-            for query, style in _record_queries(record):
+            for query, style in record_queries(record):
                 if variant == "typos":
                     # A summary's key is its record's, as before styles.
                     key = str(record.get("id", i))

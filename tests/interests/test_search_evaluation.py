@@ -89,6 +89,8 @@ def test_typed_queries_are_scored_by_style_against_a_corpus_with_distractors():
     ]
     distractors = [
         {
+            # The same id as a record: another file's, not a new version of it.
+            "id": "vpn",
             "document": "The canteen serves lunch from noon; the menu changes weekly.",
             "summary": "Canteen hours.",
         },
