@@ -18,6 +18,7 @@ import argparse
 import itertools
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "var" / "search-fusion"
 DEPTH = 100
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 RULES = {
     "pairs5": ("pairs", 5),
     "any5": ("any", 5),
@@ -113,7 +115,9 @@ def collect_run(args) -> CollectRun:
     from summaries.evaluation import evaluation_records_load
     from summaries.scoring import record_split
 
-    records = evaluation_records_load(path=args.data, limit=args.limit)
+    records = [
+        record for path in args.data for record in evaluation_records_load(path=path)
+    ][: args.limit]
     distractors = [
         record
         for path in args.distractors
@@ -123,7 +127,7 @@ def collect_run(args) -> CollectRun:
     queries = []
     for i, record in enumerate(records):
         key = str(record.get("id", i))
-        if record_split(key) != args.split:
+        if args.split != "all" and record_split(key) != args.split:
             continue
         for query, style in record_queries(record):
             if args.variant == "typos":
@@ -305,6 +309,41 @@ def sweep(args) -> None:
                 )
             )
         )
+    # The shipped fusion with the keyword list weighed by the query's length:
+    # a query of fewer than ``short`` terms (what readers type) trusts its
+    # keyword hits in proportion, a sentence fully (rows collected before
+    # "terms" was stored are sentences).
+    for rule, short, wk in itertools.product(rules, (2, 3, 4, 6), (0.5, 1.0)):
+        methods[f"rrf {rule} k=60 wk={wk} short={short} d=50 sp=0.5"] = (
+            lambda row, rule=rule, short=short, wk=wk: fuse_rrf(
+                row["keyword"][rule]["hits"][:50],
+                row["semantic"]["hits"][:50],
+                k=60,
+                wk=wk * min(1.0, row.get("terms", 99) / short),
+                ws=1.0,
+                scale_match=True,
+                floor=floor,
+                similarity_power=0.5,
+            )
+        )
+    # The shipped fusion with a floor of its own for queries in Chinese or
+    # Japanese: an English embedder places any two CJK texts closer than the
+    # floor measured on English pairs.
+    for rule, cjk_floor, wk, sp in itertools.product(
+        rules, (0.4, 0.45, 0.5, 0.55, 0.6), (1.0, 1.5), (0.5, 1.0)
+    ):
+        methods[f"rrf {rule} k=60 wk={wk} cjkfloor={cjk_floor} d=50 sp={sp}"] = (
+            lambda row, rule=rule, cjk_floor=cjk_floor, wk=wk, sp=sp: fuse_rrf(
+                row["keyword"][rule]["hits"][:50],
+                row["semantic"]["hits"][:50],
+                k=60,
+                wk=wk,
+                ws=1.0,
+                scale_match=True,
+                floor=cjk_floor if _CJK.search(row["query"]) else floor,
+                similarity_power=sp,
+            )
+        )
     for rule, alpha, norm, field, depth in itertools.product(
         rules,
         (0.3, 0.4, 0.5, 0.6, 0.7),
@@ -396,7 +435,9 @@ def sweep(args) -> None:
 
 def collect_arguments_add(parser: argparse.ArgumentParser) -> None:
     """The ``collect`` command's arguments (``search_features.py`` collects alike)."""
-    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument(
+        "--data", type=Path, required=True, nargs="+", help="One or more files."
+    )
     parser.add_argument("--name", required=True)
     parser.add_argument("--split", default="a")
     parser.add_argument("--variant", default="plain")

@@ -33,7 +33,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--data", required=True, type=Path)
+        parser.add_argument(
+            "--data",
+            required=True,
+            type=Path,
+            nargs="+",
+            help="One or more JSONL files, queried together.",
+        )
         parser.add_argument("--limit", type=int, help="Use the first N records.")
         parser.add_argument(
             "--distractors",
@@ -95,13 +101,15 @@ class Command(BaseCommand):
         if unknown or not modes:
             raise CommandError(f"--modes takes {', '.join(MODES)}.")
         try:
-            records = evaluation_records_load(
-                path=options["data"], limit=options["limit"]
-            )
+            records = [
+                record
+                for path in options["data"]
+                for record in evaluation_records_load(path=path)
+            ][: options["limit"]]
         except EvaluationDataError as exc:
             raise CommandError(str(exc)) from exc
         if len(records) < 2:
-            raise CommandError(f"{options['data']} needs at least two records.")
+            raise CommandError("--data needs at least two records.")
         try:
             distractors = [
                 record
@@ -133,7 +141,7 @@ class Command(BaseCommand):
                 log=lambda message: self.stderr.write(message),
             )
             report["embedder"] = get_embedder("default").producer
-        report = {"data": str(options["data"]), **report}
+        report = {"data": " ".join(str(path) for path in options["data"]), **report}
         if options["json"]:
             self.stdout.write(json.dumps(report))
             return
