@@ -89,7 +89,13 @@ def corpus_get(*, name: str, records: list[dict]) -> tuple:
         )
     user = user_model.objects.get(username=slug)
     by_key = dict(Document.objects.filter(space=space).values_list("source_key", "pk"))
-    ids = [by_key[f"eval:{i}:{r.get('id', i)}"] for i, r in enumerate(records)]
+    keys = [f"eval:{i}:{r.get('id', i)}" for i, r in enumerate(records)]
+    if any(key not in by_key for key in keys):
+        raise SystemExit(
+            f"{name}: the scratch corpus {slug} holds other records (another file, or "
+            "keys of an older version of this bench); collect under another --name."
+        )
+    ids = [by_key[key] for key in keys]
     return space, user, ids
 
 
