@@ -38,15 +38,21 @@ RULES = {
 }
 
 
-def django_setup() -> None:
+def django_ready() -> None:
+    """Configure Django without touching a database (the arguments need the app)."""
     os.environ.setdefault("DOCSITE_DB_NAME", "docsite_eval_search")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "docsite.settings.base")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(ROOT))
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
+
+
+def django_setup() -> None:
+    django_ready()
     from docsite.db.scratch import scratch_database_prepare
 
     scratch_database_prepare(purpose="bench")
@@ -116,19 +122,17 @@ class CollectRun:
 def collect_run(args) -> CollectRun:
     """Ingest ``args.data`` once (``corpus_get``) and prepare its queries."""
     from interests.conf import interests_setting
-    from interests.search_evaluation import query_variant, record_queries
+    from interests.search_evaluation import (
+        corpus_records_load,
+        query_variant,
+        record_queries,
+    )
     from interests.selectors import SearchFilters
-    from summaries.evaluation import evaluation_records_load
     from summaries.scoring import record_split
 
-    records = [
-        record for path in args.data for record in evaluation_records_load(path=path)
-    ][: args.limit]
-    distractors = [
-        record
-        for path in args.distractors
-        for record in evaluation_records_load(path=path)
-    ]
+    records, distractors = corpus_records_load(
+        data=args.data, distractors=args.distractors, limit=args.limit
+    )
     space, user, ids = corpus_get(name=args.name, records=[*records, *distractors])
     queries = []
     for i, record in enumerate(records):
@@ -441,22 +445,15 @@ def sweep(args) -> None:
 
 def collect_arguments_add(parser: argparse.ArgumentParser) -> None:
     """The ``collect`` command's arguments (``search_features.py`` collects alike)."""
-    parser.add_argument(
-        "--data", type=Path, required=True, nargs="+", help="One or more files."
-    )
+    django_ready()
+    from interests.search_evaluation import corpus_arguments_add
+
+    corpus_arguments_add(parser)
     parser.add_argument("--name", required=True)
     parser.add_argument("--split", default="a")
     parser.add_argument("--variant", default="plain")
     parser.add_argument("--embedder", default="transformer")
     parser.add_argument("--limit", type=int)
-    parser.add_argument(
-        "--distractors",
-        action="append",
-        default=[],
-        type=Path,
-        metavar="FILE",
-        help="More records for the corpus, never queried (repeatable).",
-    )
     parser.add_argument(
         "--settings",
         type=json.loads,

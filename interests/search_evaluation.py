@@ -110,6 +110,48 @@ def query_variant(query: str, *, key: str) -> str:
     return " ".join(words)
 
 
+# The corpus ------------------------------------------------------------------
+
+
+def corpus_arguments_add(parser) -> None:
+    """Add ``--data`` (files queried together) and ``--distractors`` (files
+    ingested, never queried): evaluate_search's and the fusion bench's."""
+    from pathlib import Path
+
+    parser.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        nargs="+",
+        help="One or more JSONL files, queried together.",
+    )
+    parser.add_argument(
+        "--distractors",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="More records for the corpus, never queried (repeatable): a "
+        "harder search for a small set.",
+    )
+
+
+def corpus_records_load(
+    *, data: Sequence, distractors: Sequence = (), limit: int | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return the records of ``data`` (the first ``limit``) and of
+    ``distractors``; raise ``EvaluationDataError`` naming a bad line."""
+    from summaries.evaluation import evaluation_records_load
+
+    records = [
+        record for path in data for record in evaluation_records_load(path=path)
+    ][:limit]
+    others = [
+        record for path in distractors for record in evaluation_records_load(path=path)
+    ]
+    return records, others
+
+
 # The run ---------------------------------------------------------------------
 
 

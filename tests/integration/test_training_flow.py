@@ -48,6 +48,36 @@ def _texts(count: int, offset: int = 0) -> list[str]:
     ]
 
 
+def gated(run: TrainingRun, *, timeout: float) -> TrainingRun:
+    """Wait for the worker to train and gate ``run``; return it, which must have passed."""
+    assert wait_for(
+        lambda: (
+            TrainingRun.objects.get(pk=run.pk).state in {"passed", "rejected", "failed"}
+        ),
+        timeout=timeout,
+    )
+    run.refresh_from_db()
+    assert run.state == TrainingRun.State.PASSED, (run.error, run.gate_reason)
+    return run
+
+
+def promote_and_roll_out(client, run: TrainingRun) -> str:
+    """Promote ``run`` from the admin, wait for its blue/green job; return its producer."""
+    client.post(
+        reverse("admin:summaries_trainingrun_changelist"),
+        {"action": "promote_runs", "_selected_action": [run.pk]},
+    )
+    alias = SummarizerAlias.objects.get(run=run)
+    new_producer = summary_producer_for(backend_alias=alias.name)
+    assert wait_for(
+        lambda: ReprocessJob.objects.filter(
+            backend_alias=alias.name, state="done"
+        ).exists(),
+        timeout=300,
+    ), list(ReprocessJob.objects.values("state", "error", "failed_count"))
+    return new_producer
+
+
 def test_reviews_become_a_gated_promoted_and_rolled_out_summarizer(
     celery_worker_real, settings, tmp_path, client, django_user_model
 ):
@@ -114,14 +144,7 @@ def test_reviews_become_a_gated_promoted_and_rolled_out_summarizer(
     run = TrainingRun.objects.get()
     assert run.dataset.counts["edited"] == 12
 
-    assert wait_for(
-        lambda: (
-            TrainingRun.objects.get(pk=run.pk).state in {"passed", "rejected", "failed"}
-        ),
-        timeout=600,
-    )
-    run.refresh_from_db()
-    assert run.state == TrainingRun.State.PASSED, (run.error, run.gate_reason)
+    run = gated(run, timeout=600)
     assert run.losses[-1][1] < run.losses[0][1]
     page = client.get(reverse("admin:summaries_trainingrun_change", args=[run.pk]))
     assert "<polyline" in page.content.decode()
@@ -130,18 +153,7 @@ def test_reviews_become_a_gated_promoted_and_rolled_out_summarizer(
         > run.metrics["systems"]["live"]["rougeLsum"]
     )
 
-    client.post(
-        reverse("admin:summaries_trainingrun_changelist"),
-        {"action": "promote_runs", "_selected_action": [run.pk]},
-    )
-    alias = SummarizerAlias.objects.get(run=run)
-    new_producer = summary_producer_for(backend_alias=alias.name)
-    assert wait_for(
-        lambda: ReprocessJob.objects.filter(
-            backend_alias=alias.name, state="done"
-        ).exists(),
-        timeout=300,
-    ), list(ReprocessJob.objects.values("state", "error", "failed_count"))
+    new_producer = promote_and_roll_out(client, run)
 
     assert new_producer != live_before
     assert producer_live(kind=SUMMARIES).producer == new_producer
@@ -205,27 +217,9 @@ def test_reviews_teach_the_extractive_default_on_a_real_worker(
     )
     assert response.status_code == 302
     run = TrainingRun.objects.get()
-    assert wait_for(
-        lambda: (
-            TrainingRun.objects.get(pk=run.pk).state in {"passed", "rejected", "failed"}
-        ),
-        timeout=300,
-    )
-    run.refresh_from_db()
-    assert run.state == TrainingRun.State.PASSED, (run.error, run.gate_reason)
+    run = gated(run, timeout=300)
 
-    client.post(
-        reverse("admin:summaries_trainingrun_changelist"),
-        {"action": "promote_runs", "_selected_action": [run.pk]},
-    )
-    alias = SummarizerAlias.objects.get(run=run)
-    new_producer = summary_producer_for(backend_alias=alias.name)
-    assert wait_for(
-        lambda: ReprocessJob.objects.filter(
-            backend_alias=alias.name, state="done"
-        ).exists(),
-        timeout=300,
-    ), list(ReprocessJob.objects.values("state", "error", "failed_count"))
+    new_producer = promote_and_roll_out(client, run)
 
     assert producer_live(kind=SUMMARIES).producer == new_producer
     shown = summaries_current_for(document_ids=[d.pk for d in unreviewed])

@@ -8,7 +8,6 @@ is marked and migrated; one holding data without the mark is refused.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -18,8 +17,13 @@ from django.test import override_settings
 from docsite.db.scratch import NotAScratchDatabase, scratch_database_prepare
 from docsite.ml.conf import ml_setting
 from docsite.ml.embedders import get_embedder
-from interests.search_evaluation import MODES, search_evaluate
-from summaries.evaluation import EvaluationDataError, evaluation_records_load
+from interests.search_evaluation import (
+    MODES,
+    corpus_arguments_add,
+    corpus_records_load,
+    search_evaluate,
+)
+from summaries.evaluation import EvaluationDataError
 from summaries.scoring import SPLITS
 
 
@@ -33,23 +37,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--data",
-            required=True,
-            type=Path,
-            nargs="+",
-            help="One or more JSONL files, queried together.",
-        )
+        corpus_arguments_add(parser)
         parser.add_argument("--limit", type=int, help="Use the first N records.")
-        parser.add_argument(
-            "--distractors",
-            action="append",
-            default=[],
-            type=Path,
-            metavar="FILE",
-            help="More records for the corpus, never queried (repeatable): a "
-            "harder search for a small set.",
-        )
         parser.add_argument(
             "--split",
             choices=SPLITS,
@@ -101,23 +90,15 @@ class Command(BaseCommand):
         if unknown or not modes:
             raise CommandError(f"--modes takes {', '.join(MODES)}.")
         try:
-            records = [
-                record
-                for path in options["data"]
-                for record in evaluation_records_load(path=path)
-            ][: options["limit"]]
+            records, distractors = corpus_records_load(
+                data=options["data"],
+                distractors=options["distractors"],
+                limit=options["limit"],
+            )
         except EvaluationDataError as exc:
             raise CommandError(str(exc)) from exc
         if len(records) < 2:
             raise CommandError("--data needs at least two records.")
-        try:
-            distractors = [
-                record
-                for path in options["distractors"]
-                for record in evaluation_records_load(path=path)
-            ]
-        except EvaluationDataError as exc:
-            raise CommandError(str(exc)) from exc
         embedders = (
             {"default": {"BACKEND": options["embedder"], "OPTIONS": {}}}
             if options["embedder"]
