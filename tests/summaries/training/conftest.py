@@ -8,6 +8,7 @@ from summaries.services import summaries_generate, summary_edit, summary_reject
 from summaries.training import runs
 from summaries.training.data import training_dataset_build
 from tests.summaries.tiny_llama import tiny_llama_save
+from tests.summaries.training.scorer_pages import takeaway_page
 
 
 @pytest.fixture
@@ -87,3 +88,27 @@ def start(reviewed, alias="tiny", **hyper):
     return runs.training_run_start(
         dataset=dataset, base_alias=alias, hyperparameters=hyper, actor=reviewed.editor
     )
+
+
+@pytest.fixture
+def editors_pages(world, django_user_model, settings, tmp_path):
+    """Fourteen pages whose editors replaced the machine summary by the
+    takeaways, and an ``extractive`` alias on the packaged embedder."""
+    settings.DATA_DIR = tmp_path / "data"
+    settings.SUMMARIES_BACKENDS = {
+        **settings.SUMMARIES_BACKENDS,
+        "extractive": {"BACKEND": "extractive", "OPTIONS": {"embedder": "default"}},
+    }
+    editor = django_user_model.objects.create_superuser("editor", password="x")
+    pages = [takeaway_page(seed) for seed in range(14)]
+    documents = [
+        document_create_from_text(
+            space=world.engineering, title=f"Team notes {seed}", text=text
+        ).document
+        for seed, (text, _) in enumerate(pages)
+    ]
+    summaries_generate(document_ids=[d.pk for d in documents])
+    rows = {s.document_id: s for s in Summary.objects.all()}
+    for document, (_, takeaways) in zip(documents, pages, strict=True):
+        summary_edit(summary=rows[document.pk], text=takeaways, actor=editor)
+    return editor

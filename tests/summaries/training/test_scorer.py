@@ -11,14 +11,11 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from docsite.documents.services import document_create_from_text
 from docsite.ml.embedders import get_embedder
 from summaries.backends import get_summarizer, summary_budget
 from summaries.backends.base import SummaryBudget
 from summaries.backends.extractive import ExtractiveSummarizer
-from summaries.models import Summary
 from summaries.scoring import ScriptAwareTokenizer
-from summaries.services import summaries_generate, summary_edit
 from summaries.training import runs, scorer
 from summaries.training.aliases import training_run_promote
 from summaries.training.data import training_dataset_build
@@ -99,30 +96,6 @@ def test_a_trained_scorer_needs_the_learned_method(base, tmp_path):
         ExtractiveSummarizer(
             embedder=base.embedder, method="directed", adapter=str(tmp_path)
         )
-
-
-@pytest.fixture
-def editors_pages(world, django_user_model, settings, tmp_path):
-    """Fourteen pages whose editors replaced the machine summary by the
-    takeaways, and an ``extractive`` alias on the packaged embedder."""
-    settings.DATA_DIR = tmp_path / "data"
-    settings.SUMMARIES_BACKENDS = {
-        **settings.SUMMARIES_BACKENDS,
-        "extractive": {"BACKEND": "extractive", "OPTIONS": {"embedder": "default"}},
-    }
-    editor = django_user_model.objects.create_superuser("editor", password="x")
-    pages = [takeaway_page(seed) for seed in range(14)]
-    documents = [
-        document_create_from_text(
-            space=world.engineering, title=f"Team notes {seed}", text=text
-        ).document
-        for seed, (text, _) in enumerate(pages)
-    ]
-    summaries_generate(document_ids=[d.pk for d in documents])
-    rows = {s.document_id: s for s in Summary.objects.all()}
-    for document, (_, takeaways) in zip(documents, pages, strict=True):
-        summary_edit(summary=rows[document.pk], text=takeaways, actor=editor)
-    return editor
 
 
 def test_scorer_runs_take_extractive_aliases_and_their_own_options(editors_pages):
