@@ -14,7 +14,12 @@ from summaries.backends.transformers import (  # noqa: E402
     DEFAULT_PROMPT,
     TransformersSummarizer,
 )
-from summaries.training.gate import GatePolicy, gate_evaluate, paired_bootstrap  # noqa: E402
+from summaries.training.gate import (  # noqa: E402
+    GatePolicy,
+    gate_evaluate,
+    gate_examples,
+    paired_bootstrap,
+)
 from summaries.training.loop import (  # noqa: E402
     CONTINUE,
     TrainConfig,
@@ -238,3 +243,32 @@ def test_tokenizer_built_offline_round_trips_text():
         tokenizer.decode(tokenizer("Budget approved.")["input_ids"])
         == "Budget approved ."
     )
+
+
+def test_gate_examples_are_where_candidate_and_live_differ_most_both_ways():
+    documents = [f"Document {i}." for i in range(6)]
+    references = ["The board approved the budget."] * 6
+    good, bad = "The board approved the budget.", "Weather is nice today."
+    candidate = [good, good, bad, good, bad, good]
+    live = [bad, good, good, bad, good, good]
+    report = gate_evaluate(
+        documents=documents,
+        references=references,
+        candidates={"candidate": candidate, "live": live},
+    )
+
+    examples = gate_examples(
+        report=report,
+        references=references,
+        candidates={"candidate": candidate, "live": live},
+        document_ids=[10, 11, 12, 13, 14, None],
+        limit=4,
+    )
+
+    # Two wins (documents 10 and 13) and two losses (12 and 14); the ties
+    # (11 and the imported pair) say nothing about the candidate.
+    assert sorted(e["document_id"] for e in examples[:2]) == [10, 13]
+    assert sorted(e["document_id"] for e in examples[2:]) == [12, 14]
+    assert all(e["candidate_score"] > e["live_score"] for e in examples[:2])
+    assert all(e["candidate_score"] < e["live_score"] for e in examples[2:])
+    assert examples[0]["candidate"] == good and examples[0]["live"] == bad
