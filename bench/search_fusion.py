@@ -65,6 +65,7 @@ def corpus_get(*, name: str, records: list[dict]) -> tuple:
 
     from docsite.documents.models import Document, Space
     from docsite.documents.services import document_analyze, document_create_from_text
+    from interests.search_evaluation import corpus_source_key
     from interests.search_index import search_terms_refresh
 
     slug = f"fusion-{name}"
@@ -84,9 +85,7 @@ def corpus_get(*, name: str, records: list[dict]) -> tuple:
                     record.get("title") or f"Record {record.get('id', position)}"
                 ),
                 text=record["document"],
-                # By position too: two files may share an id (see
-                # interests.search_evaluation).
-                source_key=f"eval:{position}:{record.get('id', position)}",
+                source_key=corpus_source_key(record, position=position),
             )
             document_analyze(document_id=result.document.pk)
         search_terms_refresh()
@@ -95,7 +94,7 @@ def corpus_get(*, name: str, records: list[dict]) -> tuple:
         )
     user = user_model.objects.get(username=slug)
     by_key = dict(Document.objects.filter(space=space).values_list("source_key", "pk"))
-    keys = [f"eval:{i}:{r.get('id', i)}" for i, r in enumerate(records)]
+    keys = [corpus_source_key(r, position=i) for i, r in enumerate(records)]
     if any(key not in by_key for key in keys):
         raise SystemExit(
             f"{name}: the scratch corpus {slug} holds other records (another file, or "
@@ -122,11 +121,7 @@ class CollectRun:
 def collect_run(args) -> CollectRun:
     """Ingest ``args.data`` once (``corpus_get``) and prepare its queries."""
     from interests.conf import interests_setting
-    from interests.search_evaluation import (
-        corpus_records_load,
-        query_variant,
-        record_queries,
-    )
+    from interests.search_evaluation import corpus_records_load, record_queries
     from interests.selectors import SearchFilters
     from summaries.scoring import record_split
 
@@ -136,14 +131,9 @@ def collect_run(args) -> CollectRun:
     space, user, ids = corpus_get(name=args.name, records=[*records, *distractors])
     queries = []
     for i, record in enumerate(records):
-        key = str(record.get("id", i))
-        if args.split != "all" and record_split(key) != args.split:
+        if args.split != "all" and record_split(str(record.get("id", i))) != args.split:
             continue
-        for query, style in record_queries(record):
-            if args.variant == "typos":
-                query = query_variant(
-                    query, key=key if style == "summary" else f"{key}:{style}"
-                )
+        for query, style in record_queries(record, position=i, variant=args.variant):
             queries.append((i, query, style))
     embedders = {
         "default": {"BACKEND": args.embedder, "OPTIONS": {"similarity_floor": -1.0}}

@@ -17,6 +17,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -116,8 +117,6 @@ def query_variant(query: str, *, key: str) -> str:
 def corpus_arguments_add(parser) -> None:
     """Add ``--data`` (files queried together) and ``--distractors`` (files
     ingested, never queried): evaluate_search's and the fusion bench's."""
-    from pathlib import Path
-
     parser.add_argument(
         "--data",
         required=True,
@@ -169,9 +168,7 @@ def _corpus_create(records: Sequence[dict[str, Any]], *, log: Callable) -> tuple
             space=space,
             title=title,
             text=record["document"],
-            # By position too: ingestion treats a known source key as a new
-            # version of that document, and two files may share an id.
-            source_key=f"eval:{position}:{record.get('id', position)}",
+            source_key=corpus_source_key(record, position=position),
         )
         document_analyze(document_id=result.document.pk)
         ids.append(result.document.pk)
@@ -300,15 +297,37 @@ def _fusion_sweep(*, user, queries, targets, filters) -> list[dict[str, Any]]:
     return sorted(results, key=lambda row: -row["mrr@10"])
 
 
-def record_queries(record: dict[str, Any]) -> list[tuple[str, str]]:
+def record_queries(
+    record: dict[str, Any], *, position: int, variant: str = ""
+) -> list[tuple[str, str]]:
     """A record's ``(query, style)`` pairs: its ``queries`` (``[{text, style}]``:
     what readers type, e.g. keywords, a question, a typo) when it has them, else
-    its summary (style ``summary``)."""
+    its summary (style ``summary``); with ``variant`` "typos", each respelled
+    (``query_variant``, keyed by the record's id, or ``position`` without one)."""
     if record.get("queries"):
-        return [
+        pairs = [
             (str(q["text"]), str(q.get("style") or "query")) for q in record["queries"]
         ]
-    return [(str(record["summary"]), "summary")]
+    else:
+        pairs = [(str(record["summary"]), "summary")]
+    if variant != "typos":
+        return pairs
+    # A summary's key is its record's, as before styles.
+    key = str(record.get("id", position))
+    return [
+        (
+            query_variant(query, key=key if style == "summary" else f"{key}:{style}"),
+            style,
+        )
+        for query, style in pairs
+    ]
+
+
+def corpus_source_key(record: dict[str, Any], *, position: int) -> str:
+    """The source key a corpus record is ingested under: by position too, since
+    ingestion treats a known key as a new version of that document, and two
+    files may share an id."""
+    return f"eval:{position}:{record.get('id', position)}"
 
 
 def search_evaluate(
@@ -345,13 +364,7 @@ def search_evaluate(
         ]
         queries, styles, targets = [], [], []
         for i, record in chosen:
-            for query, style in record_queries(record):
-                if variant == "typos":
-                    # A summary's key is its record's, as before styles.
-                    key = str(record.get("id", i))
-                    query = query_variant(
-                        query, key=key if style == "summary" else f"{key}:{style}"
-                    )
+            for query, style in record_queries(record, position=i, variant=variant):
                 queries.append(query)
                 styles.append(style)
                 targets.append(ids[i])

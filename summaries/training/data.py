@@ -242,15 +242,6 @@ def training_dataset_build(
     return dataset
 
 
-def training_pairs(*, dataset: TrainingDataset, split: str) -> list[tuple[str, str]]:
-    """Return the positive ``(document, summary)`` pairs of one split, in a stable order."""
-    return list(
-        dataset.examples.filter(split=split, kind=Kind.POSITIVE)
-        .order_by("id")
-        .values_list("document", "summary")
-    )
-
-
 def training_texts(*, dataset: TrainingDataset, split: str) -> list[ReviewedText]:
     """Return the positive examples of one split, in a stable order, each with
     its document's parsed blocks while the document still has that text (the

@@ -141,7 +141,7 @@ def gate_table_html(run: TrainingRun) -> SafeString:
 
 
 def gate_examples_for(*, run: TrainingRun, user) -> list[dict]:
-    """The gate's example documents (``gate.gate_examples``) that ``user`` may
+    """The gate's example documents (``gate.gate_evaluate``'s) that ``user`` may
     read, each with its title and page; an imported pair has neither."""
     from django.urls import reverse
 

@@ -24,6 +24,8 @@ from summaries.scoring import rouge_per_document as _rouge
 from summaries.text import sentences_split
 
 GATE_METRIC = "rougeLsum"
+# How many validation documents the report shows side by side.
+EXAMPLES = 8
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ def gate_evaluate(
     candidates: Mapping[str, Sequence[str]],
     policy: GatePolicy = GatePolicy(),
     flag: Callable[[str, Sequence[str], Sequence[str]], Sequence[bool]] | None = None,
+    document_ids: Sequence[int | None] | None = None,
 ) -> dict[str, Any]:
     """Score every system's predictions; return the report with the verdict.
 
@@ -111,7 +114,9 @@ def gate_evaluate(
     says which summaries are flagged as unfaithful; without it the flag rate
     is not part of the gate. The report: ``{"n", "systems": {name: {rouge1, rouge2,
     rougeLsum, flag_rate?}}, "vs_live": {metric: {diff, low, high}},
-    "vs_base": ..., "passed", "reason"}``.
+    "vs_base": ..., "passed", "reason"}``; with ``document_ids`` (one per
+    document) also ``"examples"``: the documents where the candidate and the
+    live producer differ most on the gate metric (``_examples``).
     """
     if "candidate" not in candidates or "live" not in candidates:
         raise ValueError(
@@ -127,15 +132,7 @@ def gate_evaluate(
         if flag is not None:
             flags = list(flag(name, documents, candidates[name]))
             systems[name]["flag_rate"] = round(sum(flags) / max(1, len(flags)), 3)
-    report: dict[str, Any] = {
-        "n": len(references),
-        "systems": systems,
-        # The gate metric of every document, per system (gate_examples reads it).
-        "per_document": {
-            name: [round(value, 2) for value in scores[policy.metric]]
-            for name, scores in per_doc.items()
-        },
-    }
+    report: dict[str, Any] = {"n": len(references), "systems": systems}
     for other in ("live", "base"):
         if other in per_doc:
             report[f"vs_{other}"] = {
@@ -146,16 +143,26 @@ def gate_evaluate(
             }
     passed, reason = _verdict(report, policy=policy)
     report.update(passed=passed, reason=reason, policy=policy.__dict__)
+    if document_ids is not None:
+        report["examples"] = _examples(
+            scores={
+                name: [round(value, 2) for value in per_doc[name][policy.metric]]
+                for name in ("candidate", "live")
+            },
+            references=references,
+            candidates=candidates,
+            document_ids=document_ids,
+        )
     return report
 
 
-def gate_examples(
+def _examples(
     *,
-    report: Mapping[str, Any],
+    scores: Mapping[str, Sequence[float]],
     references: Sequence[str],
     candidates: Mapping[str, Sequence[str]],
     document_ids: Sequence[int | None],
-    limit: int = 8,
+    limit: int = EXAMPLES,
 ) -> list[dict[str, Any]]:
     """Return the validation documents where the candidate and the live producer
     differ most on the gate metric, half where the candidate wins, half where
@@ -164,7 +171,6 @@ def gate_examples(
     Each: ``{"document_id", "reference", "candidate", "live", "candidate_score",
     "live_score"}``.
     """
-    scores = report["per_document"]
     gains = [
         ours - theirs
         for ours, theirs in zip(scores["candidate"], scores["live"], strict=True)

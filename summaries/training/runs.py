@@ -247,7 +247,7 @@ def _flagger(systems: dict):
 def _gate(run: TrainingRun) -> None:
     from ..backends import summary_budget
     from ..selectors import summary_producer_live
-    from .gate import GatePolicy, gate_evaluate, gate_examples, summaries_predict
+    from .gate import GatePolicy, gate_evaluate, summaries_predict
 
     validation = training_texts(
         dataset=run.dataset, split=TrainingExample.Split.VALIDATION
@@ -282,14 +282,8 @@ def _gate(run: TrainingRun) -> None:
         candidates=predictions,
         policy=GatePolicy(**training_setting("GATE")),
         flag=_flagger(systems),
-    )
-    report["examples"] = gate_examples(
-        report=report,
-        references=references,
-        candidates=predictions,
         document_ids=[example.document_id for example in validation],
     )
-    del report["per_document"]
     report["live_producer"] = live.producer
     report["seconds"] = round(time.perf_counter() - started, 1)
     TrainingRun.objects.filter(pk=run.pk).update(

@@ -178,19 +178,10 @@ class ExtractiveSummarizer(BaseSummarizer):
         if not texts:
             return []
         started = time.perf_counter()
-        structures = list(blocks) if blocks is not None else [None] * len(texts)
-        if len(structures) != len(texts):
-            raise ValueError("summarize_batch: one blocks entry per text, or none.")
-        plans = [
-            self._plan(text, blocks=structure, budget=budget, language=language)
-            for text, structure in zip(texts, structures, strict=True)
-        ]
-        flat_texts = [unit.text for plan in plans for unit in plan.units]
-        if flat_texts:
-            vectors = self.embedder.embed_batch(flat_texts)
-            flat_tokens = self.embedder.count_tokens(flat_texts)
-        else:
-            vectors, flat_tokens = np.zeros((0, 0), dtype=np.float32), []
+        plans, flat_texts, vectors = self._plans_embedded(
+            texts, budget=budget, blocks=blocks, language=language
+        )
+        flat_tokens = self.embedder.count_tokens(flat_texts) if flat_texts else []
 
         summaries: list[str] = []
         tokens_in: list[int] = []
@@ -237,13 +228,9 @@ class ExtractiveSummarizer(BaseSummarizer):
         """Return each text's plan and its units' learned-scorer features, as
         ``summarize_batch`` would plan and embed them (one ``embed_batch``);
         what a scorer is trained on."""
-        structures = list(blocks) if blocks is not None else [None] * len(texts)
-        plans = [
-            self._plan(text, blocks=structure, budget=budget, language=language)
-            for text, structure in zip(texts, structures, strict=True)
-        ]
-        flat_texts = [unit.text for plan in plans for unit in plan.units]
-        vectors = self.embedder.embed_batch(flat_texts) if flat_texts else None
+        plans, _, vectors = self._plans_embedded(
+            texts, budget=budget, blocks=blocks, language=language
+        )
         featurized, offset = [], 0
         for plan in plans:
             end = offset + len(plan.units)
@@ -261,6 +248,29 @@ class ExtractiveSummarizer(BaseSummarizer):
             featurized.append((plan, table))
             offset = end
         return featurized
+
+    def _plans_embedded(
+        self,
+        texts: Sequence[str],
+        *,
+        budget: SummaryBudget,
+        blocks: Sequence[Sequence[Any] | None] | None,
+        language: str | None,
+    ) -> tuple[list[DocumentPlan], list[str], np.ndarray]:
+        """Plan every text (from its ``blocks`` when given) and embed all their
+        units in one ``embed_batch``; return the plans, the units' texts in
+        order, and their vectors ``(n_units, dim)``."""
+        structures = list(blocks) if blocks is not None else [None] * len(texts)
+        if len(structures) != len(texts):
+            raise ValueError("summarize_batch: one blocks entry per text, or none.")
+        plans = [
+            self._plan(text, blocks=structure, budget=budget, language=language)
+            for text, structure in zip(texts, structures, strict=True)
+        ]
+        flat_texts = [unit.text for plan in plans for unit in plan.units]
+        if not flat_texts:
+            return plans, flat_texts, np.zeros((0, 0), dtype=np.float32)
+        return plans, flat_texts, self.embedder.embed_batch(flat_texts)
 
     def _plan(
         self,

@@ -17,7 +17,6 @@ from summaries.backends.transformers import (  # noqa: E402
 from summaries.training.gate import (  # noqa: E402
     GatePolicy,
     gate_evaluate,
-    gate_examples,
     paired_bootstrap,
 )
 from summaries.training.loop import (  # noqa: E402
@@ -255,18 +254,14 @@ def test_gate_examples_are_where_candidate_and_live_differ_most_both_ways():
         documents=documents,
         references=references,
         candidates={"candidate": candidate, "live": live},
+        document_ids=[10, 11, 12, 13, 14, None],
     )
 
-    examples = gate_examples(
-        report=report,
-        references=references,
-        candidates={"candidate": candidate, "live": live},
-        document_ids=[10, 11, 12, 13, 14, None],
-        limit=4,
-    )
+    examples = report["examples"]
 
     # Two wins (documents 10 and 13) and two losses (12 and 14); the ties
     # (11 and the imported pair) say nothing about the candidate.
+    assert len(examples) == 4
     assert sorted(e["document_id"] for e in examples[:2]) == [10, 13]
     assert sorted(e["document_id"] for e in examples[2:]) == [12, 14]
     assert all(e["candidate_score"] > e["live_score"] for e in examples[:2])
