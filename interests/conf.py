@@ -9,6 +9,14 @@ from docsite.conf import AppSettings
 DEFAULTS: dict[str, Any] = {
     # Which DOCSITE_EMBEDDERS alias embeds documents, queries and interests.
     "EMBEDDER": "default",
+    # Search in the languages the embedder cannot read: documents whose
+    # detected language is one of LANGUAGES get a second vector from the
+    # DOCSITE_EMBEDDERS alias EMBEDDER (blue/green like the first, as output
+    # kind "language_embeddings"), and a query written in Chinese, Japanese or
+    # Korean script searches those vectors by meaning. EMBEDDER None turns it
+    # off. MiniLM reads no Chinese (typed Chinese queries, meaning MRR@10
+    # 16.7 on the search hold-out); see docs/evaluation.md for the figures.
+    "LANGUAGE_VECTORS": {"EMBEDDER": "multilingual", "LANGUAGES": ["zh", "ja", "ko"]},
     # What a document vector is made of:
     # - "title_lead": the title and the leading text, truncated by the model;
     # - "chunks": token chunks of title + text, embedded and mean-pooled;

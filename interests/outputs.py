@@ -11,18 +11,23 @@ from docsite.ml.conf import ml_setting
 from docsite.ml.embedders import get_embedder
 from docsite.ml.outputs import (
     EMBEDDINGS,
+    LANGUAGE_EMBEDDINGS,
     ItemOutcome,
     LiveProducer,
     OutputKind,
     Progress,
     output_kind_register,
+    producer_live,
 )
 
 from .conf import interests_setting
 from .selectors import (
+    document_ids_in_vector_languages,
     document_ids_with_vector,
+    documents_without_language_vector,
     documents_without_vector,
     embedding_producer_for_alias,
+    language_vectors_alias,
 )
 from .services import (
     document_vectors_compute,
@@ -38,6 +43,7 @@ class VectorsOutput(OutputKind):
     setting = "DOCSITE_EMBEDDERS"
     # Feed, search and related documents read one producer's vectors only.
     readers_fall_back = False
+    shares_rows_with = (LANGUAGE_EMBEDDINGS,)
 
     def aliases(self) -> list[str]:
         configured = self.configured_alias()
@@ -61,7 +67,7 @@ class VectorsOutput(OutputKind):
 
     def enqueue(self, *, document_ids: Sequence[int], backend_alias: str) -> None:
         document_vectors_enqueue(
-            document_ids=document_ids, embedder_alias=backend_alias
+            document_ids=document_ids, embedder_alias=backend_alias, kind=self.name
         )
 
     def process(
@@ -78,7 +84,7 @@ class VectorsOutput(OutputKind):
         )
         try:
             document_vectors_compute(
-                document_ids=document_ids, embedder_alias=backend_alias
+                document_ids=document_ids, embedder_alias=backend_alias, kind=self.name
             )
         except Exception as exc:
             # A model that cannot load or a bad batch fails every document of
@@ -114,4 +120,45 @@ class VectorsOutput(OutputKind):
         user_interests_rederive(producer=new.producer, on_progress=progress)
 
 
+class LanguageVectorsOutput(VectorsOutput):
+    """The second vector set: documents in ``INTERESTS_LANGUAGE_VECTORS``'s
+    languages, embedded by its multilingual model, read by meaning search for
+    queries in those scripts (``selectors.language_vectors``)."""
+
+    name = LANGUAGE_EMBEDDINGS
+    label = "language vectors"
+    shares_rows_with = (EMBEDDINGS,)
+
+    def enabled(self) -> bool:
+        return language_vectors_alias() is not None
+
+    def configured_alias(self) -> str:
+        return interests_setting("LANGUAGE_VECTORS").get("EMBEDDER") or ""
+
+    def documents_missing(self, *, producer: str | None) -> QuerySet[Document]:
+        # The main vectors' rows must not count as this kind's output, so
+        # "from any producer" means from the live one of this kind.
+        if not self.enabled():
+            return Document.objects.none()
+        if producer is None:
+            producer = producer_live(kind=self.name).producer
+        return documents_without_language_vector(producer=producer)
+
+    def process(
+        self, *, document_ids: Sequence[int], backend_alias: str
+    ) -> dict[int, ItemOutcome]:
+        covered = document_ids_in_vector_languages(document_ids=document_ids)
+        outcomes = super().process(document_ids=covered, backend_alias=backend_alias)
+        skipped = ItemOutcome(
+            "skipped", "Not in a language the language vectors cover."
+        )
+        return {pk: outcomes.get(pk, skipped) for pk in document_ids}
+
+    def on_activate(
+        self, *, old: LiveProducer, new: LiveProducer, progress: Progress
+    ) -> None:
+        """Nothing is derived from language vectors (interests use the main ones)."""
+
+
 output_kind_register(VectorsOutput())
+output_kind_register(LanguageVectorsOutput())

@@ -20,6 +20,26 @@ def enqueue_document_vector(*, document_id: int, **kwargs) -> None:
     )
 
 
+@receiver(signals.document_analyzed, dispatch_uid="interests.enqueue_language_vector")
+def enqueue_language_vector(*, document_id: int, language: str, **kwargs) -> None:
+    """Documents in the language vectors' languages get their second vector once
+    their language is known (analysis runs after every change of text)."""
+    from docsite.ml.outputs import LANGUAGE_EMBEDDINGS, producer_live
+
+    from .selectors import language_vectors_alias, language_vectors_languages
+    from .services import document_vectors_enqueue
+
+    if language_vectors_alias() is None:
+        return
+    if language.lower() not in language_vectors_languages():
+        return
+    document_vectors_enqueue(
+        document_ids=[document_id],
+        embedder_alias=producer_live(kind=LANGUAGE_EMBEDDINGS).backend_alias,
+        kind=LANGUAGE_EMBEDDINGS,
+    )
+
+
 @receiver(signals.document_text_changed, dispatch_uid="interests.enqueue_search_terms")
 @receiver(signals.document_deleted, dispatch_uid="interests.enqueue_search_terms_gone")
 def enqueue_search_terms_refresh(**kwargs) -> None:

@@ -29,6 +29,8 @@ from django.test import override_settings
 from docsite.db.scratch import scratch_database_require
 from docsite.documents.models import Document, Space
 from docsite.documents.services import document_analyze, document_create_from_text
+from docsite.ml.embedders import get_embedder
+from docsite.ml.outputs import EMBEDDINGS, LANGUAGE_EMBEDDINGS
 from summaries.scoring import paired_bootstrap, record_split
 
 from .conf import interests_setting
@@ -36,8 +38,7 @@ from .models import DocumentVector
 from .search_index import search_terms_refresh
 from .selectors import (
     SearchFilters,
-    embedder_live,
-    embedding_producer_active,
+    meaning_producer_for,
     search_run,
     vectors_by_document,
 )
@@ -174,7 +175,11 @@ def _corpus_create(records: Sequence[dict[str, Any]], *, log: Callable) -> tuple
         ids.append(result.document.pk)
     log(f"ingested {len(ids)} documents; embedding…")
     for start in range(0, len(ids), EMBED_BATCH):
-        document_vectors_compute(document_ids=ids[start : start + EMBED_BATCH])
+        batch = ids[start : start + EMBED_BATCH]
+        # Both vector sets, as the workers make them: every document gets
+        # the main vector, those in the language vectors' languages a second.
+        for kind in (EMBEDDINGS, LANGUAGE_EMBEDDINGS):
+            document_vectors_compute(document_ids=batch, kind=kind)
     search_terms_refresh()
     return space, user, group, ids
 
@@ -215,14 +220,25 @@ def _calibration(
 ) -> dict[str, Any]:
     """Return cosine percentiles of known-item pairs and of random pairs, and the
     agreement of the query runtime with the document embedder on the queries."""
-    embedder = embedder_live()
-    query_vectors = embedder.embed_queries(list(queries))
+    # The vector set most of the queries read (a Chinese set's, the language
+    # vectors), with its documents.
+    routes = [meaning_producer_for(query=query) for query in queries]
+    live = max(set(routes), key=routes.count)
+    pairs = [
+        (query, pk)
+        for query, pk, route in zip(queries, document_ids, routes, strict=True)
+        if route == live
+    ]
     stored = vectors_by_document(
         DocumentVector.objects.filter(
-            document_id__in=list(document_ids), producer=embedding_producer_active()
+            document_id__in=[pk for _, pk in pairs], producer=live.producer
         )
     )
-    matrix = np.stack([stored[pk] for pk in document_ids])
+    pairs = [(query, pk) for query, pk in pairs if pk in stored]
+    queries = [query for query, _ in pairs]
+    embedder = get_embedder(live.backend_alias)
+    query_vectors = embedder.embed_queries(queries)
+    matrix = np.stack([stored[pk] for _, pk in pairs])
     similarities = query_vectors @ matrix.T
     known = np.diag(similarities)
     rng = np.random.default_rng(0)
@@ -267,12 +283,15 @@ def _fusion_sweep(*, user, queries, targets, filters) -> list[dict[str, Any]]:
         semantic, _ = search_run(
             user=user, query=query, mode="semantic", limit=depth, filters=filters
         )
-        lists.append((keyword, semantic))
+        floor = get_embedder(
+            meaning_producer_for(query=query).backend_alias
+        ).similarity_floor
+        lists.append((keyword, semantic, floor))
     results = []
     for k in (10, 30, 60):
         for keyword_weight in (0.5, 1.0, 1.5, 2.0, 3.0):
             reciprocal = []
-            for (keyword, semantic), target in zip(lists, targets, strict=True):
+            for (keyword, semantic, floor), target in zip(lists, targets, strict=True):
                 fused = hits_fuse(
                     keyword=keyword,
                     semantic=semantic,
@@ -280,7 +299,7 @@ def _fusion_sweep(*, user, queries, targets, filters) -> list[dict[str, Any]]:
                     keyword_weight=keyword_weight,
                     semantic_weight=1.0,
                     similarity_power=interests_setting("SEARCH")["SIMILARITY_POWER"],
-                    floor=embedder_live().similarity_floor,
+                    floor=floor,
                     limit=DEPTH,
                 )
                 found = [hit.document.pk for hit in fused]
@@ -339,14 +358,15 @@ def search_evaluate(
     modes: Sequence[str] = MODES,
     keep: bool = False,
     sweep: bool = False,
-    hybrid_baseline: dict[str, Any] | None = None,
+    baseline: dict[str, Any] | None = None,
     log: Callable[[str], None] = lambda message: None,
 ) -> dict[str, Any]:
     """Ingest every record, query with the summaries of ``split``; return the report.
 
-    ``hybrid_baseline`` (``INTERESTS_SEARCH`` keys and values) also runs
-    hybrid under those settings, as mode ``hybrid_baseline``, so a change of
-    fusion is compared with what it replaces on the same corpus and queries.
+    ``baseline`` (setting names and values, e.g. ``{"INTERESTS_SEARCH":
+    {"SIMILARITY_POWER": 0}}``) also runs every mode under those settings, as
+    mode ``<mode>_baseline``, so a change is compared with what it replaces
+    on the same corpus and queries (``baseline_minus``: paired intervals).
 
     The whole file is the corpus (a harder search than one half), with the
     ``distractors`` (ingested, never queried); queries come from one half
@@ -378,12 +398,11 @@ def search_evaluate(
             "modes": {},
         }
         runs = [(mode, mode, {}) for mode in modes]
-        if hybrid_baseline and "hybrid" in modes:
-            runs.append(("hybrid_baseline", "hybrid", hybrid_baseline))
+        if baseline:
+            runs += [(f"{mode}_baseline", mode, baseline) for mode in modes]
         for mode, runner, overrides in runs:
             ranks, seconds = [], []
-            search = {**interests_setting("SEARCH"), **overrides}
-            with override_settings(INTERESTS_SEARCH=search):
+            with override_settings(**overrides):
                 for query, target in zip(queries, targets, strict=True):
                     started = time.perf_counter()
                     hits, _ = search_run(
@@ -413,6 +432,16 @@ def search_evaluate(
                 )["mrr@10"].as_dict()
                 for mode in reciprocal
                 if mode != "hybrid"
+            }
+        if baseline:
+            report["baseline_minus"] = {
+                mode: paired_bootstrap(
+                    {
+                        "mrr@10": 100
+                        * (reciprocal[mode] - reciprocal[f"{mode}_baseline"])
+                    }
+                )["mrr@10"].as_dict()
+                for mode in modes
             }
         if set(styles) != {"summary"}:
             report["styles"] = _by_style(styles=styles, reciprocal=reciprocal)

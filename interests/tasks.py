@@ -20,19 +20,28 @@ from django.db import InterfaceError, OperationalError
     time_limit=1900,
 )
 def document_vectors_compute(
-    *, document_ids: list[int], force: bool = False, embedder_alias: str | None = None
+    *,
+    document_ids: list[int],
+    force: bool = False,
+    embedder_alias: str | None = None,
+    kind: str = "embeddings",
 ) -> None:
-    """Embed these documents, plus other new ones up to the batch size."""
-    from docsite.ml.outputs import EMBEDDINGS, output_batch_topup
+    """Embed these documents for the vector set ``kind``, plus other new ones
+    up to the batch size."""
+    from docsite.ml.outputs import output_batch_topup, producer_live
 
-    from .selectors import embedding_producer_live
     from .services import document_vectors_compute as compute
 
-    embedder_alias = embedder_alias or embedding_producer_live().backend_alias
+    embedder_alias = embedder_alias or producer_live(kind=kind).backend_alias
     document_ids = output_batch_topup(
-        kind=EMBEDDINGS, document_ids=document_ids, backend_alias=embedder_alias
+        kind=kind, document_ids=document_ids, backend_alias=embedder_alias
     )
-    compute(document_ids=document_ids, force=force, embedder_alias=embedder_alias)
+    compute(
+        document_ids=document_ids,
+        force=force,
+        embedder_alias=embedder_alias,
+        kind=kind,
+    )
 
 
 @shared_task(

@@ -18,6 +18,7 @@ class ReprocessJob(LongWork):
     class Kind(models.TextChoices):
         SUMMARIES = "summaries", "Summaries"
         EMBEDDINGS = "embeddings", "Embeddings"
+        LANGUAGE_EMBEDDINGS = "language_embeddings", "Language embeddings"
 
     class Selection(models.TextChoices):
         ALL = "all", "All documents"
@@ -39,7 +40,7 @@ class ReprocessJob(LongWork):
 
     ACTIVE_STATES = (State.QUEUED, State.RUNNING, State.PAUSED)
 
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
     selection = models.CharField(
         max_length=16, choices=Selection.choices, default=Selection.ALL
     )

@@ -24,6 +24,17 @@ def producers_prune(
 ) -> PruneReport:
     """Delete ``kind`` outputs of every producer that is not live, previous or being built."""
     output = output_kind(kind)
+    keep = _producers_in_use(kind=kind, include_previous=include_previous)
+    for sibling in output.shares_rows_with:
+        # Rows another kind reads or builds are not this kind's to delete.
+        keep |= _producers_in_use(kind=sibling, include_previous=False)
+    counts = output.prune(keep_producers=keep, dry_run=dry_run)
+    return PruneReport(kept=sorted(keep), producers=counts)
+
+
+def _producers_in_use(*, kind: str, include_previous: bool) -> set[str]:
+    """Return ``kind``'s live producer, its previous one unless ``include_previous``
+    (doomed too), and the producers its active jobs build."""
     keep = {producer_live(kind=kind).producer}
     previous = producer_previous(kind=kind)
     if previous is not None and not include_previous:
@@ -33,5 +44,4 @@ def producers_prune(
             kind=kind, state__in=ReprocessJob.ACTIVE_STATES
         ).values_list("producer", flat=True)
     )
-    counts = output.prune(keep_producers=keep, dry_run=dry_run)
-    return PruneReport(kept=sorted(keep), producers=counts)
+    return keep

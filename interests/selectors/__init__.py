@@ -24,6 +24,15 @@ from .feed import (  # noqa: F401
     ranker_for_feed,
     ranker_hand,
 )
+from .language_vectors import (  # noqa: F401
+    document_ids_in_vector_languages,
+    documents_in_vector_languages,
+    documents_without_language_vector,
+    language_vectors_alias,
+    language_vectors_languages,
+    meaning_producer_for,
+    query_reads_language_vectors,
+)
 from .profile import (  # noqa: F401
     READ_KINDS,
     ActivityEntry,

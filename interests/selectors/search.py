@@ -24,14 +24,10 @@ from docsite.ml.embedders import get_embedder
 from docsite.ml.outputs import LiveProducer
 
 from ..conf import interests_setting
+from .language_vectors import meaning_producer_for
 from .search_keyword import VECTOR, keyword_documents, keyword_rows
 from .search_query import PreparedSearch, search_prepare
-from .vectors import (
-    documents_in_order,
-    documents_nearest,
-    embedder_live,
-    embedding_producer_live,
-)
+from .vectors import documents_in_order, documents_nearest
 
 User = AbstractBaseUser | AnonymousUser
 logger = logging.getLogger(__name__)
@@ -109,8 +105,9 @@ def _keyword_hits(
 
 
 def query_embed(*, query: str) -> np.ndarray:
-    """Embed a search query with the live embedder's query runtime (no torch)."""
-    return embedder_live().embed_queries([query])[0]
+    """Embed a search query as meaning search does (the query runtime: no torch)."""
+    live = meaning_producer_for(query=query)
+    return get_embedder(live.backend_alias).embed_queries([query])[0]
 
 
 def _meaning_text(prepared: PreparedSearch) -> str:
@@ -159,7 +156,8 @@ def _semantic_hits(
                 BooleanField(),
             )
         )
-    live = live or embedding_producer_live()  # one lookup: embedder and producer
+    # One lookup: the embedder and producer that read the query's language.
+    live = live or meaning_producer_for(query=prepared.query)
     embedder = get_embedder(live.backend_alias)
     nearest = documents_nearest(
         user=user,
@@ -229,7 +227,7 @@ def documents_search_fused(
     search = interests_setting("SEARCH")
     depth = max(limit, interests_setting("SEARCH_DEPTH"))
     keyword = _keyword_hits(user=user, prepared=prepared, filters=filters, limit=depth)
-    live = embedding_producer_live()
+    live = meaning_producer_for(query=prepared.query)
     semantic = _semantic_hits(
         user=user, prepared=prepared, filters=filters, limit=depth, live=live
     )

@@ -17,16 +17,23 @@ from django.db.models import F, Q
 from docsite.documents.models import Document
 from docsite.ml.embedders import get_embedder
 from docsite.ml.embedders.base import BaseEmbedder
-from docsite.ml.outputs import producer_rows_delete
+from docsite.ml.outputs import (
+    EMBEDDINGS,
+    LANGUAGE_EMBEDDINGS,
+    producer_live,
+    producer_rows_delete,
+)
 from docsite.tasking import task_enqueue_on_commit
 
 from ..conf import interests_setting
 from ..models import DocumentVector
 from ..ranking import unit
 from ..selectors import (
+    document_ids_in_vector_languages,
     embedder_live,
     embedding_producer_for,
     embedding_producer_live,
+    language_vectors_alias,
     search_prepare,
 )
 from ..tasks import document_vectors_compute as document_vectors_compute_task
@@ -104,14 +111,25 @@ def document_vectors_compute(
     document_ids: Sequence[int],
     force: bool = False,
     embedder_alias: str | None = None,
+    kind: str = EMBEDDINGS,
 ) -> VectorReport:
     """Embed the current text of these documents in one batched model call.
 
-    ``embedder_alias`` (default: the live one) names the ``DOCSITE_EMBEDDERS``
-    entry to use. Documents that already have a vector for their current text
-    from that producer are skipped, unless ``force``. A document's older
-    vectors from the same producer are removed.
+    ``kind`` is the vector set: ``EMBEDDINGS`` (every document) or
+    ``LANGUAGE_EMBEDDINGS`` (only the documents in its languages; the others
+    are skipped). ``embedder_alias`` (default: the kind's live one) names the
+    ``DOCSITE_EMBEDDERS`` entry to use. Documents that already have a vector
+    for their current text from that producer are skipped, unless ``force``.
+    A document's older vectors from the same producer are removed.
     """
+    left_out = 0
+    if kind == LANGUAGE_EMBEDDINGS:
+        covered = document_ids_in_vector_languages(document_ids=document_ids)
+        left_out = len(set(document_ids)) - len(covered)
+        if not covered:
+            return VectorReport(skipped=left_out)
+        document_ids = covered
+        embedder_alias = embedder_alias or producer_live(kind=kind).backend_alias
     if embedder_alias is None:
         embedder_alias = embedding_producer_live().backend_alias
     embedder = get_embedder(embedder_alias)
@@ -129,7 +147,7 @@ def document_vectors_compute(
             .values("document_id")
         )
     documents = list(documents)
-    skipped = len(set(document_ids)) - len(documents)
+    skipped = len(set(document_ids)) - len(documents) + left_out
     if not documents:
         return VectorReport(skipped=skipped)
 
@@ -218,13 +236,17 @@ def vector_index_ensure(*, dimension: int) -> None:
 
 
 def document_vectors_enqueue(
-    *, document_ids: Sequence[int], embedder_alias: str | None = None
+    *,
+    document_ids: Sequence[int],
+    embedder_alias: str | None = None,
+    kind: str = EMBEDDINGS,
 ) -> None:
     """Send the documents to the ``ml`` queue once the transaction commits."""
     task_enqueue_on_commit(
         document_vectors_compute_task,
         document_ids=list(document_ids),
         embedder_alias=embedder_alias,
+        kind=kind,
     )
 
 
@@ -252,5 +274,7 @@ def search_warm_up() -> float:
     started = time.perf_counter()
     get_resolver().url_patterns  # noqa: B018  (imports every view module)
     embedder_live().embed_queries(["warm up"])
+    if language_vectors_alias() is not None:
+        get_embedder(language_vectors_alias()).embed_queries(["预热"])
     search_prepare(query="warm up")
     return time.perf_counter() - started

