@@ -36,6 +36,7 @@ from summaries.scoring import paired_bootstrap, record_split
 from .conf import interests_setting
 from .models import DocumentVector
 from .search_index import search_terms_refresh
+from .search_syntax import CJK_RUN
 from .selectors import (
     SearchFilters,
     meaning_producer_for,
@@ -184,14 +185,14 @@ def _corpus_create(records: Sequence[dict[str, Any]], *, log: Callable) -> tuple
     return space, user, group, ids
 
 
-def _by_style(
-    *, styles: Sequence[str], reciprocal: dict[str, np.ndarray]
+def _by_group(
+    *, groups: Sequence[str], reciprocal: dict[str, np.ndarray]
 ) -> dict[str, Any]:
-    """MRR@10 of each mode on each query style, and hybrid minus each other
-    mode there (paired bootstrap 95% interval)."""
+    """MRR@10 of each mode in each group of queries (a style, a script), and
+    hybrid minus each other mode there (paired bootstrap 95% interval)."""
     out: dict[str, Any] = {}
-    for style in dict.fromkeys(styles):
-        rows = np.array([s == style for s in styles])
+    for group in dict.fromkeys(groups):
+        rows = np.array([g == group for g in groups])
         entry: dict[str, Any] = {
             "queries": int(rows.sum()),
             "mrr@10": {
@@ -207,7 +208,7 @@ def _by_style(
                 for mode, rr in reciprocal.items()
                 if mode != "hybrid"
             }
-        out[style] = entry
+        out[group] = entry
     return out
 
 
@@ -444,7 +445,12 @@ def search_evaluate(
                 for mode in modes
             }
         if set(styles) != {"summary"}:
-            report["styles"] = _by_style(styles=styles, reciprocal=reciprocal)
+            report["styles"] = _by_group(groups=styles, reciprocal=reciprocal)
+        # Chinese, Japanese and Korean queries apart from the others: they are
+        # searched by meaning with the language vectors.
+        scripts = ["cjk" if CJK_RUN.search(q) else "other" for q in queries]
+        if len(set(scripts)) > 1:
+            report["scripts"] = _by_group(groups=scripts, reciprocal=reciprocal)
         if sweep:
             report["fusion_sweep"] = _fusion_sweep(
                 user=user, queries=queries, targets=targets, filters=filters

@@ -92,6 +92,13 @@ def test_typed_queries_are_scored_by_style_against_a_corpus_with_distractors():
             "summary": "Parental leave: twenty weeks for birth parents, eight for partners.",
             "queries": [{"text": "parental leave weeks", "style": "keywords"}],
         },
+        {
+            "id": "office",
+            "title": "上海办公室指南",
+            "document": "新员工第一天在前台领取门禁卡，工位由行政统一分配。",
+            "summary": "新员工领取门禁卡，行政分配工位。",
+            "queries": [{"text": "门禁卡 工位", "style": "keywords"}],
+        },
     ]
     distractors = [
         {
@@ -110,9 +117,13 @@ def test_typed_queries_are_scored_by_style_against_a_corpus_with_distractors():
         records=records, distractors=distractors, modes=("keyword", "hybrid")
     )
 
-    assert report["documents"] == 4 and report["queries"] == 3
+    assert report["documents"] == 5 and report["queries"] == 4
     styles = report["styles"]
-    assert styles["keywords"]["queries"] == 2 and styles["typo"]["queries"] == 1
+    assert styles["keywords"]["queries"] == 3 and styles["typo"]["queries"] == 1
+    # Chinese queries are scored apart too (they read the language vectors).
+    scripts = report["scripts"]
+    assert scripts["cjk"]["queries"] == 1 and scripts["other"]["queries"] == 3
+    assert scripts["cjk"]["mrr@10"]["keyword"] == 100.0
     assert styles["keywords"]["mrr@10"]["keyword"] == 100.0
     assert set(styles["keywords"]["hybrid_minus"]) == {"keyword"}
     assert not Document.objects.exists()
