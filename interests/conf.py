@@ -159,6 +159,10 @@ DEFAULTS: dict[str, Any] = {
         "TYPO_TERMS": 8,
         "TYPO_ALTERNATIVES": 1,
         "MEANING_QUERY": "respelled",
+        # Chinese typos by sound: a Han bigram no document holds is respelled
+        # to a corpus bigram with the same pinyin, one character apart
+        # (报消 -> 报销; interests.homophones).
+        "CJK_HOMOPHONES": True,
         # A term in more than this share of documents still ranks but does
         # not by itself make a document match (a sentence's common words).
         "COMMON_SHARE": 0.3,

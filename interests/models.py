@@ -154,6 +154,9 @@ class SearchTerm(models.Model):
     postings = models.PositiveIntegerField(default=0)
     trigrams = ArrayField(models.CharField(max_length=3), null=True, blank=True)
     length = models.PositiveSmallIntegerField()
+    # A Han bigram's toneless pinyin ("bao xiao"): Chinese typos sound right
+    # (``interests.homophones``).
+    reading = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         indexes = [
@@ -161,7 +164,12 @@ class SearchTerm(models.Model):
                 fields=["trigrams"],
                 name="searchterm_trigrams",
                 condition=models.Q(trigrams__isnull=False),
-            )
+            ),
+            models.Index(
+                fields=["reading"],
+                name="searchterm_reading",
+                condition=~models.Q(reading=""),
+            ),
         ]
 
     def __str__(self) -> str:

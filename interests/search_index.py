@@ -25,13 +25,14 @@ REBUILD_SQL = r"""
 WITH indexed AS MATERIALIZED (
   SELECT word AS lexeme, ndoc FROM ts_stat('SELECT search_vector FROM documents_document')
 )
-INSERT INTO interests_searchterm (word, ndoc, postings, trigrams, length)
+INSERT INTO interests_searchterm (word, ndoc, postings, trigrams, length, reading)
 SELECT w.word,
        w.ndoc,
        greatest(w.ndoc, coalesce(stem.ndoc, 0)
                 + CASE WHEN stem.lexeme = w.word THEN 0 ELSE coalesce(plain.ndoc, 0) END),
        CASE WHEN w.word ~ '^[a-z][a-z0-9_.-]{2,39}$' THEN docsite_trigrams(w.word) END,
-       least(char_length(w.word), 32767)
+       least(char_length(w.word), 32767),
+       ''
 FROM ts_stat($q$
   SELECT to_tsvector('simple'::regconfig, title)
          || to_tsvector('simple'::regconfig, left(text, 300000))
@@ -52,11 +53,31 @@ def search_terms_refresh() -> int:
         cursor.execute("DELETE FROM interests_searchterm")
         cursor.execute(REBUILD_SQL)
         words = cursor.rowcount
+        search_term_readings_fill(cursor=cursor)
     cache.delete(_SCHEDULED_KEY)
     logger.info(
         "search terms rebuilt: %d words in %.1fs", words, time.perf_counter() - started
     )
     return words
+
+
+def search_term_readings_fill(*, cursor) -> int:
+    """Store the reading (pinyin) of every Han bigram in the dictionary; return how many."""
+    from .homophones import HAN_BIGRAM, readings
+
+    cursor.execute(
+        "SELECT word FROM interests_searchterm WHERE length = 2 AND word ~ %s",
+        [HAN_BIGRAM.pattern],
+    )
+    found = readings([word for (word,) in cursor.fetchall()])
+    if found:
+        cursor.execute(
+            "UPDATE interests_searchterm t SET reading = r.reading"
+            " FROM unnest(%s::text[], %s::text[]) AS r(word, reading)"
+            " WHERE t.word = r.word",
+            [list(found), list(found.values())],
+        )
+    return len(found)
 
 
 def search_terms_refresh_schedule() -> bool:

@@ -138,13 +138,13 @@ class ParsedQuery:
         words: list[str] = []
         for term in [*self.terms, *self.phrases]:
             if term.cjk:
-                words.append(_cjk_surface(term))
+                words.append(cjk_surface(term))
             else:
                 words.extend(term.words)
         return [w for w in dict.fromkeys(words) if w and w not in STOP_WORDS]
 
 
-def _cjk_surface(term: Term) -> str:
+def cjk_surface(term: Term) -> str:
     """Return the CJK run a bigram term was made from."""
     bigrams = term.words
     if not bigrams:
@@ -156,7 +156,7 @@ def cjk_bigrams(run: str) -> list[str]:
     return [run[i : i + 2] for i in range(len(run) - 1)]
 
 
-def _phrase_text(text: str) -> tuple[str, tuple[str, ...], bool]:
+def phrase_text(text: str) -> tuple[str, tuple[str, ...], bool]:
     """Return websearch text for a phrase, its words, and whether it is CJK only."""
     words: list[str] = []
     pieces: list[str] = []
@@ -186,7 +186,7 @@ def _word_terms(token: str) -> list[Term]:
         terms.extend(_latin_terms(token[position : run.start()]))
         text = run.group()
         if len(text) <= CJK_PHRASE_MAX:
-            phrase, words, _ = _phrase_text(text)
+            phrase, words, _ = phrase_text(text)
             terms.append(Term(text=phrase, words=words, cjk=True))
         else:
             terms.extend(
@@ -250,7 +250,7 @@ def query_parse(query: str) -> ParsedQuery:
         if quoted is not None:
             if not quoted.strip():
                 continue
-            text, words, cjk_only = _phrase_text(quoted)
+            text, words, cjk_only = phrase_text(quoted)
             if not words:
                 continue
             target = parsed.excluded if negative else parsed.phrases

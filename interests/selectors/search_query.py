@@ -8,19 +8,28 @@ hybrid search parses and looks up the dictionary once for both halves.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection
 
 from ..conf import interests_setting
-from ..search_syntax import LATIN_WORD, ParsedQuery, Term, query_parse
+from ..search_syntax import (
+    CJK_RUN,
+    LATIN_WORD,
+    ParsedQuery,
+    Term,
+    cjk_surface,
+    phrase_text,
+    query_parse,
+)
 from .search_terms import (
     CORPUS_ESTIMATE_SQL,
     corpus_size,
     term_document_counts,
     term_weight,
     terms_corrections,
+    terms_homophones,
     words_unknown,
 )
 
@@ -112,9 +121,17 @@ def _term_text(term: Term) -> str:
     return term.text
 
 
-def query_respelled(*, query: str, corrections: dict[str, list[str]]) -> str:
+def query_respelled(
+    *,
+    query: str,
+    corrections: dict[str, list[str]],
+    runs: dict[str, str] | None = None,
+) -> str:
     """Return ``query`` with each corrected word replaced by its best respelling,
-    punctuation and capitals kept ("Kuberntes," -> "Kubernetes,")."""
+    punctuation and capitals kept ("Kuberntes," -> "Kubernetes,"), and each
+    Chinese run in ``runs`` by its respelling ("报消" -> "报销")."""
+    if runs:
+        query = CJK_RUN.sub(lambda m: runs.get(m.group(), m.group()), query)
 
     def respell(match: re.Match) -> str:
         word = match.group()
@@ -130,6 +147,52 @@ def query_respelled(*, query: str, corrections: dict[str, list[str]]) -> str:
         return found[0]
 
     return LATIN_WORD.sub(respell, query)
+
+
+def _cjk_runs_respelled(
+    *, parsed: ParsedQuery, counts: dict[str, tuple[int, int]]
+) -> dict[str, str]:
+    """Return ``{run: respelling}`` for the query's Chinese runs (or bigram
+    terms) holding a Han bigram no document holds, where a bigram read alike
+    is in the corpus ("差旅报消" -> "差旅报销"); one query for all."""
+    surfaces = [cjk_surface(t) for t in parsed.terms if t.cjk]
+    unknown = [
+        run[i : i + 2]
+        for run in surfaces
+        for i in range(len(run) - 1)
+        if run[i : i + 2] not in counts
+    ]
+    if not unknown:
+        return {}
+    homophones = terms_homophones(bigrams=list(dict.fromkeys(unknown)))
+    runs = {}
+    for run in surfaces:
+        respelled = run_respelled(run=run, homophones=homophones, known=counts)
+        if respelled != run:
+            runs[run] = respelled
+    return runs
+
+
+def run_respelled(
+    *, run: str, homophones: dict[str, list[str]], known: Container[str]
+) -> str:
+    """Return ``run`` with each unknown bigram's differing character replaced by
+    its homophone's, left to right: a character changes once, and never where
+    its other bigram in the run is ``known`` (the slip is elsewhere)."""
+    chars = list(run)
+    changed: set[int] = set()
+    for i in range(len(run) - 1):
+        bigram = run[i : i + 2]
+        if bigram not in homophones:
+            continue
+        alike = homophones[bigram][0]
+        j = i if alike[0] != bigram[0] else i + 1
+        other = run[i - 1 : i + 1] if j == i and i > 0 else run[j : j + 2]
+        if j in changed or (len(other) == 2 and other != bigram and other in known):
+            continue
+        chars[j] = alike[j - i]
+        changed.add(j)
+    return "".join(chars)
 
 
 def search_prepare(*, query: str) -> PreparedSearch:
@@ -159,12 +222,29 @@ def search_prepare(*, query: str) -> PreparedSearch:
         edit_min=search["TYPO_EDIT_MIN"],
     )
     corrections = {**respellings.inflections, **respellings.typos}
+    runs = (
+        _cjk_runs_respelled(parsed=parsed, counts=counts)
+        if search["CJK_HOMOPHONES"]
+        else {}
+    )
+    # A respelled Chinese run is an alternative of its term, as a phrase of
+    # its bigrams (words: those bigrams), like a respelled word is of its word.
+    alternatives_of: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+        key: [(word, (word,)) for word in words] for key, words in corrections.items()
+    }
+    for term in parsed.terms:
+        respelled = runs.get(cjk_surface(term)) if term.cjk else None
+        if respelled:
+            text, words, _ = phrase_text(respelled)
+            alternatives_of[term.text.lower()] = [(text, words)]
     counts.update(
-        term_document_counts(words=[w for ws in corrections.values() for w in ws])
+        term_document_counts(
+            words=[w for alts in alternatives_of.values() for _, ws in alts for w in ws]
+        )
     )
     texts = []
     for term in parsed.terms:
-        alternatives = corrections.get(term.text.lower(), [])
+        alternatives = [text for text, _ in alternatives_of.get(term.text.lower(), [])]
         texts.append(" or ".join([_term_text(term), *alternatives]))
     single_cjk = [
         i
@@ -193,7 +273,7 @@ def search_prepare(*, query: str) -> PreparedSearch:
     for term, (english, simple) in zip(parsed.terms, term_pairs, strict=True):
         spellings = [
             term.words,
-            *[(w,) for w in corrections.get(term.text.lower(), [])],
+            *[words for _, words in alternatives_of.get(term.text.lower(), [])],
         ]
         # A phrase of words (or bigrams) is as rare as its rarest word; a
         # respelled term matches any of its spellings.
@@ -229,12 +309,13 @@ def search_prepare(*, query: str) -> PreparedSearch:
         tsquery_or([en for en, _ in excluded_pairs]),
         tsquery_or([s for _, s in excluded_pairs]),
     )
-    if respellings.typos:
+    if respellings.typos or runs:
         prepared.suggestion = query_respelled(
-            query=query, corrections=respellings.typos
+            query=query, corrections=respellings.typos, runs=runs
         )
     marked = parsed.marked_words()
     marked += [w for ws in corrections.values() for w in ws]
+    marked += list(runs.values())
     if prefix:
         marked.append(prefix + "*")
     prepared.marked = list(dict.fromkeys(marked))

@@ -252,3 +252,32 @@ def words_unknown(*, words: Sequence[str], counts: dict[str, int]) -> list[str]:
         for w in words
         if w not in counts and 3 <= len(w) <= 40 and w.isascii() and w.isalpha()
     ]
+
+
+def terms_homophones(*, bigrams: Sequence[str], limit: int = 1) -> dict[str, list[str]]:
+    """Return, for each Han bigram no document holds, the corpus bigrams read
+    alike and one character apart, the most frequent first (in one query).
+
+    "报消" (bao xiao) finds "报销"; a bigram with no such neighbour is left out.
+    """
+    from ..homophones import one_character_apart, readings
+
+    wanted = readings(bigrams)
+    if not wanted:
+        return {}
+    rows = SearchTerm.objects.filter(reading__in=set(wanted.values())).values_list(
+        "word", "reading", "ndoc"
+    )
+    by_reading: dict[str, list[tuple[int, str]]] = {}
+    for word, reading, ndoc in rows:
+        by_reading.setdefault(reading, []).append((-ndoc, word))
+    found: dict[str, list[str]] = {}
+    for bigram, reading in wanted.items():
+        alike = [
+            word
+            for _, word in sorted(by_reading.get(reading, []))
+            if one_character_apart(word, bigram)
+        ]
+        if alike:
+            found[bigram] = alike[:limit]
+    return found

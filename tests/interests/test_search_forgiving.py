@@ -166,6 +166,50 @@ def test_chinese_words_inside_longer_runs_are_found(
         assert _ids(hits) == [samples[expected].pk]
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # Typed by sound, one character picked wrong: 进 (jin) for 禁 (jin).
+        ("门进卡", "门禁卡"),
+        ("功位 预订", "工位 预订"),
+        ("汇议室", "会议室"),
+    ],
+)
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+def test_a_chinese_word_typed_with_a_homophone_is_found_and_respelled(
+    world, samples, typed, meant, mode
+):
+    hits, prepared = selectors.search_run(user=world.carol, query=typed, mode=mode)
+    assert hits and hits[0].document.pk == samples["office-guide-shanghai"].pk
+    assert prepared.suggestion == meant
+    assert selectors.search_prepare(query=meant).suggestion == ""
+
+
+def test_chinese_homophones_can_be_turned_off(world, samples, settings):
+    settings.INTERESTS_SEARCH = {
+        **interests_setting("SEARCH"),
+        "CJK_HOMOPHONES": False,
+    }
+    hits, prepared = selectors.search_run(
+        user=world.carol, query="门进卡", mode="keyword"
+    )
+    assert hits == [] and prepared.suggestion == ""
+
+
+def test_a_homophone_never_replaces_a_character_of_a_known_word():
+    """报消 is respelled where it is unknown; a character whose other bigram is
+    a word documents hold stays (the slip is elsewhere)."""
+    from interests.selectors.search_query import run_respelled
+
+    homophones = {"报消": ["报销"], "旅报": ["铝报"]}
+    assert (
+        run_respelled(run="差旅报消", homophones=homophones, known={"差旅"})
+        == "差旅报销"
+    )
+    # 旅 of 旅报 belongs to 差旅, a known bigram: it is kept.
+    assert run_respelled(run="差旅报", homophones=homophones, known={"差旅"}) == "差旅报"
+
+
 def test_english_stemming_applies_to_english_documents(world, samples):
     hits = selectors.documents_search_keyword(user=world.carol, query="restoring")
     assert samples["postgresql-backup-and-restore"].pk in _ids(hits)

@@ -1,0 +1,45 @@
+"""Chinese typos by sound: the readings (pinyin) of the corpus's Han bigrams.
+
+Chinese is typed by its sound: an input method turns pinyin into characters,
+and the common slip is picking a character that sounds the same (报消 for
+报销, 备分 for 备份). Edit distance and trigrams say nothing about that, but
+the reading does: a bigram of the query that no document holds is respelled
+to a bigram of the corpus read alike, one character apart
+(``selectors.search_terms.terms_homophones``).
+
+Readings come from ``pypinyin``, without tones (an input method's typists
+rarely type them), imported on first use: a web process that never sees an
+unknown Chinese bigram never loads its dictionary.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+
+# Han characters only: kana and Hangul have readings of their own.
+HAN_BIGRAM = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2}")
+
+
+@functools.cache
+def _reader():
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin
+
+
+def reading(text: str) -> str:
+    """Return the toneless pinyin of ``text``, syllables joined by spaces ("bao xiao")."""
+    return " ".join(_reader()(text))
+
+
+def readings(words: Sequence[str]) -> dict[str, str]:
+    """Return the reading of each Han bigram among ``words``."""
+    return {word: reading(word) for word in words if HAN_BIGRAM.fullmatch(word)}
+
+
+def one_character_apart(left: str, right: str) -> bool:
+    if len(left) != len(right):
+        return False
+    return sum(a != b for a, b in zip(left, right, strict=True)) == 1
