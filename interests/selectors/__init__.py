@@ -5,6 +5,7 @@ in SQL (``document__space__in=space_ids_visible(user=...)``); vectors are
 always read for one producer, ``embedding_producer_active()``.
 """
 
+from .ann import documents_nearest  # noqa: F401
 from .candidates import (  # noqa: F401
     EXCLUDED_LIMIT,
     POPULARITY_DEPTH,
@@ -45,6 +46,7 @@ from .profile import (  # noqa: F401
     user_interest_profile,
 )
 from .reasons import history_anchors  # noqa: F401
+from .related import documents_related  # noqa: F401
 from .search import (  # noqa: F401
     PreparedSearch,
     SearchFilters,
@@ -63,8 +65,6 @@ from .vectors import (  # noqa: F401
     document_ids_missing_vector,
     document_ids_with_vector,
     documents_in_order,
-    documents_nearest,
-    documents_related,
     documents_without_vector,
     embedder_live,
     embedding_producer_active,

@@ -20,10 +20,10 @@ from docsite.documents.models import Document
 from docsite.documents.selectors import space_ids_visible
 
 from ..models import Interaction, UserInterest
+from .ann import documents_nearest
 from .reasons import history_anchors
 from .vectors import (
     documents_in_order,
-    documents_nearest,
     embedding_producer_active,
     user_interest_vectors,
 )

@@ -24,10 +24,11 @@ from docsite.ml.embedders import get_embedder
 from docsite.ml.outputs import LiveProducer
 
 from ..conf import interests_setting
+from .ann import documents_nearest
 from .language_vectors import meaning_producer_for
 from .search_keyword import VECTOR, keyword_documents, keyword_rows
 from .search_query import PreparedSearch, search_prepare
-from .vectors import documents_in_order, documents_nearest
+from .vectors import documents_in_order
 
 User = AbstractBaseUser | AnonymousUser
 logger = logging.getLogger(__name__)

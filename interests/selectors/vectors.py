@@ -36,7 +36,6 @@ from docsite.ml.outputs import EMBEDDINGS, LiveProducer, producer_live
 from ..conf import interests_setting
 from ..models import DocumentVector, Interaction
 from ..ranking import HistoryEvent, InterestVectors, interest_vectors_build
-from .ann import documents_nearest
 
 User = AbstractBaseUser | AnonymousUser
 logger = logging.getLogger(__name__)
@@ -284,29 +283,6 @@ def vectors_of_size(
         dims=Func(F("embedding"), function="vector_dims", output_field=IntegerField()),
         sized=Cast("embedding", VectorField(dimensions=dimension)),
     ).filter(dims=dimension)
-
-
-def documents_related(
-    *, user: User, document: Document, limit: int = 5
-) -> list[Document]:
-    """Return documents like ``document`` that ``user`` may see, most similar first."""
-    producer = embedding_producer_active()
-    vector = (
-        DocumentVector.objects.filter(producer=producer, document=document)
-        .order_by("-created_at")
-        .values_list("embedding", flat=True)
-        .first()
-    )
-    if vector is None or not user.is_authenticated:
-        return []
-    nearest = documents_nearest(
-        user=user,
-        query_vectors=[np.asarray(vector, dtype=np.float32)],
-        producer=producer,
-        limit=limit + 1,
-        exclude_ids=[document.pk],
-    )
-    return documents_in_order(user=user, ids=[pk for pk, _, _ in nearest][:limit])
 
 
 def documents_in_order(*, user: User, ids: Sequence[int]) -> list[Document]:

