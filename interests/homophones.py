@@ -20,6 +20,9 @@ from collections.abc import Sequence
 
 # Han characters only: kana and Hangul have readings of their own.
 HAN_BIGRAM = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2}")
+# Kana or Hangul: the text is Japanese or Korean, whose Han characters are
+# read otherwise (and typed by those readings), so pinyin says nothing.
+KANA_OR_HANGUL = re.compile("[\u3040-\u30ff\uac00-\ud7af]")
 
 
 @functools.cache
@@ -37,6 +40,11 @@ def reading(text: str) -> str:
 def readings(words: Sequence[str]) -> dict[str, str]:
     """Return the reading of each Han bigram among ``words``."""
     return {word: reading(word) for word in words if HAN_BIGRAM.fullmatch(word)}
+
+
+def reads_as_chinese(text: str) -> bool:
+    """Return whether pinyin may read ``text``: Han characters and no kana or Hangul."""
+    return not KANA_OR_HANGUL.search(text)
 
 
 def one_character_apart(left: str, right: str) -> bool:

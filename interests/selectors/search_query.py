@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from ..conf import interests_setting
+from ..homophones import reads_as_chinese
 from ..search_syntax import (
     CJK_RUN,
     LATIN_WORD,
@@ -224,7 +225,7 @@ def search_prepare(*, query: str) -> PreparedSearch:
     corrections = {**respellings.inflections, **respellings.typos}
     runs = (
         _cjk_runs_respelled(parsed=parsed, counts=counts)
-        if search["CJK_HOMOPHONES"]
+        if search["CJK_HOMOPHONES"] and reads_as_chinese(query)
         else {}
     )
     # A respelled Chinese run is an alternative of its term, as a phrase of

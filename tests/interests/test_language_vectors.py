@@ -292,7 +292,10 @@ def test_a_chinese_pages_related_documents_come_from_its_language_vectors(
     (sibling,) = _documents(world, scaling)
     (secret,) = _documents(
         world,
-        ("集群节点采购预算", "明年为生产集群采购新节点的预算与审批人，仅限人事与财务查看。"),
+        (
+            "集群节点采购预算",
+            "明年为生产集群采购新节点的预算与审批人，仅限人事与财务查看。",
+        ),
         space=world.hr,
     )
     _embed_both([kubernetes, office, sibling, secret])

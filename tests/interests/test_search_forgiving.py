@@ -185,6 +185,14 @@ def test_a_chinese_word_typed_with_a_homophone_is_found_and_respelled(
     assert selectors.search_prepare(query=meant).suggestion == ""
 
 
+def test_japanese_and_korean_queries_are_not_respelled_by_pinyin(samples):
+    """Kana or Hangul make a query Japanese or Korean: its Han characters are
+    read (and mistyped) otherwise, so pinyin homophones do not apply."""
+    assert selectors.search_prepare(query="汇议室").suggestion == "会议室"
+    assert selectors.search_prepare(query="汇议室の予約").suggestion == ""
+    assert selectors.search_prepare(query="汇议室 예약").suggestion == ""
+
+
 def test_chinese_homophones_can_be_turned_off(world, samples, settings):
     settings.INTERESTS_SEARCH = {
         **interests_setting("SEARCH"),
