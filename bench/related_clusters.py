@@ -24,7 +24,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 HOLDOUT = ROOT / "bench" / "data" / "search_holdout"
-FILES = ("en-engineering.jsonl", "en-people.jsonl", "zh.jsonl")
+FILES = ("en-engineering.jsonl", "en-people.jsonl", "zh.jsonl", "ja.jsonl")
 CLUSTER = 4
 TOP = 3
 
@@ -33,18 +33,13 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from search_fusion import corpus_get, django_ready, django_setup
 
+    django_ready()
+    from interests.search_evaluation import corpus_arguments_add
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--distractors",
-        action="append",
-        default=[],
-        type=Path,
-        metavar="FILE",
-        help="More records for the corpus (repeatable), as evaluate_search takes.",
-    )
+    corpus_arguments_add(parser, data=False)
     parser.add_argument("--name", default="related1", help="the scratch corpus's name")
     args = parser.parse_args()
-    django_ready()
     django_setup()
 
     from django.test import override_settings

@@ -269,20 +269,20 @@ def main() -> None:
     client = APIClient(HTTP_HOST="localhost")
     client.force_authenticate(user)
     print(f"RSS before the first search: {rss_mb():.0f} MB")
-    started = time.perf_counter()
-    client.get("/api/v1/search/", {"q": "kubernetes autoscaling"})
-    print(
-        f"first search (hybrid, loads the query model): "
-        f"{1000 * (time.perf_counter() - started):.0f} ms; RSS {rss_mb():.0f} MB; "
-        f"torch imported: {'torch' in sys.modules}"
-    )
-    started = time.perf_counter()
-    client.get("/api/v1/search/", {"q": "自动扩缩容"})
-    print(
-        f"first Chinese search (hybrid, loads the language vectors' model: "
-        f"{language_vectors}): {1000 * (time.perf_counter() - started):.0f} ms; "
-        f"RSS {rss_mb():.0f} MB; torch imported: {'torch' in sys.modules}"
-    )
+    for label, query in (
+        ("first search (hybrid, loads the query model)", "kubernetes autoscaling"),
+        (
+            "first Chinese search (hybrid, loads the language vectors' model: "
+            f"{language_vectors})",
+            "自动扩缩容",
+        ),
+    ):
+        started = time.perf_counter()
+        client.get("/api/v1/search/", {"q": query})
+        print(
+            f"{label}: {1000 * (time.perf_counter() - started):.0f} ms; "
+            f"RSS {rss_mb():.0f} MB; torch imported: {'torch' in sys.modules}"
+        )
     for query in queries[:20]:  # warm caches and plans
         client.get("/api/v1/search/", {"q": query})
     print(f"{'mode':<9} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}  (n={len(queries)})")

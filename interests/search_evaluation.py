@@ -116,16 +116,18 @@ def query_variant(query: str, *, key: str) -> str:
 # The corpus ------------------------------------------------------------------
 
 
-def corpus_arguments_add(parser) -> None:
-    """Add ``--data`` (files queried together) and ``--distractors`` (files
-    ingested, never queried): evaluate_search's and the fusion bench's."""
-    parser.add_argument(
-        "--data",
-        required=True,
-        type=Path,
-        nargs="+",
-        help="One or more JSONL files, queried together.",
-    )
+def corpus_arguments_add(parser, *, data: bool = True) -> None:
+    """Add ``--data`` (files queried together; unless ``data`` is False, for a
+    bench with files of its own) and ``--distractors`` (files ingested, never
+    queried): evaluate_search's and the benches'."""
+    if data:
+        parser.add_argument(
+            "--data",
+            required=True,
+            type=Path,
+            nargs="+",
+            help="One or more JSONL files, queried together.",
+        )
     parser.add_argument(
         "--distractors",
         action="append",

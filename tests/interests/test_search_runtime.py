@@ -60,6 +60,25 @@ WEB_PROCESS = textwrap.dedent(
 )
 
 
+def _web_process_search(*, user: str, query: str, start: str) -> dict:
+    """Run ``WEB_PROCESS`` in a fresh interpreter on the test database; return its report."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "docsite.settings.test",
+        "DOCSITE_DB_NAME": connection.settings_dict["NAME"],
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", WEB_PROCESS, user, query, start],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 @pytest.fixture
 def real_embedder(settings):
     settings.DOCSITE_EMBEDDERS = {"default": {"BACKEND": "transformer", "OPTIONS": {}}}
@@ -100,21 +119,9 @@ def test_web_process_searches_by_meaning_without_torch(world, real_embedder, sta
             producer=producer,
             embedding=runtime.embed([f"{title}\n{text}"])[0],
         )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "docsite.settings.test",
-        "DOCSITE_DB_NAME": connection.settings_dict["NAME"],
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", WEB_PROCESS, "carol", "scaling the cluster up", start],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    report = _web_process_search(
+        user="carol", query="scaling the cluster up", start=start
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["status"] == 200
     assert report["titles"][0] == "Kubernetes autoscaling"
     assert report["hybrid"][0] == "Kubernetes autoscaling"
@@ -157,21 +164,7 @@ def test_web_process_searches_chinese_by_meaning_without_torch(world, settings):
                 embedding=vector,
             )
     reset_embedders()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "docsite.settings.test",
-        "DOCSITE_DB_NAME": connection.settings_dict["NAME"],
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", WEB_PROCESS, "carol", "集群怎么自动加节点", "cold"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = _web_process_search(user="carol", query="集群怎么自动加节点", start="cold")
     assert report["status"] == 200
     assert report["titles"][0] == "Kubernetes 自动扩缩容笔记"
     assert "Expense reimbursement" not in report["titles"]
