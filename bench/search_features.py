@@ -106,9 +106,8 @@ def collect(args) -> None:
 
     from interests.selectors.search import (
         _keyword_hits,
-        _meaning_text,
         _semantic_hits,
-        query_embed,
+        query_vector_for,
     )
     from interests.selectors.search_query import search_prepare
 
@@ -148,7 +147,7 @@ def collect(args) -> None:
                         }
                         for t in prepared.terms
                     ],
-                    "vector": query_embed(query=_meaning_text(prepared)).tolist(),
+                    "vector": query_vector_for(prepared=prepared).vector.tolist(),
                     "keyword": [[h.document.pk, h.score, h.match] for h in keyword],
                     "semantic": [[h.document.pk, h.score] for h in semantic],
                 }

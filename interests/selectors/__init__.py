@@ -55,7 +55,7 @@ from .search import (  # noqa: F401
     documents_search_hybrid,
     documents_search_keyword,
     documents_search_semantic,
-    query_embed,
+    query_vector_for,
     search_prepare,
     search_run,
     search_snippets,

