@@ -341,3 +341,12 @@ def test_chinese_search_survives_a_multilingual_model_that_cannot_load(
         pytest.raises(ImproperlyConfigured),
     ):
         search_run(user=world.carol, query="kubernetes", mode="semantic")
+
+
+def test_a_language_embedder_the_site_does_not_configure_is_reported(settings):
+    from interests.checks import check_interests_settings
+
+    settings.INTERESTS_LANGUAGE_VECTORS = {"EMBEDDER": "multilingual"}
+    assert "interests.W006" in [m.id for m in check_interests_settings()]
+    settings.INTERESTS_LANGUAGE_VECTORS = {"EMBEDDER": None}
+    assert "interests.W006" not in [m.id for m in check_interests_settings()]
