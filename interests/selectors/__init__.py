@@ -48,6 +48,7 @@ from .profile import (  # noqa: F401
 from .reasons import history_anchors  # noqa: F401
 from .related import documents_related  # noqa: F401
 from .search import (  # noqa: F401
+    MODEL_UNAVAILABLE,
     PreparedSearch,
     SearchFilters,
     SearchHit,

