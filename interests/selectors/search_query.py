@@ -201,8 +201,9 @@ def search_prepare(*, query: str) -> PreparedSearch:
 
     Costs one query for the terms' document counts, one for the ``tsquery``
     text (and the corpus size) and, when some words are in no document, one
-    for their respellings (at most ``SEARCH["TYPO_TERMS"]`` words) and one
-    for the respellings' counts.
+    for their respellings (at most ``SEARCH["TYPO_TERMS"]`` words), one for
+    the homophones of Chinese bigrams no document holds, and one for the
+    respellings' counts.
     """
     search = interests_setting("SEARCH")
     parsed = query_parse(query)
