@@ -238,6 +238,8 @@ def _calibration(
         )
     )
     pairs = [(query, pk) for query, pk in pairs if pk in stored]
+    if len(pairs) < 2:
+        return {}
     queries = [query for query, _ in pairs]
     embedder = get_embedder(live.backend_alias)
     query_vectors = embedder.embed_queries(queries)
