@@ -24,7 +24,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 HOLDOUT = ROOT / "bench" / "data" / "search_holdout"
-FILES = ("en-engineering.jsonl", "en-people.jsonl", "zh.jsonl", "ja.jsonl")
+FILES = ("en-engineering.jsonl", "en-people.jsonl", "zh.jsonl", "ja.jsonl", "ko.jsonl")
 CLUSTER = 4
 TOP = 3
 
