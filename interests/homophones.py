@@ -32,6 +32,9 @@ def _reader():
     return lazy_pinyin
 
 
+# A bigram's reading never changes: the dictionary rebuild after every save
+# reads the same bigrams again (17k in 1,209 documents: 0.5 s of pypinyin).
+@functools.lru_cache(maxsize=200_000)
 def reading(text: str) -> str:
     """Return the toneless pinyin of ``text``, syllables joined by spaces ("bao xiao")."""
     return " ".join(_reader()(text))

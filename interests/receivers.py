@@ -26,12 +26,10 @@ def enqueue_language_vector(*, document_id: int, language: str, **kwargs) -> Non
     their language is known (analysis runs after every change of text)."""
     from docsite.ml.outputs import LANGUAGE_EMBEDDINGS, producer_live
 
-    from .selectors import language_vectors_alias, language_vectors_languages
+    from .selectors import language_vectors_cover
     from .services import document_vectors_enqueue
 
-    if language_vectors_alias() is None:
-        return
-    if language.lower() not in language_vectors_languages():
+    if not language_vectors_cover(language=language):
         return
     document_vectors_enqueue(
         document_ids=[document_id],

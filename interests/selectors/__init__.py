@@ -30,7 +30,7 @@ from .language_vectors import (  # noqa: F401
     documents_in_vector_languages,
     documents_without_language_vector,
     language_vectors_alias,
-    language_vectors_languages,
+    language_vectors_cover,
     meaning_producer_for,
     query_reads_language_vectors,
 )

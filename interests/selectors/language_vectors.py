@@ -49,6 +49,14 @@ def language_vectors_languages() -> list[str]:
     ]
 
 
+def language_vectors_cover(*, language: str) -> bool:
+    """Return whether a document detected as ``language`` gets a language vector."""
+    return (
+        language_vectors_alias() is not None
+        and language.lower() in language_vectors_languages()
+    )
+
+
 def documents_in_vector_languages() -> QuerySet[Document]:
     """Return the documents that language vectors cover (none when they are off)."""
     if language_vectors_alias() is None:

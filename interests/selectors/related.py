@@ -12,7 +12,7 @@ from docsite.ml.outputs import LANGUAGE_EMBEDDINGS, producer_live
 
 from ..models import DocumentVector
 from .ann import documents_nearest
-from .language_vectors import language_vectors_alias, language_vectors_languages
+from .language_vectors import language_vectors_cover
 from .vectors import documents_in_order, embedding_producer_active
 
 User = AbstractBaseUser | AnonymousUser
@@ -26,10 +26,7 @@ def document_vector_producers(*, document: Document) -> list[str]:
     every other document, by the main vectors.
     """
     main = embedding_producer_active()
-    if (
-        language_vectors_alias() is not None
-        and document.language.lower() in language_vectors_languages()
-    ):
+    if language_vectors_cover(language=document.language):
         return [producer_live(kind=LANGUAGE_EMBEDDINGS).producer, main]
     return [main]
 

@@ -275,9 +275,10 @@ def search_warm_up() -> float:
     started = time.perf_counter()
     get_resolver().url_patterns  # noqa: B018  (imports every view module)
     embedder_live().embed_queries(["warm up"])
-    if language_vectors_alias() is not None:
+    language_alias = language_vectors_alias()
+    if language_alias is not None:
         try:
-            get_embedder(language_vectors_alias()).embed_queries(["预热"])
+            get_embedder(language_alias).embed_queries(["预热"])
         except MODEL_UNAVAILABLE:
             # Searches fall back to the main vectors (query_vector_for); a
             # worker that cannot load the multilingual model still serves.
