@@ -109,13 +109,13 @@ def _keyword_hits(
 
 def _meaning_text(prepared: PreparedSearch) -> str:
     """Return what meaning search embeds: with ``SEARCH["MEANING_QUERY"]`` =
-    "respelled", the did-you-mean text when words were respelled (a typo
-    becomes a token the model never saw; split a, XSum with typos: meaning
-    MRR@10 85.3 -> 91.1), else the query as typed."""
-    if prepared.suggestion and (
+    "respelled", the query with its respellings when words were respelled (a
+    typo becomes a token the model never saw; split a, XSum with typos:
+    meaning MRR@10 85.3 -> 91.1), else the query as typed."""
+    if prepared.respelled_for_meaning and (
         interests_setting("SEARCH")["MEANING_QUERY"] == "respelled"
     ):
-        return prepared.suggestion
+        return prepared.respelled_for_meaning
     return prepared.query
 
 

@@ -281,3 +281,34 @@ def terms_homophones(*, bigrams: Sequence[str], limit: int = 1) -> dict[str, lis
         if alike:
             found[bigram] = alike[:limit]
     return found
+
+
+def terms_one_key_apart(
+    *, bigrams: Sequence[str], limit: int = 1
+) -> dict[str, list[str]]:
+    """Return, for each Hangul bigram no document holds, the corpus bigrams
+    typed one keystroke apart, the most frequent first (in one query).
+
+    "헌도" finds "한도" (ㅓ for ㅏ, the key beside it); a bigram with no such
+    neighbour is left out.
+    """
+    from ..hangul import HANGUL_BIGRAM, bigrams_one_key_apart
+
+    neighbours = {
+        bigram: bigrams_one_key_apart(bigram)
+        for bigram in bigrams
+        if HANGUL_BIGRAM.fullmatch(bigram)
+    }
+    if not neighbours:
+        return {}
+    ndoc = dict(
+        SearchTerm.objects.filter(
+            word__in={n for near in neighbours.values() for n in near}
+        ).values_list("word", "ndoc")
+    )
+    found: dict[str, list[str]] = {}
+    for bigram, near in neighbours.items():
+        known = sorted((-ndoc[word], word) for word in near if word in ndoc)
+        if known:
+            found[bigram] = [word for _, word in known[:limit]]
+    return found

@@ -16,7 +16,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from docsite.documents.models import Document
-from docsite.documents.services import document_analyze, document_create_from_path
+from docsite.documents.services import (
+    document_analyze,
+    document_create_from_path,
+    document_create_from_text,
+)
 from interests import selectors
 from interests.conf import interests_setting
 from interests.highlighting import highlight_terms
@@ -210,14 +214,129 @@ def test_a_homophone_never_replaces_a_character_of_a_known_word():
     from interests.selectors.search_query import run_respelled
 
     homophones = {"报消": ["报销"], "旅报": ["铝报"]}
-    assert (
-        run_respelled(run="差旅报消", homophones=homophones, known={"差旅"})
-        == "差旅报销"
-    )
+    assert run_respelled(run="差旅报消", alike=homophones, known={"差旅"}) == "差旅报销"
     # 旅 of 旅报 belongs to 差旅, a known bigram: it is kept.
-    assert (
-        run_respelled(run="差旅报", homophones=homophones, known={"差旅"}) == "差旅报"
+    assert run_respelled(run="差旅报", alike=homophones, known={"差旅"}) == "差旅报"
+
+
+def test_a_chinese_question_is_searched_by_its_words_not_bigrams_across_them(
+    world, samples, settings
+):
+    """报销一般多久能到账: 久能 straddles 多久 and 能; a page on 持久能力
+    shares only that bigram with the question and is no answer to it."""
+    pages = {}
+    for title, text in [
+        ("报销到账时间", "差旅费用提交报销后，财务审批通过，一般五个工作日到账。"),
+        ("团队持久能力建设", "我们通过轮岗和培训建设团队的持久能力。"),
+    ]:
+        document = document_create_from_text(
+            space=world.handbook, title=title, text=text
+        ).document
+        pages[title] = document_analyze(document_id=document.pk)
+    search_terms_refresh()
+    query = "报销一般多久能到账"
+    settings.INTERESTS_SEARCH = {
+        **interests_setting("SEARCH"),
+        "CHINESE_WORDS": True,
+    }
+    hits, _ = selectors.search_run(user=world.carol, query=query, mode="keyword")
+    assert _ids(hits)[:1] == [pages["报销到账时间"].pk]
+    assert pages["团队持久能力建设"].pk not in _ids(hits)
+    settings.INTERESTS_SEARCH = {
+        **interests_setting("SEARCH"),
+        "CHINESE_WORDS": False,
+    }
+    hits, _ = selectors.search_run(user=world.carol, query=query, mode="keyword")
+    assert pages["团队持久能力建设"].pk in _ids(hits)
+
+
+def test_chinese_words_keep_an_unknown_run_whole_for_its_respelling(settings):
+    from interests.chinese_words import chinese_words
+
+    settings.INTERESTS_SEARCH = {
+        **interests_setting("SEARCH"),
+        "CHINESE_WORDS": True,
+    }
+    assert chinese_words("报销一般多久能到账") == ["报销", "一般", "多久", "能到账"]
+    # A Japanese sentence (kana) keeps its bigrams.
+    terms = query_parse("会議室の予約方法を教えて").terms
+    assert [t.text for t in terms][:2] == ["会議", "議室"]
+
+
+@pytest.fixture
+def korean_page(world, samples):
+    document = document_create_from_text(
+        space=world.handbook,
+        title="회의실 예약 안내",
+        text=(
+            "회의실은 사내 포털의 예약 메뉴에서 최대 2주 전까지 예약할 수 있습니다. "
+            "예약 후 10분 안에 입실하지 않으면 자동으로 취소됩니다.\n\n"
+            "방문객 주차권은 안내 데스크에서 한 명당 하나씩 발급합니다."
+        ),
+    ).document
+    document_analyze(document_id=document.pk)
+    search_terms_refresh()
+    return document
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # One keystroke slipped: the final ㄹ missed, ㅒ for ㅖ (the key
+        # beside it), ㅉ for ㅈ (shifted).
+        ("회의시 예약", "회의실 예약"),
+        ("회의실 얘약", "회의실 예약"),
+        ("방문객 쭈차권", "방문객 주차권"),
+    ],
+)
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+def test_a_korean_word_with_one_keystroke_slipped_is_found_and_respelled(
+    world, korean_page, typed, meant, mode
+):
+    hits, prepared = selectors.search_run(user=world.carol, query=typed, mode=mode)
+    assert hits and hits[0].document.pk == korean_page.pk
+    assert prepared.suggestion == meant
+    assert selectors.search_prepare(query=meant).suggestion == ""
+
+
+def test_korean_jamo_respelling_can_be_turned_off(world, korean_page, settings):
+    settings.INTERESTS_SEARCH = {
+        **interests_setting("SEARCH"),
+        "HANGUL_TYPOS": False,
+    }
+    hits, prepared = selectors.search_run(
+        user=world.carol, query="쭈차권", mode="keyword"
     )
+    assert hits == [] and prepared.suggestion == ""
+
+
+def test_a_korean_word_no_document_holds_and_none_is_near_stays_as_typed(
+    korean_page,
+):
+    assert selectors.search_prepare(query="자전거 보관").suggestion == ""
+
+
+def test_hangul_neighbours_are_one_keystroke_away():
+    from interests.hangul import bigrams_one_key_apart, syllables_one_key_apart
+
+    near = syllables_one_key_apart("실")
+    # The final missed or one more key, the vowel's neighbour key, ㅅ shifted.
+    assert {"시", "싫", "살", "씰"} <= set(near)
+    assert "사" not in near  # two keystrokes
+    # One jamo apart but not one keystroke: ㅓ and ㅔ are far apart, so 대처
+    # (a word the corpus may lack) is not taken for a slip of 대체.
+    assert "대체" not in bigrams_one_key_apart("대처")
+    assert syllables_one_key_apart("a") == ()
+
+
+def test_korean_respellings_are_suggested_but_meaning_search_reads_the_query_as_typed(
+    korean_page,
+):
+    prepared = selectors.search_prepare(query="회의시 예약")
+    assert prepared.suggestion == "회의실 예약"
+    assert prepared.respelled_for_meaning == "회의시 예약"
+    # Chinese respellings are read by meaning search too.
+    assert selectors.search_prepare(query="汇议室").respelled_for_meaning == "会议室"
 
 
 def test_english_stemming_applies_to_english_documents(world, samples):
