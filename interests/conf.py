@@ -163,11 +163,6 @@ DEFAULTS: dict[str, Any] = {
         # to a corpus bigram with the same pinyin, one character apart
         # (报消 -> 报销; interests.homophones).
         "CJK_HOMOPHONES": True,
-        # A Chinese run longer than a phrase (a question, a sentence) is
-        # searched by its words (rjieba), not by every overlapping bigram:
-        # bigrams across two words are rare, so weigh much, and match
-        # unrelated pages (interests.chinese_words).
-        "CHINESE_WORDS": False,
         # Korean typos by key: a Hangul bigram no document holds is respelled
         # to the most frequent corpus bigram typed one keystroke apart (헌도
         # -> 한도; interests.hangul). Keyword search and the did-you-mean

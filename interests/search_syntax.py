@@ -15,9 +15,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .chinese_words import chinese_words
-from .homophones import reads_as_chinese
-
 # The same ranges as the docsite_cjk_bigrams SQL function (documents 0004):
 # kana, CJK extension A, unified ideographs, compatibility ideographs, Hangul.
 CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
@@ -25,8 +22,7 @@ CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
 LATIN_WORD = re.compile(r"[^\W_]+(?:[_.'-][^\W_]+)*", re.UNICODE)
 
 # A CJK run up to this long is one term (a phrase of its bigrams); a longer
-# run, typically a sentence, is ranked by its words (Chinese,
-# ``chinese_words``) or its bigrams (Japanese, Korean) one by one, so a
+# run, typically a sentence, is ranked by its bigrams one by one, so a
 # document holding most of them ranks first without holding them all.
 CJK_PHRASE_MAX = 6
 # A query with this many words outside quotes is prose (a pasted sentence, a
@@ -192,10 +188,6 @@ def _word_terms(token: str) -> list[Term]:
         if len(text) <= CJK_PHRASE_MAX:
             phrase, words, _ = phrase_text(text)
             terms.append(Term(text=phrase, words=words, cjk=True))
-        elif _reads_as_chinese_words(text):
-            for word in chinese_words(text):
-                phrase, words, _ = phrase_text(word)
-                terms.append(Term(text=phrase, words=words, cjk=True))
         else:
             terms.extend(
                 Term(text=bigram, words=(bigram,), cjk=True)
@@ -204,14 +196,6 @@ def _word_terms(token: str) -> list[Term]:
         position = run.end()
     terms.extend(_latin_terms(token[position:]))
     return terms
-
-
-def _reads_as_chinese_words(run: str) -> bool:
-    """Return whether a long CJK run is searched by its Chinese words
-    (``SEARCH["CHINESE_WORDS"]``; Han characters only, no kana or Hangul)."""
-    from .conf import interests_setting
-
-    return interests_setting("SEARCH")["CHINESE_WORDS"] and reads_as_chinese(run)
 
 
 def _latin_terms(text: str) -> list[Term]:

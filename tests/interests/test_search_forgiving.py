@@ -219,50 +219,6 @@ def test_a_homophone_never_replaces_a_character_of_a_known_word():
     assert run_respelled(run="差旅报", alike=homophones, known={"差旅"}) == "差旅报"
 
 
-def test_a_chinese_question_is_searched_by_its_words_not_bigrams_across_them(
-    world, samples, settings
-):
-    """报销一般多久能到账: 久能 straddles 多久 and 能; a page on 持久能力
-    shares only that bigram with the question and is no answer to it."""
-    pages = {}
-    for title, text in [
-        ("报销到账时间", "差旅费用提交报销后，财务审批通过，一般五个工作日到账。"),
-        ("团队持久能力建设", "我们通过轮岗和培训建设团队的持久能力。"),
-    ]:
-        document = document_create_from_text(
-            space=world.handbook, title=title, text=text
-        ).document
-        pages[title] = document_analyze(document_id=document.pk)
-    search_terms_refresh()
-    query = "报销一般多久能到账"
-    settings.INTERESTS_SEARCH = {
-        **interests_setting("SEARCH"),
-        "CHINESE_WORDS": True,
-    }
-    hits, _ = selectors.search_run(user=world.carol, query=query, mode="keyword")
-    assert _ids(hits)[:1] == [pages["报销到账时间"].pk]
-    assert pages["团队持久能力建设"].pk not in _ids(hits)
-    settings.INTERESTS_SEARCH = {
-        **interests_setting("SEARCH"),
-        "CHINESE_WORDS": False,
-    }
-    hits, _ = selectors.search_run(user=world.carol, query=query, mode="keyword")
-    assert pages["团队持久能力建设"].pk in _ids(hits)
-
-
-def test_chinese_words_keep_an_unknown_run_whole_for_its_respelling(settings):
-    from interests.chinese_words import chinese_words
-
-    settings.INTERESTS_SEARCH = {
-        **interests_setting("SEARCH"),
-        "CHINESE_WORDS": True,
-    }
-    assert chinese_words("报销一般多久能到账") == ["报销", "一般", "多久", "能到账"]
-    # A Japanese sentence (kana) keeps its bigrams.
-    terms = query_parse("会議室の予約方法を教えて").terms
-    assert [t.text for t in terms][:2] == ["会議", "議室"]
-
-
 @pytest.fixture
 def korean_page(world, samples):
     document = document_create_from_text(
