@@ -123,6 +123,13 @@ DEFAULTS: dict[str, Any] = {
         # also scaled by the share of the query it matches).
         "KEYWORD_WEIGHT": 1.0,
         "SEMANTIC_WEIGHT": 1.0,
+        # KEYWORD_WEIGHT for a query the language vectors read (Chinese,
+        # Japanese or Korean script): bigram matches beside a model that
+        # reads the language. Chosen on split a of three typed sets among
+        # 0.25 / 0.5 / 0.75 / 1 (bench/data/search_typed: Chinese clusters,
+        # Korean, Chinese pages; hybrid MRR@10 75.3 -> 81.7, 84.0 -> 89.6,
+        # 93.1 -> 94.4; docs/evaluation.md).
+        "CJK_KEYWORD_WEIGHT": 0.25,
         # A meaning hit's weight is also scaled, like a keyword hit's by its
         # match share, by ((cosine - floor) / (1 - floor)) ** this (0: off).
         # Chosen on split a (bench/search_fusion.py; powers 0.25 / 0.5 / 1):

@@ -126,6 +126,9 @@ class QueryVector:
     live: LiveProducer
     embedder: BaseEmbedder
     vector: np.ndarray
+    # Read by the language vectors' model (a Chinese, Japanese or Korean
+    # query), not the main one.
+    language_vectors: bool = False
 
 
 # What a model that cannot load raises (a missing package or weights file, an
@@ -143,11 +146,16 @@ def query_vector_for(*, prepared: PreparedSearch) -> QueryVector:
     """
     live = meaning_producer_for(query=prepared.query)
     text = _meaning_text(prepared)
+    main = embedding_producer_live()
     try:
         embedder = get_embedder(live.backend_alias)
-        return QueryVector(live, embedder, embedder.embed_queries([text])[0])
+        return QueryVector(
+            live,
+            embedder,
+            embedder.embed_queries([text])[0],
+            language_vectors=live != main,
+        )
     except MODEL_UNAVAILABLE:
-        main = embedding_producer_live()
         if live == main:
             raise
         logger.exception(
@@ -272,11 +280,16 @@ def documents_search_fused(
         limit=depth,
         query_vector=query_vector,
     )
+    # Chinese, Japanese and Korean are matched by character bigrams and read
+    # by a model that reads them well: keyword hits weigh less beside it.
+    keyword_weight = search["KEYWORD_WEIGHT"]
+    if query_vector and query_vector.language_vectors:
+        keyword_weight = search["CJK_KEYWORD_WEIGHT"]
     return hits_fuse(
         keyword=keyword,
         semantic=semantic,
         k=interests_setting("RRF_K"),
-        keyword_weight=search["KEYWORD_WEIGHT"],
+        keyword_weight=keyword_weight,
         semantic_weight=search["SEMANTIC_WEIGHT"],
         similarity_power=search["SIMILARITY_POWER"],
         floor=query_vector.embedder.similarity_floor if query_vector else 0.0,

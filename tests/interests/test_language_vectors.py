@@ -144,6 +144,36 @@ def test_a_chinese_query_finds_its_page_by_meaning_within_the_readers_spaces(
     assert [hit.document.pk for hit in bob][:1] == [hiring.pk]
 
 
+def test_keyword_hits_weigh_less_in_hybrid_for_queries_the_language_vectors_read(
+    world, hashing_language_vectors, settings
+):
+    """Bigram matches beside a model that reads the language weigh
+    SEARCH["CJK_KEYWORD_WEIGHT"] in hybrid fusion; every other query, and a
+    Chinese one when the language vectors are off, weighs KEYWORD_WEIGHT."""
+    from interests.conf import interests_setting
+    from interests.selectors import search as search_module
+
+    settings.INTERESTS_SEARCH = {
+        **interests_setting("SEARCH"),
+        "KEYWORD_WEIGHT": 1.0,
+        "CJK_KEYWORD_WEIGHT": 0.25,
+    }
+    _embed_both(_documents(world, KUBERNETES, OFFICE, EXPENSES))
+
+    def weights(query):
+        with mock.patch.object(
+            search_module, "hits_fuse", wraps=search_module.hits_fuse
+        ) as fuse:
+            search_run(user=world.carol, query=query, mode="hybrid")
+        return fuse.call_args.kwargs["keyword_weight"]
+
+    assert weights("自动扩缩容") == 0.25
+    assert weights("회의실 예약") == 0.25
+    assert weights("expense receipts") == 1.0
+    settings.INTERESTS_LANGUAGE_VECTORS = {"EMBEDDER": None}
+    assert weights("自动扩缩容") == 1.0
+
+
 def test_only_queries_in_chinese_japanese_or_korean_script_read_the_language_vectors(
     db, hashing_language_vectors, settings
 ):
