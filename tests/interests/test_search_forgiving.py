@@ -171,20 +171,29 @@ def test_chinese_words_inside_longer_runs_are_found(
 
 
 @pytest.mark.parametrize(
-    ("typed", "meant"),
+    ("typed", "meant", "page"),
     [
-        # Typed by sound, one character picked wrong: 进 (jin) for 禁 (jin).
-        ("门进卡", "门禁卡"),
-        ("功位 预订", "工位 预订"),
-        ("汇议室", "会议室"),
+        # Chinese, typed by sound, one character picked wrong: 进 (jin) for 禁.
+        ("门进卡", "门禁卡", "office-guide-shanghai"),
+        ("功位 预订", "工位 预订", "office-guide-shanghai"),
+        ("汇议室", "会议室", "office-guide-shanghai"),
+        # Korean, one keystroke slipped: the final ㄹ missed, ㅒ for ㅖ (the
+        # key beside it), ㅉ for ㅈ (shifted).
+        ("회의시 예약", "회의실 예약", "korean_page"),
+        ("회의실 얘약", "회의실 예약", "korean_page"),
+        ("방문객 쭈차권", "방문객 주차권", "korean_page"),
     ],
 )
 @pytest.mark.parametrize("mode", ["keyword", "hybrid"])
-def test_a_chinese_word_typed_with_a_homophone_is_found_and_respelled(
-    world, samples, typed, meant, mode
+def test_a_cjk_word_typed_with_one_slip_is_found_and_respelled(
+    request, world, samples, typed, meant, page, mode
 ):
+    if page == "korean_page":
+        expected = request.getfixturevalue("korean_page")
+    else:
+        expected = samples[page]
     hits, prepared = selectors.search_run(user=world.carol, query=typed, mode=mode)
-    assert hits and hits[0].document.pk == samples["office-guide-shanghai"].pk
+    assert hits and hits[0].document.pk == expected.pk
     assert prepared.suggestion == meant
     assert selectors.search_prepare(query=meant).suggestion == ""
 
@@ -197,14 +206,14 @@ def test_japanese_and_korean_queries_are_not_respelled_by_pinyin(samples):
     assert selectors.search_prepare(query="汇议室 예약").suggestion == ""
 
 
-def test_chinese_homophones_can_be_turned_off(world, samples, settings):
-    settings.INTERESTS_SEARCH = {
-        **interests_setting("SEARCH"),
-        "CJK_HOMOPHONES": False,
-    }
-    hits, prepared = selectors.search_run(
-        user=world.carol, query="门进卡", mode="keyword"
-    )
+@pytest.mark.parametrize(
+    ("setting", "typed"), [("CJK_HOMOPHONES", "门进卡"), ("HANGUL_TYPOS", "쭈차권")]
+)
+def test_cjk_respellings_can_be_turned_off(
+    world, samples, korean_page, settings, setting, typed
+):
+    settings.INTERESTS_SEARCH = {**interests_setting("SEARCH"), setting: False}
+    hits, prepared = selectors.search_run(user=world.carol, query=typed, mode="keyword")
     assert hits == [] and prepared.suggestion == ""
 
 
@@ -233,37 +242,6 @@ def korean_page(world, samples):
     document_analyze(document_id=document.pk)
     search_terms_refresh()
     return document
-
-
-@pytest.mark.parametrize(
-    ("typed", "meant"),
-    [
-        # One keystroke slipped: the final ㄹ missed, ㅒ for ㅖ (the key
-        # beside it), ㅉ for ㅈ (shifted).
-        ("회의시 예약", "회의실 예약"),
-        ("회의실 얘약", "회의실 예약"),
-        ("방문객 쭈차권", "방문객 주차권"),
-    ],
-)
-@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
-def test_a_korean_word_with_one_keystroke_slipped_is_found_and_respelled(
-    world, korean_page, typed, meant, mode
-):
-    hits, prepared = selectors.search_run(user=world.carol, query=typed, mode=mode)
-    assert hits and hits[0].document.pk == korean_page.pk
-    assert prepared.suggestion == meant
-    assert selectors.search_prepare(query=meant).suggestion == ""
-
-
-def test_korean_jamo_respelling_can_be_turned_off(world, korean_page, settings):
-    settings.INTERESTS_SEARCH = {
-        **interests_setting("SEARCH"),
-        "HANGUL_TYPOS": False,
-    }
-    hits, prepared = selectors.search_run(
-        user=world.carol, query="쭈차권", mode="keyword"
-    )
-    assert hits == [] and prepared.suggestion == ""
 
 
 def test_a_korean_word_no_document_holds_and_none_is_near_stays_as_typed(
