@@ -175,6 +175,10 @@ DEFAULTS: dict[str, Any] = {
         # -> 한도; interests.hangul). Keyword search and the did-you-mean
         # read it; meaning search reads the query as typed.
         "HANGUL_TYPOS": True,
+        # Japanese typos by sound: a Han bigram no document holds, in a query
+        # with kana, is respelled to the most frequent bigram of Japanese
+        # documents with the same reading (注射 -> 駐車; interests.homophones).
+        "JAPANESE_HOMOPHONES": True,
         # A term in more than this share of documents still ranks but does
         # not by itself make a document match (a sentence's common words).
         "COMMON_SHARE": 0.3,

@@ -1,4 +1,4 @@
-"""Chinese typos by sound: the readings (pinyin) of the corpus's Han bigrams.
+"""Chinese and Japanese typos by sound: the readings of the corpus's Han bigrams.
 
 Chinese is typed by its sound: an input method turns pinyin into characters,
 and the common slip is picking a character that sounds the same (报消 for
@@ -10,6 +10,12 @@ to a bigram of the corpus read alike, one character apart
 Readings come from ``pypinyin``, without tones (an input method's typists
 rarely type them), imported on first use: a web process that never sees an
 unknown Chinese bigram never loads its dictionary.
+
+Japanese is typed by its sound too, and an input method's slip converts a
+whole word to another read alike (注射 for 駐車, both ちゅうしゃ), often both
+characters at once. The bigrams of Japanese documents carry their Japanese
+reading (``pykakasi``, hiragana); a Japanese query's Han bigram that no
+document holds is respelled to the most frequent of them read alike.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ HAN_BIGRAM = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2}")
 # Kana or Hangul: the text is Japanese or Korean, whose Han characters are
 # read otherwise (and typed by those readings), so pinyin says nothing.
 KANA_OR_HANGUL = re.compile("[\u3040-\u30ff\uac00-\ud7af]")
+KANA = re.compile("[\u3040-\u30ff]")
 
 
 @functools.cache
@@ -43,6 +50,28 @@ def reading(text: str) -> str:
 def readings(words: Sequence[str]) -> dict[str, str]:
     """Return the reading of each Han bigram among ``words``."""
     return {word: reading(word) for word in words if HAN_BIGRAM.fullmatch(word)}
+
+
+@functools.cache
+def _japanese_reader():
+    import pykakasi
+
+    return pykakasi.kakasi()
+
+
+@functools.lru_cache(maxsize=200_000)
+def japanese_reading(text: str) -> str:
+    """Return the Japanese reading of ``text`` in hiragana ("駐車" -> "ちゅうしゃ"),
+    or "" when a character has none (a simplified Chinese one: 执)."""
+    parts = _japanese_reader().convert(text)
+    if not parts or any(not part["hira"] for part in parts):
+        return ""
+    return "".join(part["hira"] for part in parts)
+
+
+def reads_as_japanese(text: str) -> bool:
+    """Return whether ``text`` is Japanese: it has kana."""
+    return bool(KANA.search(text))
 
 
 def reads_as_chinese(text: str) -> bool:

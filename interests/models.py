@@ -157,6 +157,10 @@ class SearchTerm(models.Model):
     # A Han bigram's toneless pinyin ("bao xiao"): Chinese typos sound right
     # (``interests.homophones``).
     reading = models.CharField(max_length=32, blank=True, default="")
+    # A Han bigram's Japanese reading in hiragana ("ちゅうしゃ"), for the
+    # bigrams of Japanese documents: a slip of the input method converts a
+    # word to another read alike.
+    reading_ja = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         indexes = [
@@ -169,6 +173,11 @@ class SearchTerm(models.Model):
                 fields=["reading"],
                 name="searchterm_reading",
                 condition=~models.Q(reading=""),
+            ),
+            models.Index(
+                fields=["reading_ja"],
+                name="searchterm_reading_ja",
+                condition=~models.Q(reading_ja=""),
             ),
         ]
 

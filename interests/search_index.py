@@ -25,13 +25,14 @@ REBUILD_SQL = r"""
 WITH indexed AS MATERIALIZED (
   SELECT word AS lexeme, ndoc FROM ts_stat('SELECT search_vector FROM documents_document')
 )
-INSERT INTO interests_searchterm (word, ndoc, postings, trigrams, length, reading)
+INSERT INTO interests_searchterm (word, ndoc, postings, trigrams, length, reading, reading_ja)
 SELECT w.word,
        w.ndoc,
        greatest(w.ndoc, coalesce(stem.ndoc, 0)
                 + CASE WHEN stem.lexeme = w.word THEN 0 ELSE coalesce(plain.ndoc, 0) END),
        CASE WHEN w.word ~ '^[a-z][a-z0-9_.-]{2,39}$' THEN docsite_trigrams(w.word) END,
        least(char_length(w.word), 32767),
+       '',
        ''
 FROM ts_stat($q$
   SELECT to_tsvector('simple'::regconfig, title)
@@ -61,7 +62,24 @@ def search_terms_refresh() -> int:
     return words
 
 
-def search_term_readings_fill(*, cursor) -> int:
+# The Han bigrams of Japanese documents (their detected language).
+JAPANESE_BIGRAMS_SQL = r"""
+SELECT word FROM ts_stat($q$
+  SELECT to_tsvector('simple'::regconfig, docsite_cjk_bigrams(title))
+         || to_tsvector('simple'::regconfig, docsite_cjk_bigrams(left(text, 100000)))
+  FROM documents_document WHERE left(language, 2) = 'ja'
+$q$) WHERE char_length(word) = 2 AND word ~ %s
+"""
+
+
+def search_term_readings_fill(*, cursor) -> None:
+    """Store the readings of the dictionary's Han bigrams (pinyin, and the
+    Japanese reading of those of Japanese documents)."""
+    search_term_pinyin_fill(cursor=cursor)
+    search_term_japanese_readings_fill(cursor=cursor)
+
+
+def search_term_pinyin_fill(*, cursor) -> int:
     """Store the reading (pinyin) of every Han bigram in the dictionary; return how many."""
     from .homophones import HAN_BIGRAM, readings
 
@@ -70,14 +88,29 @@ def search_term_readings_fill(*, cursor) -> int:
         [HAN_BIGRAM.pattern],
     )
     found = readings([word for (word,) in cursor.fetchall()])
-    if found:
+    _readings_store(cursor=cursor, column="reading", readings=found)
+    return len(found)
+
+
+def search_term_japanese_readings_fill(*, cursor) -> int:
+    """Store the Japanese reading of the Han bigrams of Japanese documents; return how many."""
+    from .homophones import HAN_BIGRAM, japanese_reading
+
+    cursor.execute(JAPANESE_BIGRAMS_SQL, [HAN_BIGRAM.pattern])
+    read = {word: japanese_reading(word) for (word,) in cursor.fetchall()}
+    found = {word: reading for word, reading in read.items() if reading}
+    _readings_store(cursor=cursor, column="reading_ja", readings=found)
+    return len(found)
+
+
+def _readings_store(*, cursor, column: str, readings: dict[str, str]) -> None:
+    if readings:
         cursor.execute(
-            "UPDATE interests_searchterm t SET reading = r.reading"
+            f"UPDATE interests_searchterm t SET {column} = r.reading"
             " FROM unnest(%s::text[], %s::text[]) AS r(word, reading)"
             " WHERE t.word = r.word",
-            [list(found), list(found.values())],
+            [list(readings), list(readings.values())],
         )
-    return len(found)
 
 
 def search_terms_refresh_schedule() -> bool:

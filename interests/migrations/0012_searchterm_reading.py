@@ -5,10 +5,10 @@ from django.db import migrations, models
 
 def readings_fill(apps, schema_editor):
     """The dictionary in place gets its readings now, not at the next rebuild."""
-    from interests.search_index import search_term_readings_fill
+    from interests.search_index import search_term_pinyin_fill
 
     with schema_editor.connection.cursor() as cursor:
-        search_term_readings_fill(cursor=cursor)
+        search_term_pinyin_fill(cursor=cursor)
 
 
 class Migration(migrations.Migration):

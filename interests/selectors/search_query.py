@@ -15,7 +15,7 @@ from django.db import connection
 
 from ..conf import interests_setting
 from ..hangul import HANGUL_SYLLABLE
-from ..homophones import reads_as_chinese
+from ..homophones import reads_as_chinese, reads_as_japanese
 from ..search_syntax import (
     CJK_RUN,
     LATIN_WORD,
@@ -32,6 +32,8 @@ from .search_terms import (
     term_weight,
     terms_corrections,
     terms_homophones,
+    terms_japanese_homophones,
+    terms_mostly_japanese,
     terms_one_key_apart,
     words_unknown,
 )
@@ -161,12 +163,18 @@ def _cjk_runs_respelled(
     counts: dict[str, tuple[int, int]],
     homophones: bool,
     keystrokes: bool,
+    japanese: bool | None = False,
 ) -> dict[str, str]:
     """Return ``{run: respelling}`` for the query's CJK runs (or bigram terms)
     holding a bigram no document holds, where the corpus has a bigram one
     character apart that is read alike (Chinese, ``homophones``: "差旅报消" ->
     "差旅报销") or typed one keystroke apart (Korean, ``keystrokes``: "출장
-    헌도" -> "출장 한도"); one query for each kind."""
+    헌도" -> "출장 한도"), or a bigram of Japanese documents read alike
+    (``japanese``: "通勤 注射" -> "通勤 駐車"); one query for each kind.
+
+    ``japanese`` None: the query is Han characters only, Chinese or Japanese;
+    it is read as Japanese when most of its known bigrams are Japanese
+    documents' ("年休 繰越 執行"), and then not by pinyin."""
     surfaces = [cjk_surface(t) for t in parsed.terms if t.cjk]
     unknown = list(
         dict.fromkeys(
@@ -178,9 +186,20 @@ def _cjk_runs_respelled(
     )
     if not unknown:
         return {}
+    if japanese is None:
+        japanese = terms_mostly_japanese(
+            bigrams=[
+                b
+                for run in surfaces
+                for b in (run[i : i + 2] for i in range(len(run) - 1))
+                if b in counts
+            ]
+        )
+    homophones = homophones and not japanese
     alike = {
         **(terms_homophones(bigrams=unknown) if homophones else {}),
         **(terms_one_key_apart(bigrams=unknown) if keystrokes else {}),
+        **(terms_japanese_homophones(bigrams=unknown) if japanese else {}),
     }
     runs = {}
     for run in surfaces:
@@ -193,10 +212,10 @@ def _cjk_runs_respelled(
 def run_respelled(
     *, run: str, alike: dict[str, list[str]], known: Container[str]
 ) -> str:
-    """Return ``run`` with each unknown bigram's differing character replaced by
-    that of the bigram ``alike`` gives it (a homophone, a neighbour by one
-    keystroke), left to right: a character changes once, and never where its other
-    bigram in the run is ``known`` (the slip is elsewhere)."""
+    """Return ``run`` with each unknown bigram's differing characters replaced
+    by those of the bigram ``alike`` gives it (a homophone, a neighbour by one
+    keystroke), left to right: a character changes once, and never where its
+    other bigram in the run is ``known`` (the slip is elsewhere)."""
     chars = list(run)
     changed: set[int] = set()
     for i in range(len(run) - 1):
@@ -204,13 +223,20 @@ def run_respelled(
         if bigram not in alike:
             continue
         respelled = alike[bigram][0]
-        j = i if respelled[0] != bigram[0] else i + 1
-        other = run[i - 1 : i + 1] if j == i and i > 0 else run[j : j + 2]
-        if j in changed or (len(other) == 2 and other != bigram and other in known):
+        differ = [j for j in (i, i + 1) if respelled[j - i] != run[j]]
+        if any(j in changed or _other_bigram(run, at=j, of=i) in known for j in differ):
             continue
-        chars[j] = respelled[j - i]
-        changed.add(j)
+        for j in differ:
+            chars[j] = respelled[j - i]
+            changed.add(j)
     return "".join(chars)
+
+
+def _other_bigram(run: str, *, at: int, of: int) -> str:
+    """Return the bigram of ``run`` other than the one at ``of`` that holds
+    character ``at`` ("" at either end)."""
+    start = at - 1 if at == of else at
+    return run[start : start + 2] if start >= 0 and start + 2 <= len(run) else ""
 
 
 def search_prepare(*, query: str) -> PreparedSearch:
@@ -247,6 +273,8 @@ def search_prepare(*, query: str) -> PreparedSearch:
         counts=counts,
         homophones=search["CJK_HOMOPHONES"] and reads_as_chinese(query),
         keystrokes=search["HANGUL_TYPOS"],
+        japanese=search["JAPANESE_HOMOPHONES"]
+        and (None if reads_as_chinese(query) else reads_as_japanese(query)),
     )
     # A respelled CJK run is an alternative of its term, as a phrase of
     # its bigrams (words: those bigrams), like a respelled word is of its word.

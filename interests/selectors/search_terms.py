@@ -283,6 +283,42 @@ def terms_homophones(*, bigrams: Sequence[str], limit: int = 1) -> dict[str, lis
     return found
 
 
+def terms_japanese_homophones(*, bigrams: Sequence[str]) -> dict[str, list[str]]:
+    """Return, for each Han bigram no document holds, the bigram of Japanese
+    documents read alike, the most frequent (in one query).
+
+    "注射" (ちゅうしゃ) finds "駐車"; a bigram with none is left out.
+    """
+    from ..homophones import HAN_BIGRAM, japanese_reading
+
+    readings = {b: japanese_reading(b) for b in bigrams if HAN_BIGRAM.fullmatch(b)}
+    wanted = {bigram: reading for bigram, reading in readings.items() if reading}
+    if not wanted:
+        return {}
+    best: dict[str, tuple[int, str]] = {}
+    for word, reading, ndoc in SearchTerm.objects.filter(
+        reading_ja__in=set(wanted.values())
+    ).values_list("word", "reading_ja", "ndoc"):
+        best[reading] = min(best.get(reading, (0, word)), (-ndoc, word))
+    return {
+        bigram: [best[reading][1]]
+        for bigram, reading in wanted.items()
+        if reading in best
+    }
+
+
+def terms_mostly_japanese(*, bigrams: Sequence[str]) -> bool:
+    """Return whether most of these known Han bigrams are Japanese documents'
+    (they carry a Japanese reading)."""
+    from ..homophones import HAN_BIGRAM
+
+    han = {b for b in bigrams if HAN_BIGRAM.fullmatch(b)}
+    if not han:
+        return False
+    japanese = SearchTerm.objects.filter(word__in=han).exclude(reading_ja="").count()
+    return 2 * japanese > len(han)
+
+
 def terms_one_key_apart(
     *, bigrams: Sequence[str], limit: int = 1
 ) -> dict[str, list[str]]:

@@ -283,5 +283,9 @@ def search_warm_up() -> float:
             # Searches fall back to the main vectors (query_vector_for); a
             # worker that cannot load the multilingual model still serves.
             logger.exception("The language vectors' embedder failed to load.")
+    if interests_setting("SEARCH")["JAPANESE_HOMOPHONES"]:
+        from ..homophones import japanese_reading
+
+        japanese_reading("予熱")  # its dictionary takes a second to load
     search_prepare(query="warm up")
     return time.perf_counter() - started

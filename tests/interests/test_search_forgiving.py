@@ -250,6 +250,51 @@ def test_a_korean_word_no_document_holds_and_none_is_near_stays_as_typed(
     assert selectors.search_prepare(query="자전거 보관").suggestion == ""
 
 
+@pytest.fixture
+def japanese_page(world, samples):
+    document = document_create_from_text(
+        space=world.handbook,
+        title="駐車場の利用",
+        text=(
+            "マイカー通勤の社員は本社の駐車場を利用できます。利用には総務部への申請が必要で、"
+            "月額の駐車料金は給与から差し引かれます。来客用の区画は受付で予約してください。"
+        ),
+    ).document
+    document_analyze(document_id=document.pk)
+    search_terms_refresh()
+    return document
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # The input method converted ちゅうしゃ to the wrong word: 注射 for 駐車.
+        ("通勤 注射", "通勤 駐車"),
+        # Kanji only: Japanese because its known words are Japanese pages'.
+        ("本社 注射場", "本社 駐車場"),
+    ],
+)
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+def test_a_japanese_word_converted_to_another_read_alike_is_found_and_respelled(
+    world, japanese_page, typed, meant, mode
+):
+    hits, prepared = selectors.search_run(user=world.carol, query=typed, mode=mode)
+    assert hits and hits[0].document.pk == japanese_page.pk
+    assert prepared.suggestion == meant
+
+
+def test_japanese_homophones_can_be_turned_off_and_leave_chinese_alone(
+    world, japanese_page, settings
+):
+    # A Chinese query is still read by its pinyin.
+    assert selectors.search_prepare(query="汇议室").suggestion == "会议室"
+    settings.INTERESTS_SEARCH = {
+        **interests_setting("SEARCH"),
+        "JAPANESE_HOMOPHONES": False,
+    }
+    assert selectors.search_prepare(query="通勤 注射").suggestion == ""
+
+
 def test_hangul_neighbours_are_one_keystroke_away():
     from interests.hangul import bigrams_one_key_apart, syllables_one_key_apart
 
