@@ -233,20 +233,27 @@ def test_a_homophone_never_replaces_a_character_of_a_known_word():
     assert run_respelled(run="差旅报", alike=homophones, known={"差旅"}) == "差旅报"
 
 
+def _page_indexed(world, *, title, text):
+    """A page beside the samples, analysed, with the term dictionary rebuilt."""
+    document = document_create_from_text(
+        space=world.handbook, title=title, text=text
+    ).document
+    document_analyze(document_id=document.pk)
+    search_terms_refresh()
+    return document
+
+
 @pytest.fixture
 def korean_page(world, samples):
-    document = document_create_from_text(
-        space=world.handbook,
+    return _page_indexed(
+        world,
         title="회의실 예약 안내",
         text=(
             "회의실은 사내 포털의 예약 메뉴에서 최대 2주 전까지 예약할 수 있습니다. "
             "예약 후 10분 안에 입실하지 않으면 자동으로 취소됩니다.\n\n"
             "방문객 주차권은 안내 데스크에서 한 명당 하나씩 발급합니다."
         ),
-    ).document
-    document_analyze(document_id=document.pk)
-    search_terms_refresh()
-    return document
+    )
 
 
 def test_a_korean_word_no_document_holds_and_none_is_near_stays_as_typed(
@@ -257,17 +264,14 @@ def test_a_korean_word_no_document_holds_and_none_is_near_stays_as_typed(
 
 @pytest.fixture
 def japanese_page(world, samples):
-    document = document_create_from_text(
-        space=world.handbook,
+    return _page_indexed(
+        world,
         title="駐車場の利用",
         text=(
             "マイカー通勤の社員は本社の駐車場を利用できます。利用には総務部への申請が必要で、"
             "月額の駐車料金は給与から差し引かれます。来客用の区画は受付で予約してください。"
         ),
-    ).document
-    document_analyze(document_id=document.pk)
-    search_terms_refresh()
-    return document
+    )
 
 
 def test_japanese_homophones_can_be_turned_off_and_leave_chinese_alone(
