@@ -245,7 +245,8 @@ def search_prepare(*, query: str) -> PreparedSearch:
     Costs one query for the terms' document counts, one for the ``tsquery``
     text (and the corpus size) and, when some words are in no document, one
     for their respellings (at most ``SEARCH["TYPO_TERMS"]`` words), one for
-    the homophones of Chinese bigrams no document holds, one for the
+    the homophones of Chinese bigrams no document holds (or of Japanese
+    ones, with one more to tell a kanji-only query's language), one for the
     neighbours by one keystroke of Korean ones, and one for the respellings'
     counts.
     """
