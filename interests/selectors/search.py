@@ -27,7 +27,7 @@ from docsite.ml.outputs import LiveProducer
 
 from ..conf import interests_setting
 from .ann import documents_nearest
-from .language_vectors import meaning_producer_for
+from .language_vectors import meaning_producer_for, query_reads_language_vectors
 from .search_keyword import VECTOR, keyword_documents, keyword_rows
 from .search_query import PreparedSearch, search_prepare
 from .vectors import documents_in_order, embedding_producer_live
@@ -146,7 +146,12 @@ def query_vector_for(*, prepared: PreparedSearch) -> QueryVector:
     """
     live = meaning_producer_for(query=prepared.query)
     text = _meaning_text(prepared)
-    main = embedding_producer_live()
+    # Only a query the language vectors read can have a producer other than
+    # the main one: the others need no second lookup of the live producer.
+    if query_reads_language_vectors(query=prepared.query):
+        main = embedding_producer_live()
+    else:
+        main = live
     try:
         embedder = get_embedder(live.backend_alias)
         return QueryVector(

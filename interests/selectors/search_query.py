@@ -21,6 +21,7 @@ from ..search_syntax import (
     LATIN_WORD,
     ParsedQuery,
     Term,
+    cjk_bigrams,
     cjk_surface,
     phrase_text,
     query_parse,
@@ -176,25 +177,12 @@ def _cjk_runs_respelled(
     it is read as Japanese when most of its known bigrams are Japanese
     documents' ("年休 繰越 執行"), and then not by pinyin."""
     surfaces = [cjk_surface(t) for t in parsed.terms if t.cjk]
-    unknown = list(
-        dict.fromkeys(
-            run[i : i + 2]
-            for run in surfaces
-            for i in range(len(run) - 1)
-            if run[i : i + 2] not in counts
-        )
-    )
+    bigrams = [bigram for run in surfaces for bigram in cjk_bigrams(run)]
+    unknown = list(dict.fromkeys(b for b in bigrams if b not in counts))
     if not unknown:
         return {}
     if japanese is None:
-        japanese = terms_mostly_japanese(
-            bigrams=[
-                b
-                for run in surfaces
-                for b in (run[i : i + 2] for i in range(len(run) - 1))
-                if b in counts
-            ]
-        )
+        japanese = terms_mostly_japanese(bigrams=[b for b in bigrams if b in counts])
     homophones = homophones and not japanese
     alike = {
         **(terms_homophones(bigrams=unknown) if homophones else {}),
@@ -269,13 +257,15 @@ def search_prepare(*, query: str) -> PreparedSearch:
         edit_min=search["TYPO_EDIT_MIN"],
     )
     corrections = {**respellings.inflections, **respellings.typos}
+    # Han characters alone may be Chinese or Japanese (decided by the corpus).
+    han_only = reads_as_chinese(query)
     runs = _cjk_runs_respelled(
         parsed=parsed,
         counts=counts,
-        homophones=search["CJK_HOMOPHONES"] and reads_as_chinese(query),
+        homophones=search["CJK_HOMOPHONES"] and han_only,
         keystrokes=search["HANGUL_TYPOS"],
         japanese=search["JAPANESE_HOMOPHONES"]
-        and (None if reads_as_chinese(query) else reads_as_japanese(query)),
+        and (None if han_only else reads_as_japanese(query)),
     )
     # A respelled CJK run is an alternative of its term, as a phrase of
     # its bigrams (words: those bigrams), like a respelled word is of its word.

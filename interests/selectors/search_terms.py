@@ -295,15 +295,14 @@ def terms_japanese_homophones(*, bigrams: Sequence[str]) -> dict[str, list[str]]
     wanted = {bigram: reading for bigram, reading in readings.items() if reading}
     if not wanted:
         return {}
-    best: dict[str, tuple[int, str]] = {}
-    for word, reading, ndoc in SearchTerm.objects.filter(
-        reading_ja__in=set(wanted.values())
-    ).values_list("word", "reading_ja", "ndoc"):
-        best[reading] = min(best.get(reading, (0, word)), (-ndoc, word))
+    rows = SearchTerm.objects.filter(reading_ja__in=set(wanted.values())).values_list(
+        "ndoc", "word", "reading_ja"
+    )
+    best: dict[str, str] = {}
+    for _, word, reading in sorted(rows, key=lambda row: (-row[0], row[1])):
+        best.setdefault(reading, word)
     return {
-        bigram: [best[reading][1]]
-        for bigram, reading in wanted.items()
-        if reading in best
+        bigram: [best[reading]] for bigram, reading in wanted.items() if reading in best
     }
 
 
