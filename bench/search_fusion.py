@@ -326,6 +326,24 @@ def sweep(args) -> None:
                 similarity_power=0.5,
             )
         )
+    # The shipped fusion with the keyword list weighed less for a query of at
+    # most ``most`` terms (what readers type), fully for a longer one (a
+    # sentence; rows collected before "terms" was stored are sentences).
+    for rule, most, wk in itertools.product(
+        rules, (3, 4, 5, 6, 8, 10), (0.25, 0.5, 0.75)
+    ):
+        methods[f"rrf {rule} k=60 typedwk={wk} most={most} d=50 sp=0.5"] = (
+            lambda row, rule=rule, most=most, wk=wk: fuse_rrf(
+                row["keyword"][rule]["hits"][:50],
+                row["semantic"]["hits"][:50],
+                k=60,
+                wk=wk if row.get("terms", 99) <= most else 1.0,
+                ws=1.0,
+                scale_match=True,
+                floor=floor,
+                similarity_power=0.5,
+            )
+        )
     # The shipped fusion with a floor of its own for queries in Chinese or
     # Japanese: an English embedder places any two CJK texts closer than the
     # floor measured on English pairs.
@@ -414,7 +432,8 @@ def sweep(args) -> None:
                 [round(100 * table[n][method].mean(), 1) for n in names],
             )
     print("\nbest by mean MRR@10 (worst margin over best single mode, mean, per set):")
-    for worst, mean, method, per_set in summary[: args.top]:
+    listed = [row for row in summary if any(g in row[2] for g in args.grep or [""])]
+    for worst, mean, method, per_set in listed[: args.top]:
         print(
             f"{worst:+6.1f} {mean:6.1f}  {method:<45} {[round(v, 1) for v in per_set]}"
         )
@@ -463,6 +482,9 @@ def main() -> None:
     s.add_argument("--floor", type=float, default=0.25)
     s.add_argument("--top", type=int, default=15)
     s.add_argument("--show", nargs="*")
+    s.add_argument(
+        "--grep", nargs="*", help="list only methods whose name holds one of these"
+    )
     s.add_argument("--out", type=Path, default=OUT, help="folder of the lists")
     args = parser.parse_args()
     collect(args) if args.command == "collect" else sweep(args)

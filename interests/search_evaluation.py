@@ -146,8 +146,12 @@ def corpus_records_load(
     ``distractors``; raise ``EvaluationDataError`` naming a bad line."""
     from summaries.evaluation import evaluation_records_load
 
+    # Each queried record names its file ("set"), so a report scores the
+    # files apart.
     records = [
-        record for path in data for record in evaluation_records_load(path=path)
+        {"set": Path(path).stem, **record}
+        for path in data
+        for record in evaluation_records_load(path=path)
     ][:limit]
     others = [
         record for path in distractors for record in evaluation_records_load(path=path)
@@ -190,8 +194,9 @@ def _corpus_create(records: Sequence[dict[str, Any]], *, log: Callable) -> tuple
 def _by_group(
     *, groups: Sequence[str], reciprocal: dict[str, np.ndarray]
 ) -> dict[str, Any]:
-    """MRR@10 of each mode in each group of queries (a style, a script), and
-    hybrid minus each other mode there (paired bootstrap 95% interval)."""
+    """MRR@10 of each mode in each group of queries (a style, a script, a
+    file), hybrid minus each other mode there and, with a baseline, each mode
+    minus its baseline (paired bootstrap 95% intervals)."""
     out: dict[str, Any] = {}
     for group in dict.fromkeys(groups):
         rows = np.array([g == group for g in groups])
@@ -209,6 +214,18 @@ def _by_group(
                 )["mrr@10"].as_dict()
                 for mode, rr in reciprocal.items()
                 if mode != "hybrid"
+            }
+        baselines = {
+            mode: f"{mode}_baseline"
+            for mode in reciprocal
+            if f"{mode}_baseline" in reciprocal
+        }
+        if baselines:
+            entry["baseline_minus"] = {
+                mode: paired_bootstrap(
+                    {"mrr@10": 100 * (reciprocal[mode][rows] - reciprocal[base][rows])}
+                )["mrr@10"].as_dict()
+                for mode, base in baselines.items()
             }
         out[group] = entry
     return out
@@ -387,11 +404,12 @@ def search_evaluate(
             for i, record in enumerate(records)
             if split == "all" or record_split(str(record.get("id", i))) == split
         ]
-        queries, styles, targets = [], [], []
+        queries, styles, sets, targets = [], [], [], []
         for i, record in chosen:
             for query, style in record_queries(record, position=i, variant=variant):
                 queries.append(query)
                 styles.append(style)
+                sets.append(str(record.get("set", "")))
                 targets.append(ids[i])
         filters = SearchFilters(space=space)
         reciprocal: dict[str, np.ndarray] = {}
@@ -450,6 +468,8 @@ def search_evaluate(
             }
         if set(styles) != {"summary"}:
             report["styles"] = _by_group(groups=styles, reciprocal=reciprocal)
+        if len(set(sets)) > 1:
+            report["sets"] = _by_group(groups=sets, reciprocal=reciprocal)
         # Chinese, Japanese and Korean queries apart from the others: they are
         # searched by meaning with the language vectors.
         scripts = ["cjk" if CJK_RUN.search(q) else "other" for q in queries]

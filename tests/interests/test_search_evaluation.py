@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,58 @@ def test_typed_queries_are_scored_by_style_against_a_corpus_with_distractors():
     assert styles["keywords"]["mrr@10"]["keyword"] == 100.0
     assert set(styles["keywords"]["hybrid_minus"]) == {"keyword"}
     assert not Document.objects.exists()
+
+
+def test_each_data_file_is_scored_apart_with_its_baseline(tmp_path):
+    """Two files queried together: the report scores each file's queries
+    apart, each mode against its baseline too, so a change that helps one
+    set and hurts another shows."""
+    from interests.search_evaluation import corpus_records_load
+
+    pages = tmp_path / "pages.jsonl"
+    pages.write_text(
+        "\n".join(
+            json.dumps(record)
+            for record in (
+                {
+                    "id": "vpn",
+                    "title": "VPN setup",
+                    "document": "Install the WireGuard client and import the tunnel "
+                    "profile from the IT portal.",
+                    "summary": "Setting up the WireGuard tunnel.",
+                    "queries": [{"text": "wireguard tunnel", "style": "keywords"}],
+                },
+                {
+                    "id": "leave",
+                    "title": "Parental leave",
+                    "document": "Birth parents get twenty weeks of parental leave.",
+                    "summary": "Twenty weeks of parental leave.",
+                    "queries": [{"text": "parental leave", "style": "keywords"}],
+                },
+            )
+        )
+    )
+    news = tmp_path / "news.jsonl"
+    news.write_text(
+        json.dumps(
+            {
+                "id": "canteen",
+                "document": "The canteen serves lunch from noon; the menu changes.",
+                "summary": "The canteen serves lunch from noon.",
+            }
+        )
+    )
+    records, _ = corpus_records_load(data=[pages, news])
+
+    report = search_evaluate(
+        records=records,
+        modes=("keyword", "hybrid"),
+        baseline={"INTERESTS_SEARCH": {"SHORT_KEYWORD_WEIGHT": 1.0}},
+    )
+
+    sets = report["sets"]
+    assert sets["pages"]["queries"] == 2 and sets["news"]["queries"] == 1
+    assert sets["pages"]["mrr@10"]["keyword"] == 100.0
+    # Keyword search does not read the fusion's weights: no difference.
+    assert sets["pages"]["baseline_minus"]["keyword"]["mean"] == 0.0
+    assert set(sets["news"]["baseline_minus"]) == {"keyword", "hybrid"}

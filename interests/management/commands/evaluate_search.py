@@ -164,13 +164,18 @@ class Command(BaseCommand):
                 f"hybrid - {mode}: MRR@10 {interval['mean']:+.1f}"
                 f" [{interval['low']:+.1f}, {interval['high']:+.1f}] (95% CI)"
             )
-        for style, row in report.get("styles", {}).items():
+        groups = [*report.get("styles", {}).items(), *report.get("sets", {}).items()]
+        for group, row in groups:
             self.stdout.write(
-                f"{style} ({row['queries']} queries): "
+                f"{group} ({row['queries']} queries): "
                 + ", ".join(f"{m} {v:.1f}" for m, v in row["mrr@10"].items())
                 + "".join(
                     f"; hybrid - {m} {i['mean']:+.1f} [{i['low']:+.1f}, {i['high']:+.1f}]"
                     for m, i in row.get("hybrid_minus", {}).items()
+                )
+                + "".join(
+                    f"; {m} - baseline {i['mean']:+.1f} [{i['low']:+.1f}, {i['high']:+.1f}]"
+                    for m, i in row.get("baseline_minus", {}).items()
                 )
             )
         for row in report.get("fusion_sweep", [])[:5]:
