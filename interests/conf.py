@@ -130,6 +130,14 @@ DEFAULTS: dict[str, Any] = {
         # Korean, Chinese pages; hybrid MRR@10 75.3 -> 81.7, 84.0 -> 89.6,
         # 93.1 -> 94.4; docs/evaluation.md).
         "CJK_KEYWORD_WEIGHT": 0.25,
+        # KEYWORD_WEIGHT for a query of at most SHORT_QUERY_TERMS terms in
+        # another script (what readers type; a sentence keeps KEYWORD_WEIGHT).
+        # Chosen on split a of the English typed sets (bench/data/search_typed:
+        # near-topic clusters 71.5 -> 75.7, knowledge-base pages 91.5 -> 91.2;
+        # sentence queries untouched) among 0.25 / 0.5 / 0.75 for at most
+        # 3 / 4 / 5 / 6 / 8 / 10 terms (docs/evaluation.md).
+        "SHORT_KEYWORD_WEIGHT": 0.5,
+        "SHORT_QUERY_TERMS": 4,
         # A meaning hit's weight is also scaled, like a keyword hit's by its
         # match share, by ((cosine - floor) / (1 - floor)) ** this (0: off).
         # Chosen on split a (bench/search_fusion.py; powers 0.25 / 0.5 / 1):

@@ -26,6 +26,7 @@ from docsite.ml.embedders.base import BaseEmbedder
 from docsite.ml.outputs import LiveProducer
 
 from ..conf import interests_setting
+from ..search_syntax import CJK_RUN
 from .ann import documents_nearest
 from .language_vectors import meaning_producer_for, query_reads_language_vectors
 from .search_keyword import VECTOR, keyword_documents, keyword_rows
@@ -285,21 +286,38 @@ def documents_search_fused(
         limit=depth,
         query_vector=query_vector,
     )
-    # Chinese, Japanese and Korean are matched by character bigrams and read
-    # by a model that reads them well: keyword hits weigh less beside it.
-    keyword_weight = search["KEYWORD_WEIGHT"]
-    if query_vector and query_vector.language_vectors:
-        keyword_weight = search["CJK_KEYWORD_WEIGHT"]
     return hits_fuse(
         keyword=keyword,
         semantic=semantic,
         k=interests_setting("RRF_K"),
-        keyword_weight=keyword_weight,
+        keyword_weight=_keyword_weight(prepared=prepared, query_vector=query_vector),
         semantic_weight=search["SEMANTIC_WEIGHT"],
         similarity_power=search["SIMILARITY_POWER"],
         floor=query_vector.embedder.similarity_floor if query_vector else 0.0,
         limit=limit,
     )
+
+
+def _keyword_weight(
+    *, prepared: PreparedSearch, query_vector: QueryVector | None
+) -> float:
+    """Return how much the keyword list weighs in hybrid fusion for this query.
+
+    Keyword hits weigh less beside a model that reads the query well: a
+    Chinese, Japanese or Korean query, matched by character bigrams that
+    near-topic pages share, read by the language vectors' model; and a query
+    of a few words in another script (what readers type), where the page
+    often says it in other words and its neighbours share the one word that
+    matches. A sentence keeps the full weight: its rare words pick the page.
+    """
+    search = interests_setting("SEARCH")
+    if query_vector and query_vector.language_vectors:
+        return search["CJK_KEYWORD_WEIGHT"]
+    if not CJK_RUN.search(prepared.query) and (
+        len(prepared.terms) <= search["SHORT_QUERY_TERMS"]
+    ):
+        return search["SHORT_KEYWORD_WEIGHT"]
+    return search["KEYWORD_WEIGHT"]
 
 
 def hits_fuse(

@@ -144,12 +144,13 @@ def test_a_chinese_query_finds_its_page_by_meaning_within_the_readers_spaces(
     assert [hit.document.pk for hit in bob][:1] == [hiring.pk]
 
 
-def test_keyword_hits_weigh_less_in_hybrid_for_queries_the_language_vectors_read(
+def test_keyword_hits_weigh_less_in_hybrid_beside_a_model_that_reads_the_query(
     world, hashing_language_vectors, settings
 ):
-    """Bigram matches beside a model that reads the language weigh
-    SEARCH["CJK_KEYWORD_WEIGHT"] in hybrid fusion; every other query, and a
-    Chinese one when the language vectors are off, weighs KEYWORD_WEIGHT."""
+    """In hybrid fusion, bigram matches beside a model that reads the language
+    weigh SEARCH["CJK_KEYWORD_WEIGHT"], the hits of a query of a few words
+    (what readers type) SHORT_KEYWORD_WEIGHT; a sentence, and a Chinese query
+    when the language vectors are off, weigh KEYWORD_WEIGHT."""
     from interests.conf import interests_setting
     from interests.selectors import search as search_module
 
@@ -157,6 +158,8 @@ def test_keyword_hits_weigh_less_in_hybrid_for_queries_the_language_vectors_read
         **interests_setting("SEARCH"),
         "KEYWORD_WEIGHT": 1.0,
         "CJK_KEYWORD_WEIGHT": 0.25,
+        "SHORT_KEYWORD_WEIGHT": 0.5,
+        "SHORT_QUERY_TERMS": 4,
     }
     _embed_both(_documents(world, KUBERNETES, OFFICE, EXPENSES))
 
@@ -169,7 +172,10 @@ def test_keyword_hits_weigh_less_in_hybrid_for_queries_the_language_vectors_read
 
     assert weights("自动扩缩容") == 0.25
     assert weights("회의실 예약") == 0.25
-    assert weights("expense receipts") == 1.0
+    assert weights("expense receipts") == 0.5
+    # Stop words are not terms: four terms, then five.
+    assert weights("where do I hand in expense receipts abroad") == 0.5
+    assert weights("where do I hand in expense receipts from abroad trips") == 1.0
     settings.INTERESTS_LANGUAGE_VECTORS = {"EMBEDDER": None}
     assert weights("自动扩缩容") == 1.0
 
