@@ -423,8 +423,8 @@ def sweep(args) -> None:
         )
     print("semantic:", [round(100 * table[n]["semantic"].mean(), 1) for n in names])
     for label, method in (
-        ("previous default", "rrf post10 k=60 wk=1.0 scale=True d=50 sp=0.0"),
-        ("current default", "rrf post10 k=60 wk=1.0 scale=True d=50 sp=0.5"),
+        ("previous default", "rrf post10 k=60 wk=1.0 scale=True d=50 sp=0.5"),
+        ("current default", "rrf post10 k=60 typedwk=0.5 most=4 d=50 sp=0.5"),
     ):
         if method in table[names[0]]:
             print(
