@@ -44,6 +44,7 @@ from .selectors import (
     vectors_by_document,
 )
 from .selectors.search import hits_fuse
+from .selectors.vectors import vectors_mean
 from .services import document_vectors_compute
 
 MODES = ("keyword", "semantic", "hybrid")
@@ -277,6 +278,25 @@ def _calibration(
         },
         "floor": embedder.similarity_floor,
     }
+    means = vectors_mean(producer=live.producer)
+    if embedder.chance_margin is not None and means is not None:
+        # How far each pair is above the query's average cosine with the
+        # other documents: what the chance margin is calibrated on.
+        def above_chance(row: int, cosine: float) -> float:
+            return cosine - means.chance(query=query_vectors[row], cosine=cosine)
+
+        rows = range(len(queries))
+        known_above = [above_chance(i, known[i]) for i in rows]
+        random_above = [above_chance(i, random_pairs[i]) for i in rows]
+        report["above_chance"] = {
+            "known_item": {
+                f"p{q}": round(_percentile(known_above, q), 3) for q in (1, 5, 50)
+            },
+            "random_pair": {
+                f"p{q}": round(_percentile(random_above, q), 3) for q in (50, 95, 99)
+            },
+            "margin": embedder.chance_margin,
+        }
     document_vectors = getattr(embedder, "embed_batch", None)
     if (
         document_vectors is not None

@@ -48,7 +48,6 @@ from .profile import (  # noqa: F401
 from .reasons import history_anchors  # noqa: F401
 from .related import documents_related  # noqa: F401
 from .search import (  # noqa: F401
-    MODEL_UNAVAILABLE,
     PreparedSearch,
     SearchFilters,
     SearchHit,
@@ -56,11 +55,11 @@ from .search import (  # noqa: F401
     documents_search_hybrid,
     documents_search_keyword,
     documents_search_semantic,
-    query_vector_for,
     search_prepare,
     search_run,
     search_snippets,
 )
+from .search_meaning import MODEL_UNAVAILABLE, query_vector_for  # noqa: F401
 from .vectors import (  # noqa: F401
     StoredInterest,
     document_ids_missing_vector,

@@ -12,26 +12,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
-
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import ImproperlyConfigured
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from docsite.documents.models import Document, Space
 from docsite.documents.selectors import document_list_visible, space_ids_visible
-from docsite.ml.embedders import get_embedder
-from docsite.ml.embedders.base import BaseEmbedder
-from docsite.ml.outputs import LiveProducer
 
 from ..conf import interests_setting
 from ..search_syntax import CJK_RUN
 from .ann import documents_nearest
-from .language_vectors import meaning_producer_for, query_reads_language_vectors
 from .search_keyword import VECTOR, keyword_documents, keyword_rows
+from .search_meaning import QueryVector, nearest_above_chance, query_vector_for
 from .search_query import PreparedSearch, search_prepare
-from .vectors import documents_in_order, embedding_producer_live
+from .vectors import documents_in_order
 
 User = AbstractBaseUser | AnonymousUser
 logger = logging.getLogger(__name__)
@@ -108,71 +102,6 @@ def _keyword_hits(
     ]
 
 
-def _meaning_text(prepared: PreparedSearch) -> str:
-    """Return what meaning search embeds: with ``SEARCH["MEANING_QUERY"]`` =
-    "respelled", the query with its respellings when words were respelled (a
-    typo becomes a token the model never saw; split a, XSum with typos:
-    meaning MRR@10 85.3 -> 91.1), else the query as typed."""
-    if prepared.respelled_for_meaning and (
-        interests_setting("SEARCH")["MEANING_QUERY"] == "respelled"
-    ):
-        return prepared.respelled_for_meaning
-    return prepared.query
-
-
-@dataclass(frozen=True)
-class QueryVector:
-    """A query embedded for meaning search, and the vectors it is compared with."""
-
-    live: LiveProducer
-    embedder: BaseEmbedder
-    vector: np.ndarray
-    # Read by the language vectors' model (a Chinese, Japanese or Korean
-    # query), not the main one.
-    language_vectors: bool = False
-
-
-# What a model that cannot load raises (a missing package or weights file, an
-# engine that fails on this CPU).
-MODEL_UNAVAILABLE = (ImproperlyConfigured, ImportError, OSError, RuntimeError)
-
-
-def query_vector_for(*, prepared: PreparedSearch) -> QueryVector:
-    """Embed ``prepared`` with the model that reads its language (the language
-    vectors' for Chinese, Japanese and Korean).
-
-    If that model cannot load, the query is searched with the main vectors, as
-    before language vectors existed, and the error is logged: a broken
-    multilingual model must not take Chinese search down with it.
-    """
-    live = meaning_producer_for(query=prepared.query)
-    text = _meaning_text(prepared)
-    # Only a query the language vectors read can have a producer other than
-    # the main one: the others need no second lookup of the live producer.
-    if query_reads_language_vectors(query=prepared.query):
-        main = embedding_producer_live()
-    else:
-        main = live
-    try:
-        embedder = get_embedder(live.backend_alias)
-        return QueryVector(
-            live,
-            embedder,
-            embedder.embed_queries([text])[0],
-            language_vectors=live != main,
-        )
-    except MODEL_UNAVAILABLE:
-        if live == main:
-            raise
-        logger.exception(
-            "The language vectors' embedder '%s' failed; meaning search reads "
-            "the main vectors for this query.",
-            live.backend_alias,
-        )
-    embedder = get_embedder(main.backend_alias)
-    return QueryVector(main, embedder, embedder.embed_queries([text])[0])
-
-
 def _semantic_hits(
     *,
     user: User,
@@ -216,9 +145,7 @@ def _semantic_hits(
         within=within,
         without=without,
     )
-    # Rows come nearest first, so the floor only cuts the tail.
-    floor = query_vector.embedder.similarity_floor
-    nearest = [row for row in nearest if row[2] >= floor]
+    nearest = nearest_above_chance(nearest, query_vector=query_vector)
     similarity = {pk: score for pk, _, score in nearest}
     documents = documents_in_order(user=user, ids=[pk for pk, _, _ in nearest])
     return [

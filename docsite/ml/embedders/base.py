@@ -31,6 +31,7 @@ class BaseEmbedder:
             "local_files_only",
             "threads",
             "similarity_floor",
+            "chance_margin",
             # Query vectors are checked against the document vectors they are
             # compared with (evaluate_search); the key names document vectors.
             "query_runtime",
@@ -40,6 +41,12 @@ class BaseEmbedder:
     # chance; meaning search returns nothing under it. Calibrated per model
     # (``similarity_floor`` option to override); 0 keeps everything.
     default_similarity_floor: ClassVar[float] = 0.0
+    # For a model whose cosines carry an offset that depends on the query
+    # (e5's sit high and vary by language), chance is the query's own average
+    # cosine with a document: meaning search also drops what is not at least
+    # this much above it. None: the floor alone decides (``chance_margin``
+    # option to override).
+    default_chance_margin: ClassVar[float | None] = None
 
     def __init__(self, **options: Any) -> None:
         self.options = options
@@ -93,6 +100,11 @@ class BaseEmbedder:
         return float(
             self.options.get("similarity_floor", self.default_similarity_floor)
         )
+
+    @property
+    def chance_margin(self) -> float | None:
+        margin = self.options.get("chance_margin", self.default_chance_margin)
+        return None if margin is None else float(margin)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Return vectors of search queries, comparable with ``embed_batch``'s.

