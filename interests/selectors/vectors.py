@@ -107,8 +107,10 @@ def document_ids_with_vector(*, document_ids: Sequence[int], producer: str) -> s
 
 
 # How long a producer's mean vector is reused: the average of many vectors
-# barely moves as documents come and go.
+# barely moves as documents come and go; that of a few is cheap to recount.
 VECTORS_MEAN_SECONDS = 3600
+VECTORS_MEAN_FEW = 1000
+VECTORS_MEAN_FEW_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -150,15 +152,19 @@ def vectors_mean(*, producer: str) -> VectorsMean | None:
                 [producer],
             )
             text, count = cursor.fetchone()
-        mean = np.array(json.loads(text), dtype=np.float32) if text else None
-        cached = (b"" if mean is None else mean.tobytes(), count)
+        if not text:
+            return None
+        cached = (np.array(json.loads(text), dtype=np.float32).tobytes(), count)
+        seconds = (
+            VECTORS_MEAN_SECONDS
+            if count >= VECTORS_MEAN_FEW
+            else VECTORS_MEAN_FEW_SECONDS
+        )
         try:
-            cache.set(key, cached, VECTORS_MEAN_SECONDS)
+            cache.set(key, cached, seconds)
         except Exception:
             logger.warning("cache unavailable; vectors' mean not cached", exc_info=True)
     raw, count = cached
-    if not raw:
-        return None
     return VectorsMean(mean=np.frombuffer(raw, dtype=np.float32), count=count)
 
 

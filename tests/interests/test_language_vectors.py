@@ -479,6 +479,12 @@ def test_the_chance_level_is_the_mean_of_the_producers_vectors(
     cosines = [float(np.dot(query, v)) for v in stored]
     assert means.chance(query=query, cosine=cosines[0]) == pytest.approx(cosines[1])
     assert vectors_mean(producer="no-such-producer") is None
+    # Redis down: counted without the cache, not an error.
+    with (
+        mock.patch("interests.selectors.vectors.cache.get", side_effect=OSError),
+        mock.patch("interests.selectors.vectors.cache.set", side_effect=OSError),
+    ):
+        assert vectors_mean(producer=language).count == 2
 
 
 @pytest.mark.slow
