@@ -101,3 +101,17 @@ def feed_impressions_prune() -> None:
     from .learning import feed_impressions_prune as prune
 
     prune()
+
+
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=3,
+)
+def vectors_means_refresh() -> None:
+    """Count the mean vectors that meaning search judges chance by, off the
+    request path (model-free, ``default`` queue)."""
+    from .services import vectors_means_refresh as refresh
+
+    refresh()

@@ -332,6 +332,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "interests.tasks.ranker_train",
         "schedule": env_int("DOCSITE_RANKER_TRAIN_SECONDS", 86400),
     },
+    # The mean vectors meaning search judges chance by (multilingual-e5),
+    # counted again well before the cached ones expire (an hour).
+    "refresh-vectors-means": {
+        "task": "interests.tasks.vectors_means_refresh",
+        "schedule": 600,
+    },
     "prune-feed-impressions": {
         "task": "interests.tasks.feed_impressions_prune",
         "schedule": 86400,

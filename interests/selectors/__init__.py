@@ -76,4 +76,5 @@ from .vectors import (  # noqa: F401
     user_interest_current,
     user_interest_vectors,
     vectors_by_document,
+    vectors_mean,
 )

@@ -25,6 +25,7 @@ from .vectors import (
     search_warm_up,
     vector_index_ensure,
     vector_index_sql,
+    vectors_means_refresh,
 )
 
 __all__ = [
@@ -47,4 +48,5 @@ __all__ = [
     "user_interests_rederive",
     "vector_index_ensure",
     "vector_index_sql",
+    "vectors_means_refresh",
 ]

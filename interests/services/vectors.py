@@ -20,6 +20,7 @@ from docsite.ml.embedders.base import BaseEmbedder
 from docsite.ml.outputs import (
     EMBEDDINGS,
     LANGUAGE_EMBEDDINGS,
+    output_kind,
     producer_live,
     producer_rows_delete,
 )
@@ -36,6 +37,7 @@ from ..selectors import (
     embedding_producer_live,
     language_vectors_alias,
     search_prepare,
+    vectors_mean,
 )
 from ..tasks import document_vectors_compute as document_vectors_compute_task
 
@@ -289,3 +291,21 @@ def search_warm_up() -> float:
         japanese_reading("予熱")  # its dictionary takes a second to load
     search_prepare(query="warm up")
     return time.perf_counter() - started
+
+
+def vectors_means_refresh() -> list[str]:
+    """Count again the mean vector of each live vector set whose embedder
+    judges chance by it (``chance_margin``), so that no search pays for it;
+    return those producers. Celery beat runs it more often than the cache
+    expires."""
+    refreshed = []
+    for kind in (EMBEDDINGS, LANGUAGE_EMBEDDINGS):
+        output = output_kind(kind)
+        if not output.enabled():
+            continue
+        live = producer_live(kind=kind)
+        if get_embedder(live.backend_alias).chance_margin is None:
+            continue
+        vectors_mean(producer=live.producer, fresh=True)
+        refreshed.append(live.producer)
+    return refreshed

@@ -32,8 +32,11 @@ class HashingEmbedder(BaseEmbedder):
 
     DIMENSION = 256
 
-    def __init__(self, *, dimension: int = DIMENSION, revision: str = "") -> None:
-        super().__init__(dimension=dimension, revision=revision)
+    def __init__(
+        self, *, dimension: int = DIMENSION, revision: str = "", **options
+    ) -> None:
+        # Other options are operational ones (a floor, a chance margin).
+        super().__init__(dimension=dimension, revision=revision, **options)
         self._dimension = dimension
         self._revision = revision
         self.calls = 0

@@ -515,3 +515,32 @@ def test_evaluate_search_calibrates_the_chance_margin_of_the_language_vectors(
     assert above["margin"] == 0.04
     assert above["known_item"]["p50"] > above["random_pair"]["p50"]
     assert report["modes"]["semantic"]["mrr@10"] >= 80
+
+
+def test_beat_counts_the_means_that_searches_judge_chance_by(
+    world, hashing_language_vectors, settings
+):
+    """The mean vectors are counted off the request path, only for embedders
+    that judge chance by them; a search then reads the cached one."""
+    from django.core.cache import cache
+
+    from interests.selectors.vectors import vectors_mean
+    from interests.services import vectors_means_refresh
+
+    _embed_both(_documents(world, KUBERNETES, OFFICE, EXPENSES))
+    assert vectors_means_refresh() == []  # no embedder here has a chance margin
+
+    settings.DOCSITE_EMBEDDERS = {
+        **settings.DOCSITE_EMBEDDERS,
+        "multilingual": {
+            "BACKEND": "tests.interests.fakes.HashingEmbedder",
+            "OPTIONS": {"revision": "multilingual", "chance_margin": 0.05},
+        },
+    }
+    cache.clear()
+    language = producer_live(kind=LANGUAGE_EMBEDDINGS).producer
+    assert vectors_means_refresh() == [language]
+    with mock.patch(
+        "interests.selectors.vectors.connection.cursor", side_effect=AssertionError
+    ):
+        assert vectors_mean(producer=language).count == 2
