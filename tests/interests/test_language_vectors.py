@@ -445,7 +445,7 @@ def test_chinese_junk_finds_nothing_but_a_chinese_query_still_finds_its_page(
     documents = _documents(world, KUBERNETES, OFFICE, *MORE_CHINESE)
     _embed_both(documents)
 
-    for junk in ("。。。！！", "龘靐齉爩"):
+    for junk in ("龘靐齉爩", "ああああ"):
         hits, _ = search_run(user=world.carol, query=junk, mode=mode)
         assert hits == [], junk
     hits, _ = search_run(user=world.carol, query="数据库怎么恢复", mode=mode)
