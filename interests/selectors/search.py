@@ -7,7 +7,6 @@ query's quoted phrases and ``-exclusions`` and the facets (``SearchFilters``).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -28,7 +27,6 @@ from .search_query import PreparedSearch, search_prepare
 from .vectors import documents_in_order
 
 User = AbstractBaseUser | AnonymousUser
-logger = logging.getLogger(__name__)
 
 # The same test as the generated column's (DocumentSearchVector).
 IS_ENGLISH = (
@@ -235,7 +233,9 @@ def _keyword_weight(
     near-topic pages share, read by the language vectors' model; and a query
     of a few words in another script (what readers type), where the page
     often says it in other words and its neighbours share the one word that
-    matches. A sentence keeps the full weight: its rare words pick the page.
+    matches. A sentence keeps the full weight: its rare words pick the page,
+    and so does a CJK query the main model reads (language vectors off, or
+    their model unavailable), since that model does not read it well.
     """
     search = interests_setting("SEARCH")
     if query_vector and query_vector.language_vectors:

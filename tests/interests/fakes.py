@@ -33,10 +33,14 @@ class HashingEmbedder(BaseEmbedder):
     DIMENSION = 256
 
     def __init__(
-        self, *, dimension: int = DIMENSION, revision: str = "", **options
+        self, *, dimension: int = DIMENSION, revision: str = "", **operational
     ) -> None:
-        # Other options are operational ones (a floor, a chance margin).
-        super().__init__(dimension=dimension, revision=revision, **options)
+        # Operational options (a floor, a chance margin) as a real embedder
+        # takes them; anything else is a misconfiguration.
+        unknown = set(operational) - BaseEmbedder.operational_options
+        if unknown:
+            raise TypeError(f"unexpected options: {sorted(unknown)}")
+        super().__init__(dimension=dimension, revision=revision, **operational)
         self._dimension = dimension
         self._revision = revision
         self.calls = 0

@@ -520,12 +520,13 @@ def test_evaluate_search_calibrates_the_chance_margin_of_the_language_vectors(
 def test_beat_counts_the_means_that_searches_judge_chance_by(
     world, hashing_language_vectors, settings
 ):
-    """The mean vectors are counted off the request path, only for embedders
-    that judge chance by them; a search then reads the cached one."""
+    """The mean vectors are counted off the request path (beat, and a web
+    worker's warm-up), only for embedders that judge chance by them; a search
+    then reads the cached one."""
     from django.core.cache import cache
 
     from interests.selectors.vectors import vectors_mean
-    from interests.services import vectors_means_refresh
+    from interests.services import search_warm_up, vectors_means_refresh
 
     _embed_both(_documents(world, KUBERNETES, OFFICE, EXPENSES))
     assert vectors_means_refresh() == []  # no embedder here has a chance margin
@@ -537,10 +538,14 @@ def test_beat_counts_the_means_that_searches_judge_chance_by(
             "OPTIONS": {"revision": "multilingual", "chance_margin": 0.05},
         },
     }
-    cache.clear()
     language = producer_live(kind=LANGUAGE_EMBEDDINGS).producer
+    for counts_it in (vectors_means_refresh, search_warm_up):
+        cache.clear()
+        counts_it()
+        with mock.patch(
+            "interests.selectors.vectors.connection.cursor",
+            side_effect=AssertionError,
+        ):
+            assert vectors_mean(producer=language).count == 2
+    cache.clear()
     assert vectors_means_refresh() == [language]
-    with mock.patch(
-        "interests.selectors.vectors.connection.cursor", side_effect=AssertionError
-    ):
-        assert vectors_mean(producer=language).count == 2

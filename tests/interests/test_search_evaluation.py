@@ -18,6 +18,37 @@ pytestmark = pytest.mark.django_db
 CHINESE_SET = Path(__file__).resolve().parents[2] / "bench/data/search_zh_kb.jsonl"
 
 
+# Typed pages: two English and one Chinese, each with what a reader types.
+TYPED_PAGES = [
+    {
+        "id": "vpn",
+        "title": "VPN setup",
+        "document": "Install the WireGuard client and import the tunnel "
+        "profile from the IT portal before working remotely.",
+        "summary": "How to set up the WireGuard tunnel for remote work.",
+        "queries": [
+            {"text": "wireguard tunnel profile", "style": "keywords"},
+            {"text": "wiregaurd tunnel", "style": "typo"},
+        ],
+    },
+    {
+        "id": "leave",
+        "title": "Parental leave",
+        "document": "Birth parents get twenty weeks of parental leave at "
+        "full pay; partners get eight weeks.",
+        "summary": "Parental leave: twenty weeks for birth parents, eight for partners.",
+        "queries": [{"text": "parental leave weeks", "style": "keywords"}],
+    },
+    {
+        "id": "office",
+        "title": "上海办公室指南",
+        "document": "新员工第一天在前台领取门禁卡，工位由行政统一分配。",
+        "summary": "新员工领取门禁卡，行政分配工位。",
+        "queries": [{"text": "门禁卡 工位", "style": "keywords"}],
+    },
+]
+
+
 def test_evaluate_search_refuses_a_database_not_made_for_evaluations(
     tmp_path, monkeypatch
 ):
@@ -73,34 +104,7 @@ def test_chinese_known_items_are_found_by_their_summaries():
 
 def test_typed_queries_are_scored_by_style_against_a_corpus_with_distractors():
     """What readers type, per style, among documents that are never queried."""
-    records = [
-        {
-            "id": "vpn",
-            "title": "VPN setup",
-            "document": "Install the WireGuard client and import the tunnel "
-            "profile from the IT portal before working remotely.",
-            "summary": "How to set up the WireGuard tunnel for remote work.",
-            "queries": [
-                {"text": "wireguard tunnel profile", "style": "keywords"},
-                {"text": "wiregaurd tunnel", "style": "typo"},
-            ],
-        },
-        {
-            "id": "leave",
-            "title": "Parental leave",
-            "document": "Birth parents get twenty weeks of parental leave at "
-            "full pay; partners get eight weeks.",
-            "summary": "Parental leave: twenty weeks for birth parents, eight for partners.",
-            "queries": [{"text": "parental leave weeks", "style": "keywords"}],
-        },
-        {
-            "id": "office",
-            "title": "上海办公室指南",
-            "document": "新员工第一天在前台领取门禁卡，工位由行政统一分配。",
-            "summary": "新员工领取门禁卡，行政分配工位。",
-            "queries": [{"text": "门禁卡 工位", "style": "keywords"}],
-        },
-    ]
+    records = TYPED_PAGES
     distractors = [
         {
             # The same id as a record: another file's, not a new version of it.
@@ -137,28 +141,7 @@ def test_each_data_file_is_scored_apart_with_its_baseline(tmp_path):
     from interests.search_evaluation import corpus_records_load
 
     pages = tmp_path / "pages.jsonl"
-    pages.write_text(
-        "\n".join(
-            json.dumps(record)
-            for record in (
-                {
-                    "id": "vpn",
-                    "title": "VPN setup",
-                    "document": "Install the WireGuard client and import the tunnel "
-                    "profile from the IT portal.",
-                    "summary": "Setting up the WireGuard tunnel.",
-                    "queries": [{"text": "wireguard tunnel", "style": "keywords"}],
-                },
-                {
-                    "id": "leave",
-                    "title": "Parental leave",
-                    "document": "Birth parents get twenty weeks of parental leave.",
-                    "summary": "Twenty weeks of parental leave.",
-                    "queries": [{"text": "parental leave", "style": "keywords"}],
-                },
-            )
-        )
-    )
+    pages.write_text("\n".join(json.dumps(page) for page in TYPED_PAGES[:2]))
     news = tmp_path / "news.jsonl"
     news.write_text(
         json.dumps(
@@ -178,7 +161,7 @@ def test_each_data_file_is_scored_apart_with_its_baseline(tmp_path):
     )
 
     sets = report["sets"]
-    assert sets["pages"]["queries"] == 2 and sets["news"]["queries"] == 1
+    assert sets["pages"]["queries"] == 3 and sets["news"]["queries"] == 1
     assert sets["pages"]["mrr@10"]["keyword"] == 100.0
     # Keyword search does not read the fusion's weights: no difference.
     assert sets["pages"]["baseline_minus"]["keyword"]["mean"] == 0.0
