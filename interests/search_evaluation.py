@@ -278,8 +278,12 @@ def _calibration(
         },
         "floor": embedder.similarity_floor,
     }
-    means = vectors_mean(producer=live.producer)
-    if embedder.chance_margin is not None and means is not None:
+    means = (
+        vectors_mean(producer=live.producer)
+        if embedder.chance_margin is not None
+        else None
+    )
+    if means is not None:
         # How far each pair is above the query's average cosine with the
         # other documents: what the chance margin is calibrated on.
         def above_chance(row: int, cosine: float) -> float:

@@ -7,6 +7,15 @@ from celery import shared_task
 
 from django.db import InterfaceError, OperationalError
 
+# Periodic upkeep without a model (``default`` queue): a lost database
+# connection is retried a few times, nothing else.
+MODEL_FREE_UPKEEP = {
+    "ignore_result": True,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": True,
+    "max_retries": 3,
+}
+
 
 @shared_task(
     acks_late=True,
@@ -58,12 +67,7 @@ def user_interest_refresh(*, user_id: int) -> None:
     refresh(user_id=user_id)
 
 
-@shared_task(
-    ignore_result=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=True,
-    max_retries=3,
-)
+@shared_task(**MODEL_FREE_UPKEEP)
 def search_terms_refresh() -> None:
     """Rebuild keyword search's term dictionary (model-free, ``default`` queue)."""
     from .search_index import search_terms_refresh as refresh
@@ -71,12 +75,7 @@ def search_terms_refresh() -> None:
     refresh()
 
 
-@shared_task(
-    ignore_result=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=True,
-    max_retries=3,
-)
+@shared_task(**MODEL_FREE_UPKEEP)
 def ranker_train() -> None:
     """Fit the feed's ranker on logged impressions (seconds of CPU, no model)."""
     from .learning import ranker_train as train
@@ -90,12 +89,7 @@ def ranker_train() -> None:
         logging.getLogger(__name__).info("ranker not trained: %s", exc)
 
 
-@shared_task(
-    ignore_result=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=True,
-    max_retries=3,
-)
+@shared_task(**MODEL_FREE_UPKEEP)
 def feed_impressions_prune() -> None:
     """Delete feed impressions past their retention (model-free, ``default`` queue)."""
     from .learning import feed_impressions_prune as prune
@@ -103,12 +97,7 @@ def feed_impressions_prune() -> None:
     prune()
 
 
-@shared_task(
-    ignore_result=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=True,
-    max_retries=3,
-)
+@shared_task(**MODEL_FREE_UPKEEP)
 def vectors_means_refresh() -> None:
     """Count the mean vectors that meaning search judges chance by, off the
     request path (model-free, ``default`` queue)."""

@@ -215,7 +215,9 @@ def documents_search_fused(
         keyword=keyword,
         semantic=semantic,
         k=interests_setting("RRF_K"),
-        keyword_weight=_keyword_weight(prepared=prepared, query_vector=query_vector),
+        keyword_weight=_keyword_weight(
+            search=search, prepared=prepared, query_vector=query_vector
+        ),
         semantic_weight=search["SEMANTIC_WEIGHT"],
         similarity_power=search["SIMILARITY_POWER"],
         floor=query_vector.embedder.similarity_floor if query_vector else 0.0,
@@ -224,20 +226,20 @@ def documents_search_fused(
 
 
 def _keyword_weight(
-    *, prepared: PreparedSearch, query_vector: QueryVector | None
+    *, search: dict, prepared: PreparedSearch, query_vector: QueryVector | None
 ) -> float:
     """Return how much the keyword list weighs in hybrid fusion for this query.
 
-    Keyword hits weigh less beside a model that reads the query well: a
-    Chinese, Japanese or Korean query, matched by character bigrams that
-    near-topic pages share, read by the language vectors' model; and a query
+    ``search`` is the caller's SEARCH settings. Keyword hits weigh less beside
+    a model that reads the query well: a Chinese, Japanese or Korean query,
+    matched by character bigrams that near-topic pages share, read by the
+    language vectors' model; and a query
     of a few words in another script (what readers type), where the page
     often says it in other words and its neighbours share the one word that
     matches. A sentence keeps the full weight: its rare words pick the page,
     and so does a CJK query the main model reads (language vectors off, or
     their model unavailable), since that model does not read it well.
     """
-    search = interests_setting("SEARCH")
     if query_vector and query_vector.language_vectors:
         return search["CJK_KEYWORD_WEIGHT"]
     if not CJK_RUN.search(prepared.query) and (

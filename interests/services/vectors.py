@@ -280,10 +280,11 @@ def search_warm_up() -> float:
     language_alias = language_vectors_alias()
     if language_alias is not None:
         try:
-            get_embedder(language_alias).embed_queries(["预热"])
+            language_embedder = get_embedder(language_alias)
+            language_embedder.embed_queries(["预热"])
             # The chance level its searches are judged by: read (or counted
             # once, when beat has not yet) before the first reader's search.
-            if get_embedder(language_alias).chance_margin is not None:
+            if language_embedder.chance_margin is not None:
                 vectors_mean(producer=producer_live(kind=LANGUAGE_EMBEDDINGS).producer)
         except MODEL_UNAVAILABLE:
             # Searches fall back to the main vectors (query_vector_for); a
