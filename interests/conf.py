@@ -145,6 +145,13 @@ DEFAULTS: dict[str, Any] = {
         # 93.2 -> 95.6, Chinese 100.0 unchanged (before term weights counted
         # stemmed postings; docs/evaluation.md has both).
         "SIMILARITY_POWER": 0.5,
+        # Meaning search needs a word to read: a query none of whose words a
+        # document holds (even respelled), the query model has as a whole
+        # token or English text uses (interests/lexicon.py) finds nothing
+        # ("asdf jkl"), where the model would rank pages by the shape of its
+        # word pieces. Chinese, Japanese and Korean queries have the chance
+        # margin instead (docs/evaluation.md).
+        "MEANING_NEEDS_A_WORD": True,
         # Keyword score = matched share of term weights + this × ts_rank_cd.
         "RANK_CD_WEIGHT": 0.25,
         # Then the best BM25_DEPTH of those (hybrid's depth) are ranked by

@@ -34,17 +34,15 @@ from docsite.ml.outputs import EMBEDDINGS, LANGUAGE_EMBEDDINGS
 from summaries.scoring import paired_bootstrap, record_split
 
 from .conf import interests_setting
-from .models import DocumentVector
+from .search_calibration import junk_listed, percentile, search_calibration
 from .search_index import search_terms_refresh
 from .search_syntax import CJK_RUN
 from .selectors import (
     SearchFilters,
     meaning_producer_for,
     search_run,
-    vectors_by_document,
 )
 from .selectors.search import hits_fuse
-from .selectors.vectors import vectors_mean
 from .services import document_vectors_compute
 
 MODES = ("keyword", "semantic", "hybrid")
@@ -232,92 +230,6 @@ def _by_group(
     return out
 
 
-def _percentile(values: Sequence[float], q: float) -> float:
-    return float(np.percentile(values, q)) if len(values) else 0.0
-
-
-def _calibration(
-    *, queries: Sequence[str], document_ids: Sequence[int], log: Callable
-) -> dict[str, Any]:
-    """Return cosine percentiles of known-item pairs and of random pairs, and the
-    agreement of the query runtime with the document embedder on the queries."""
-    # The vector set most of the queries read (a Chinese set's, the language
-    # vectors), with its documents.
-    routes = [meaning_producer_for(query=query) for query in queries]
-    live = max(set(routes), key=routes.count)
-    pairs = [
-        (query, pk)
-        for query, pk, route in zip(queries, document_ids, routes, strict=True)
-        if route == live
-    ]
-    stored = vectors_by_document(
-        DocumentVector.objects.filter(
-            document_id__in=[pk for _, pk in pairs], producer=live.producer
-        )
-    )
-    pairs = [(query, pk) for query, pk in pairs if pk in stored]
-    if len(pairs) < 2:
-        return {}
-    queries = [query for query, _ in pairs]
-    embedder = get_embedder(live.backend_alias)
-    query_vectors = embedder.embed_queries(queries)
-    matrix = np.stack([stored[pk] for _, pk in pairs])
-    similarities = query_vectors @ matrix.T
-    known = np.diag(similarities)
-    rng = np.random.default_rng(0)
-    shifted = (
-        np.arange(len(queries)) + rng.integers(1, len(queries), len(queries))
-    ) % len(queries)
-    random_pairs = similarities[np.arange(len(queries)), shifted]
-    report = {
-        "known_item_cosine": {
-            f"p{q}": round(_percentile(known, q), 3) for q in (1, 5, 50)
-        },
-        "random_pair_cosine": {
-            f"p{q}": round(_percentile(random_pairs, q), 3) for q in (50, 95, 99)
-        },
-        "floor": embedder.similarity_floor,
-    }
-    means = (
-        vectors_mean(producer=live.producer)
-        if embedder.chance_margin is not None
-        else None
-    )
-    if means is not None:
-        # How far each pair is above the query's average cosine with the
-        # other documents: what the chance margin is calibrated on.
-        def above_chance(row: int, cosine: float) -> float:
-            return cosine - means.chance(query=query_vectors[row], cosine=cosine)
-
-        rows = range(len(queries))
-        known_above = [above_chance(i, known[i]) for i in rows]
-        random_above = [above_chance(i, random_pairs[i]) for i in rows]
-        report["above_chance"] = {
-            "known_item": {
-                f"p{q}": round(_percentile(known_above, q), 3) for q in (1, 5, 50)
-            },
-            "random_pair": {
-                f"p{q}": round(_percentile(random_above, q), 3) for q in (50, 95, 99)
-            },
-            "margin": embedder.chance_margin,
-        }
-    document_vectors = getattr(embedder, "embed_batch", None)
-    if (
-        document_vectors is not None
-        and getattr(embedder, "query_runtime", "") == "onnx"
-    ):
-        reference = embedder.embed_batch(list(queries))
-        agreement = (reference * query_vectors).sum(axis=1)
-        report["query_runtime_agreement"] = {
-            "runtime": "onnx int8 vs torch fp32",
-            "mean": round(float(agreement.mean()), 4),
-            "p1": round(_percentile(agreement, 1), 4),
-            "min": round(float(agreement.min()), 4),
-        }
-    log(f"calibration: {report}")
-    return report
-
-
 def _fusion_sweep(*, user, queries, targets, filters) -> list[dict[str, Any]]:
     """Return hybrid MRR@10 for a grid of fusion settings, best first (choose on split a)."""
     depth = interests_setting("SEARCH_DEPTH")
@@ -468,8 +380,8 @@ def search_evaluate(
                 "mrr@10": round(100 * float(rr.mean()), 1),
                 "recall@1": round(100 * float(np.mean([r == 1 for r in ranks])), 1),
                 "recall@10": round(100 * float(np.mean([r > 0 for r in ranks])), 1),
-                "p50_ms": round(1000 * _percentile(seconds, 50), 1),
-                "p95_ms": round(1000 * _percentile(seconds, 95), 1),
+                "p50_ms": round(1000 * percentile(seconds, 50), 1),
+                "p95_ms": round(1000 * percentile(seconds, 95), 1),
             }
             log(f"{mode}: {report['modes'][mode]}")
         if "hybrid" in reciprocal:
@@ -505,9 +417,10 @@ def search_evaluate(
             )
             log(f"fusion sweep: {report['fusion_sweep'][:5]}")
         if "semantic" in modes and queries:
-            report["calibration"] = _calibration(
+            report["calibration"] = search_calibration(
                 queries=queries, document_ids=targets, log=log
             )
+        report["junk"] = junk_listed(user=user, filters=filters, runs=runs, log=log)
         return report
     finally:
         if not keep:

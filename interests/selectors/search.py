@@ -22,7 +22,12 @@ from ..conf import interests_setting
 from ..search_syntax import CJK_RUN
 from .ann import documents_nearest
 from .search_keyword import VECTOR, keyword_documents, keyword_rows
-from .search_meaning import QueryVector, nearest_above_chance, query_vector_for
+from .search_meaning import (
+    QueryVector,
+    nearest_above_chance,
+    query_has_a_word,
+    query_vector_for,
+)
 from .search_query import PreparedSearch, search_prepare
 from .vectors import documents_in_order
 
@@ -135,6 +140,8 @@ def _semantic_hits(
             )
         )
     query_vector = query_vector or query_vector_for(prepared=prepared)
+    if not query_has_a_word(prepared=prepared, query_vector=query_vector):
+        return []
     nearest = documents_nearest(
         user=user,
         query_vectors=[query_vector.vector],

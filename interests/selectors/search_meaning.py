@@ -15,6 +15,8 @@ from docsite.ml.embedders.base import BaseEmbedder
 from docsite.ml.outputs import LiveProducer
 
 from ..conf import interests_setting
+from ..lexicon import english_word
+from ..search_syntax import CJK_RUN
 from .language_vectors import meaning_producer_for, query_reads_language_vectors
 from .search_query import PreparedSearch
 from .vectors import embedding_producer_live, vectors_mean
@@ -85,6 +87,35 @@ def query_vector_for(*, prepared: PreparedSearch) -> QueryVector:
         )
     embedder = get_embedder(main.backend_alias)
     return QueryVector(main, embedder, embedder.embed_queries([text])[0])
+
+
+def query_has_a_word(*, prepared: PreparedSearch, query_vector: QueryVector) -> bool:
+    """Return whether meaning search has a word of ``prepared`` to read: one a
+    document holds (or holds respelled), a content word the query model
+    learnt whole, or a word of English text (``lexicon``: "sabbatical", which
+    the model reads from its pieces). Keyboard mash ("asdf jkl", "hjkl") is
+    none of these: the model reads it as word pieces, and its nearest pages
+    sit as far above chance as a real query's page often does (split a,
+    MiniLM: junk's best hit 0.14 to 0.35 above the query's average cosine, a
+    typed query's page under 0.06 above it one time in twenty), so no
+    threshold on closeness tells them apart. Chinese, Japanese and Korean
+    queries are read by bigrams and have the chance margin instead; an
+    embedder that cannot tell keeps every query.
+    """
+    if (
+        not interests_setting("SEARCH")["MEANING_NEEDS_A_WORD"]
+        or query_vector.language_vectors
+        or CJK_RUN.search(prepared.query)
+        or any(term.known for term in prepared.terms)
+    ):
+        return True
+    # Stop words are no terms: "the asdf" has no word to read either.
+    return any(
+        query_vector.embedder.query_word_known(word) is not False
+        or english_word(word)
+        for term in prepared.parsed.terms
+        for word in term.words
+    )
 
 
 def nearest_above_chance(

@@ -98,6 +98,11 @@ def test_chinese_known_items_are_found_by_their_summaries():
     }
     # Keyword search does not read the fusion's settings: no difference at all.
     assert report["baseline_minus"]["keyword"]["mean"] == 0.0
+    # Junk queries ran in every mode and baseline on this corpus; keyword
+    # search lists a page for none of them.
+    listing = report["junk"]["listing_pages"]
+    assert set(listing) == {"keyword", "hybrid", "keyword_baseline", "hybrid_baseline"}
+    assert listing["keyword"] == [] and report["junk"]["queries"] >= 10
     # Everything it ingested is gone again.
     assert not Document.objects.exists()
 

@@ -118,3 +118,11 @@ class BaseEmbedder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Return how many model tokens each text takes (for chunking)."""
         raise NotImplementedError
+
+    def query_word_known(self, word: str) -> bool | None:
+        """Return whether ``word`` is one token of the query model's vocabulary
+        (a word it learnt as a whole, not pieced together from fragments), or
+        None when the embedder cannot tell. Meaning search reads a query none
+        of whose words the model or the corpus knows ("qwerty") as no query
+        at all; None keeps every query."""
+        return None

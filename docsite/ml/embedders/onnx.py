@@ -89,6 +89,12 @@ class OnnxMiniLM:
         encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
         return [len(e.ids) for e in encodings]
 
+    def word_known(self, word: str) -> bool:
+        """Whether ``word`` is one WordPiece of the vocabulary (lower-cased, as
+        the uncased tokenizer reads it)."""
+        self._ensure_loaded()
+        return self._tokenizer.token_to_id(word.lower()) is not None
+
     def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         """Return (len(texts), 384) float32 rows of norm 1."""
         self._ensure_loaded()
@@ -160,3 +166,6 @@ class OnnxEmbedder(BaseEmbedder):
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self.runtime.count_tokens(texts)
+
+    def query_word_known(self, word: str) -> bool | None:
+        return self.runtime.word_known(word)

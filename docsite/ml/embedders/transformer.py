@@ -202,11 +202,22 @@ class TransformerEmbedder(BaseEmbedder):
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         if self.query_runtime == "torch":
             return self.embed_batch(texts)
+        return self._onnx_runtime().embed(texts)
+
+    def _onnx_runtime(self):
         if self._onnx is None:
             from .onnx import OnnxMiniLM
 
             self._onnx = OnnxMiniLM(max_length=self.max_length)
-        return self._onnx.embed(texts)
+        return self._onnx
+
+    def query_word_known(self, word: str) -> bool | None:
+        if self.query_runtime == "onnx":
+            return self._onnx_runtime().word_known(word)
+        # One token of this model's own vocabulary, whatever its tokenizer
+        # (WordPiece, SentencePiece); a web process never gets here with the
+        # packaged model (its queries run on onnx).
+        return self.count_tokens([word]) == [1]
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         encoded = self.tokenizer(
