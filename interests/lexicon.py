@@ -20,9 +20,7 @@ ZIPF_MIN = 2.0
 def _english_words() -> frozenset[str]:
     import wordfreq
 
-    buckets = wordfreq.read_cBpack(
-        wordfreq.available_languages(wordlist="large")["en"]
-    )
+    buckets = wordfreq.read_cBpack(wordfreq.available_languages(wordlist="large")["en"])
     # Bucket i holds the words used 10 ** (-i / 100) of the time (Zipf 9 - i
     # / 100). Only those words are kept: wordfreq's own lookup keeps all
     # 321,000 with their frequencies (51 MB; this set of 96,000 is a fifth).

@@ -111,8 +111,7 @@ def query_has_a_word(*, prepared: PreparedSearch, query_vector: QueryVector) -> 
         return True
     # Stop words are no terms: "the asdf" has no word to read either.
     return any(
-        query_vector.embedder.query_word_known(word) is not False
-        or english_word(word)
+        query_vector.embedder.query_word_known(word) is not False or english_word(word)
         for term in prepared.parsed.terms
         for word in term.words
     )
