@@ -7,7 +7,8 @@ Both timings run on the same data in the same process, interleaved.
 ``feed_for`` runs its HNSW search at request time (one filtered scan per
 interest vector searched), nothing is cached but the popularity counts and
 the crowd's picks (20k feed impressions, a tenth of them clicked); the raw
-query is one filtered HNSW top-20 for the reader's long-term vector. The
+query is one filtered HNSW top-20 for the reader's long-term vector (and,
+beside it, the same query as deep as the feed's own scan). The
 feed is also timed right after a click, which makes the crowd's cached picks
 stale, so the request counts them again.
 Each page is compared with the page from exact (no-index) candidates, with
@@ -277,7 +278,7 @@ def measure(args, reader, size: int) -> None:
     def raw_topk(vector: np.ndarray, k: int = 20) -> list:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-            cursor.execute("SET LOCAL hnsw.ef_search = 100")
+            cursor.execute(f"SET LOCAL hnsw.ef_search = {max(100, k)}")
             # The per-size index's expression and predicate (interests.models).
             n = len(vector)
             cursor.execute(
@@ -332,7 +333,10 @@ def measure(args, reader, size: int) -> None:
     for _ in range(5):  # warm caches
         feed_for(user=reader)
         raw_topk(query)
-    feed_times, raw_times = [], []
+    # The raw query again at the depth of the feed's own scan: how much of
+    # the gap is the scan's depth, and how much everything else a page needs.
+    depth = interests_setting("FEED")["ANN_CANDIDATES"]
+    feed_times, raw_times, raw_deep_times = [], [], []
     for _ in range(args.runs):
         started = time.perf_counter()
         page = feed_for(user=reader)
@@ -340,6 +344,9 @@ def measure(args, reader, size: int) -> None:
         started = time.perf_counter()
         rows = raw_topk(query)
         raw_times.append(1000 * (time.perf_counter() - started))
+        started = time.perf_counter()
+        raw_topk(query, k=depth)
+        raw_deep_times.append(1000 * (time.perf_counter() - started))
     assert len(page.items) == 20 and len(rows) == 20
     # A click from any feed makes the crowd's cached picks stale: the next
     # request counts them again.
@@ -354,6 +361,10 @@ def measure(args, reader, size: int) -> None:
         f"{size:>7} docs  feed p50 {percentile(feed_times, 50):6.1f} ms  p95 {feed95:6.1f} ms"
         f"  | raw top-20 p50 {percentile(raw_times, 50):6.1f} ms  p95 {raw95:6.1f} ms"
         f"  | p95 ratio {feed95 / raw95:.2f}x"
+        f"  | raw top-{depth} (the feed's scan depth) p50"
+        f" {percentile(raw_deep_times, 50):6.1f} ms"
+        f"  p95 {percentile(raw_deep_times, 95):6.1f} ms,"
+        f" feed p95 ratio {feed95 / percentile(raw_deep_times, 95):.2f}x"
         f"  | right after a click p50 {percentile(after_click_times, 50):6.1f} ms"
         f"  p95 {percentile(after_click_times, 95):6.1f} ms"
         f"  | refresh p50 {percentile(refresh_times, 50):6.1f} ms"

@@ -40,6 +40,39 @@ def make_document(world):
 
 
 @pytest.fixture
+def minilm_pages(world):
+    """Create analysed pages in the handbook with MiniLM vectors under the live
+    producer of the "default" embedder (configured by the test), made by the
+    int8 ONNX model: the test loads no torch, and the two agree to ~0.99
+    cosine (evaluate_search measures it on real text)."""
+    from docsite.documents.services import document_analyze
+    from docsite.ml.embedders.onnx import OnnxMiniLM
+    from interests.models import DocumentVector
+    from interests.selectors import embedding_producer_for_alias
+
+    runtime = OnnxMiniLM()
+
+    def make(pages: dict[str, str]) -> list:
+        producer = embedding_producer_for_alias(embedder_alias="default")
+        documents = []
+        for title, text in pages.items():
+            created = document_create_from_text(
+                space=world.handbook, title=title, text=text
+            ).document
+            document = document_analyze(document_id=created.pk)
+            DocumentVector.objects.create(
+                document=document,
+                content_sha256=document.content_sha256,
+                producer=producer,
+                embedding=runtime.embed([f"{title}\n{text}"])[0],
+            )
+            documents.append(document)
+        return documents
+
+    return make
+
+
+@pytest.fixture
 def patch():
     """Start ``unittest.mock.patch`` objects that stop after the test."""
     from unittest import mock

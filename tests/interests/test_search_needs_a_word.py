@@ -13,12 +13,10 @@ import pytest
 
 from django.test import override_settings
 
-from docsite.documents.services import document_analyze, document_create_from_text
 from docsite.ml.embedders import reset_embedders
-from docsite.ml.embedders.onnx import OnnxMiniLM, onnx_available
-from interests.models import DocumentVector
+from docsite.ml.embedders.onnx import onnx_available
 from interests.search_index import search_terms_refresh
-from interests.selectors import embedding_producer_for_alias, search_run
+from interests.selectors import search_run
 
 pytestmark = pytest.mark.skipif(not onnx_available(), reason="needs onnxruntime")
 
@@ -35,24 +33,10 @@ PAGES = {
 
 
 @pytest.fixture
-def pages(world, settings):
+def pages(settings, minilm_pages):
     settings.DOCSITE_EMBEDDERS = {"default": {"BACKEND": "transformer", "OPTIONS": {}}}
     reset_embedders()
-    producer = embedding_producer_for_alias(embedder_alias="default")
-    # Stored with the int8 model, so the test loads no torch (the two agree to
-    # ~0.99 cosine; evaluate_search measures it on real text).
-    runtime = OnnxMiniLM()
-    for title, text in PAGES.items():
-        document = document_create_from_text(
-            space=world.handbook, title=title, text=text
-        ).document
-        document = document_analyze(document_id=document.pk)
-        DocumentVector.objects.create(
-            document=document,
-            content_sha256=document.content_sha256,
-            producer=producer,
-            embedding=runtime.embed([f"{title}\n{text}"])[0],
-        )
+    minilm_pages(PAGES)
     search_terms_refresh()
     yield
     reset_embedders()

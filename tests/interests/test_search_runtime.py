@@ -95,7 +95,9 @@ def test_transformer_embedder_answers_queries_from_onnx(real_embedder):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("start", ["cold", "warm"])
-def test_web_process_searches_by_meaning_without_torch(world, real_embedder, start):
+def test_web_process_searches_by_meaning_without_torch(
+    world, real_embedder, minilm_pages, start
+):
     """GIVEN documents with vectors of the live producer
     WHEN a fresh process imports the WSGI app and runs a meaning search
     THEN it finds the right document and never imports torch (how fast the
@@ -105,20 +107,7 @@ def test_web_process_searches_by_meaning_without_torch(world, real_embedder, sta
         "Holiday calendar": "Public holidays and office closures for the year.",
         "Expense reimbursement": "Submit receipts for travel within thirty days.",
     }
-    producer = embedding_producer_for_alias(embedder_alias="default")
-    # Stored with the int8 model here so the test loads no torch; the two
-    # agree to ~0.99 cosine (evaluate_search measures it on real text).
-    runtime = OnnxMiniLM()
-    for title, text in texts.items():
-        document = document_create_from_text(
-            space=world.handbook, title=title, text=text
-        ).document
-        DocumentVector.objects.create(
-            document=document,
-            content_sha256=document.content_sha256,
-            producer=producer,
-            embedding=runtime.embed([f"{title}\n{text}"])[0],
-        )
+    minilm_pages(texts)
     report = _web_process_search(
         user="carol", query="scaling the cluster up", start=start
     )
