@@ -259,7 +259,7 @@ def main() -> None:
     rng = random.Random(0)
     sentences = [r["summary"] for r in records]
     if args.typos:
-        from interests.search_evaluation import query_variant
+        from interests.search_variants import query_variant
 
         sentences = [query_variant(s, key=str(i)) for i, s in enumerate(sentences)]
     queries = [

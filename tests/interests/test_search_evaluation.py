@@ -10,7 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from docsite.documents.models import Document
-from interests.search_evaluation import query_variant, search_evaluate
+from interests.search_evaluation import search_evaluate
+from interests.search_variants import query_variant
 from summaries.evaluation import evaluation_records_load
 
 pytestmark = pytest.mark.django_db
