@@ -123,6 +123,6 @@ class BaseEmbedder:
         """Return whether ``word`` is one token of the query model's vocabulary
         (a word it learnt as a whole, not pieced together from fragments), or
         None when the embedder cannot tell. Meaning search reads a query none
-        of whose words the model or the corpus knows ("qwerty") as no query
-        at all; None keeps every query."""
+        of whose words the model, the corpus or English knows ("asdf jkl")
+        as no query at all; None leaves the model's vote out."""
         return None
