@@ -124,5 +124,5 @@ class BaseEmbedder:
         (a word it learnt as a whole, not pieced together from fragments), or
         None when the embedder cannot tell. Meaning search reads a query none
         of whose words the model, the corpus or English knows ("asdf jkl")
-        as no query at all; None leaves the model's vote out."""
+        as no query at all; None keeps every query."""
         return None
