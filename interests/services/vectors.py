@@ -265,7 +265,8 @@ def document_vectors_prune(
 
 
 def search_warm_up() -> float:
-    """Load what the first search needs (URLconf, query model, term weights); return seconds.
+    """Load what the first search needs (URLconf, query model, term weights,
+    word list); return seconds.
 
     For a web worker after it forks (gunicorn's ``post_worker_init``), so the
     first reader's search does not pay for it. Loads no torch.
@@ -294,6 +295,12 @@ def search_warm_up() -> float:
         from ..homophones import japanese_reading
 
         japanese_reading("予熱")  # its dictionary takes a second to load
+    if interests_setting("SEARCH")["MEANING_NEEDS_A_WORD"]:
+        from ..lexicon import english_word
+
+        # The word list a query of words no page holds is checked against
+        # (0.2 s): "sabbatical" must not be the search that loads it.
+        english_word("warm")
     search_prepare(query="warm up")
     return time.perf_counter() - started
 
