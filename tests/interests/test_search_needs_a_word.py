@@ -9,6 +9,8 @@ uses still find their page by meaning.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from django.test import override_settings
@@ -78,3 +80,23 @@ def test_keyboard_mash_finds_nothing(world, no_floor, query, mode):
 def test_real_words_still_find_their_page_by_meaning(world, no_floor, query, title):
     hits, _ = search_run(user=world.carol, query=query, mode="semantic")
     assert hits and hits[0].document.title == title
+
+
+def test_an_unreadable_word_list_keeps_every_query(
+    world, no_floor, monkeypatch, caplog
+):
+    """A broken install must not make meaning search refuse real words: the
+    log says the list cannot be read, and every query is searched by meaning
+    as before the rule."""
+    from interests import lexicon
+
+    monkeypatch.setattr(
+        lexicon, "_word_list_path", lambda: Path("/nonexistent/large_en.msgpack.gz")
+    )
+    lexicon._english_words.cache_clear()
+    try:
+        hits, _ = search_run(user=world.carol, query="asdf jkl", mode="semantic")
+    finally:
+        lexicon._english_words.cache_clear()
+    assert len(hits) == len(PAGES)
+    assert "word list cannot be read" in caplog.text
