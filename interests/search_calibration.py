@@ -41,7 +41,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(values, q)) if len(values) else 0.0
 
 
-def search_calibration(
+def meaning_floor_calibrate(
     *, queries: Sequence[str], document_ids: Sequence[int], log: Callable
 ) -> dict[str, Any]:
     """Return cosine percentiles of known-item pairs and of random pairs, and the
@@ -123,7 +123,7 @@ def search_calibration(
     return report
 
 
-def junk_listed(*, user, filters, runs: Sequence[tuple], log: Callable) -> dict:
+def junk_queries_search(*, user, filters, runs: Sequence[tuple], log: Callable) -> dict:
     """Return, for each mode run, the junk queries that list any page."""
     listed = {}
     for mode, runner, overrides in runs:

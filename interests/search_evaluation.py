@@ -32,7 +32,11 @@ from docsite.ml.outputs import EMBEDDINGS, LANGUAGE_EMBEDDINGS
 from summaries.scoring import paired_bootstrap, record_split
 
 from .conf import interests_setting
-from .search_calibration import junk_listed, percentile, search_calibration
+from .search_calibration import (
+    junk_queries_search,
+    meaning_floor_calibrate,
+    percentile,
+)
 from .search_index import search_terms_refresh
 from .search_syntax import CJK_RUN
 from .search_variants import query_variant
@@ -354,10 +358,12 @@ def search_evaluate(
             )
             log(f"fusion sweep: {report['fusion_sweep'][:5]}")
         if "semantic" in modes and queries:
-            report["calibration"] = search_calibration(
+            report["calibration"] = meaning_floor_calibrate(
                 queries=queries, document_ids=targets, log=log
             )
-        report["junk"] = junk_listed(user=user, filters=filters, runs=runs, log=log)
+        report["junk"] = junk_queries_search(
+            user=user, filters=filters, runs=runs, log=log
+        )
         return report
     finally:
         if not keep:

@@ -299,7 +299,7 @@ def search_warm_up() -> float:
         from ..lexicon import english_word
 
         # The word list a query of words no page holds is checked against
-        # (0.2 s): "sabbatical" must not be the search that loads it.
+        # (0.1 s): "sabbatical" must not be the search that loads it.
         english_word("warm")
     search_prepare(query="warm up")
     return time.perf_counter() - started
