@@ -9,7 +9,9 @@ generated column indexes them as ingestion would. Vectors: the int8 MiniLM
 embedding of each base text plus a little noise per copy (real neighbourhood
 structure without embedding 10k texts on a shared CPU). Queries go through
 the REST API (``GET /api/v1/search/``), serializer included: short keyword
-queries, typos, sentence-long queries, Chinese words.
+queries, typos, sentence-long queries, Chinese words. The first search of a
+fresh process is timed too, cold and after the web worker's warm-up
+(``search_warm_up``, as gunicorn.conf.py runs it).
 
     DOCSITE_DB_NAME=docsite_bench_search .venv/bin/python bench/search.py \\
         [--documents 10000] [--runs 200]
@@ -24,8 +26,10 @@ import os
 import random
 import re
 import resource
+import subprocess
 import sys
 import time
+from argparse import SUPPRESS
 from pathlib import Path
 
 import numpy as np
@@ -195,6 +199,34 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def first_search_report(*, start: str) -> None:
+    """Time this process's first search ("cold", or "warm": after
+    ``search_warm_up``, as gunicorn.conf.py runs it) and print it as JSON."""
+    from rest_framework.test import APIClient
+
+    from django.contrib.auth import get_user_model
+
+    from interests.services import search_warm_up
+
+    warm_up = search_warm_up() if start == "warm" else 0.0
+    client = APIClient(HTTP_HOST="localhost")
+    client.force_authenticate(get_user_model().objects.get(username="bench-search"))
+    started = time.perf_counter()
+    response = client.get("/api/v1/search/", {"q": "kubernetes autoscaling"})
+    first = time.perf_counter() - started
+    assert response.status_code == 200, response.content[:200]
+    print(
+        json.dumps(
+            {
+                "warm_up_ms": 1000 * warm_up,
+                "first_ms": 1000 * first,
+                "rss_mb": rss_mb(),
+                "torch": "torch" in sys.modules,
+            }
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--documents", type=int, default=10_000)
@@ -223,6 +255,9 @@ def main() -> None:
         help="'off' measures the way before language vectors: Chinese queries "
         "embedded by MiniLM too.",
     )
+    # Internal: one first search in this fresh process, cold or after the
+    # web worker's warm-up, printed as JSON (main runs it as a subprocess).
+    parser.add_argument("--first-search", choices=["cold", "warm"], help=SUPPRESS)
     args = parser.parse_args()
     django_setup()
     from django.conf import settings
@@ -249,6 +284,9 @@ def main() -> None:
 
     from django.contrib.auth import get_user_model
 
+    if args.first_search:
+        first_search_report(start=args.first_search)
+        return
     reuse = args.reuse and get_user_model().objects.filter(username="bench-search")
     if reuse:
         user, records = reuse.get(), base_texts()
@@ -282,6 +320,24 @@ def main() -> None:
         print(
             f"{label}: {1000 * (time.perf_counter() - started):.0f} ms; "
             f"RSS {rss_mb():.0f} MB; torch imported: {'torch' in sys.modules}"
+        )
+    # As a web worker starts: a fresh process, with and without gunicorn's
+    # warm-up (post_worker_init), on the corpus just built.
+    passed = ["--query-runtime", args.query_runtime]
+    passed += ["--language-vectors", args.language_vectors]
+    for start in ("cold", "warm"):
+        run = subprocess.run(
+            [sys.executable, __file__, "--first-search", start, *passed],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+        report = json.loads(run.stdout.strip().splitlines()[-1])
+        print(
+            f"fresh process, {start}: warm-up {report['warm_up_ms']:.0f} ms, first "
+            f"search (hybrid) {report['first_ms']:.0f} ms; RSS {report['rss_mb']:.0f} "
+            f"MB; torch imported: {report['torch']}"
         )
     for query in queries[:20]:  # warm caches and plans
         client.get("/api/v1/search/", {"q": query})
