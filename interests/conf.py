@@ -74,6 +74,15 @@ DEFAULTS: dict[str, Any] = {
         # split a, recall@20 of the feed: 4.76 without, 10.61 with 100 of
         # them and a scan of 100 (split b 3.74 -> 10.33; docs/evaluation.md).
         "CROWD_CANDIDATES": 100,
+        # For readers who used documents the language vectors cover, the
+        # cosine of two such documents is WEIGHT x their language vectors'
+        # cosine, each centred on its language's mean, plus BASE if they are
+        # in one language (selectors/feed_language.py); a WEIGHT of 0 leaves
+        # the language vectors out of the feed. Chosen on split a of
+        # bench/feed_clusters.py (Chinese and Japanese pages; 2-8 x 0.1-0.3
+        # all within 2 points of each other, 7-18 without).
+        "LANGUAGE_WEIGHT": 2.0,
+        "LANGUAGE_COSINE_BASE": 0.3,
         "FRESH_DAYS": 14,
         "POPULAR_DAYS": 30,
         "EF_SEARCH": 100,

@@ -31,6 +31,7 @@ from .language_vectors import (  # noqa: F401
     documents_without_language_vector,
     language_vectors_alias,
     language_vectors_cover,
+    language_vectors_languages,
     meaning_producer_for,
     query_reads_language_vectors,
 )

@@ -188,10 +188,12 @@ def ann_scans_sql(
     exclude_ids: Sequence[int],
     readable: str,
     readable_params: list,
+    first_source: int = 0,
 ) -> tuple[str, list]:
     """A UNION ALL of one HNSW scan per query vector: ``(document_id, source,
     distance)`` rows, ``limit`` per scan, of documents meeting ``readable``
-    (a condition on ``allowed_``, see ``documents_readable_sql``)."""
+    (a condition on ``allowed_``, see ``documents_readable_sql``); ``source``
+    counts the query vectors from ``first_source``."""
     excluded = [int(pk) for pk in exclude_ids]
     scans, params = [], []
     for index, vector in enumerate(query_vectors):
@@ -208,7 +210,7 @@ def ann_scans_sql(
             f" WHERE allowed_.id = v.document_id AND {readable} LIMIT 1) IS TRUE"
             " ORDER BY distance LIMIT %s)"
         )
-        params += [index, vector_literal(vector), producer]
+        params += [first_source + index, vector_literal(vector), producer]
         params += [excluded] if excluded else []
         params += [*readable_params, int(limit)]
     return " UNION ALL ".join(scans), params

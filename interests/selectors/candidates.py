@@ -184,6 +184,11 @@ class Candidates:
     # opened it from the feed (``documents_feed_response``).
     shown: np.ndarray | None = None
     clicked: np.ndarray | None = None
+    # Their language vectors (``feed_language``), zero rows for documents
+    # without one; None when the feed did not ask for them.
+    language_vectors: np.ndarray | None = None
+    # Their documents' detected languages, when ``language_vectors`` are given.
+    languages: list[str] | None = None
 
 
 def documents_popular_ids(

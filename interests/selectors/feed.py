@@ -17,6 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
 
 from docsite.documents.models import Document
+from docsite.ml.outputs import EMBEDDINGS, LANGUAGE_EMBEDDINGS, producers_live
 
 from ..conf import interests_setting
 from ..ranker import (
@@ -34,7 +35,13 @@ from .candidates import (
     documents_popular_ids,
 )
 from .feed_context import LIVE_RANKER_SQL, feed_context_load
+from .feed_language import (
+    candidates_with_language,
+    interest_with_language,
+    reader_language_side,
+)
 from .gather import CandidateSources, candidates_gather
+from .language_vectors import language_vectors_alias
 from .reasons import feed_reasons
 from .shown import documents_shown
 from .vectors import embedding_producer_active
@@ -154,12 +161,25 @@ def feed_for(
     page = max(1, min(int(page), feed["MAX_PAGES"]))
     if not user.is_authenticated or not user.is_active:
         return FeedPage([], page, page_size, False, False)
-    producer = embedding_producer_active()
+    producer, language_producer = _feed_producers()
     # Interests, readable spaces (every query below filters by them in SQL),
     # exclusions and the live ranker version: one round trip.
-    context = feed_context_load(user=user, producer=producer)
+    context = feed_context_load(
+        user=user, producer=producer, language_producer=language_producer
+    )
     interest, visible, excluded = context.interest, context.visible, context.excluded
     personalized = interest is not None and not interest.is_empty
+    language = (
+        reader_language_side(
+            producer=language_producer,
+            weight=feed["LANGUAGE_WEIGHT"],
+            base=feed["LANGUAGE_COSINE_BASE"],
+            exemplar_ids=interest.exemplar_ids,
+            vectors=context.exemplar_language_vectors,
+        )
+        if personalized and interest.exemplars is not None
+        else None
+    )
     # A reader with no interests yet has only freshness and popularity to be
     # ranked by: the hand weights order that cold-start feed.
     ranker = ranker or (
@@ -225,6 +245,12 @@ def feed_for(
             crowd_ids=crowd_ids,
             popular_ids=popular_ids,
             title_ids=interest.exemplar_ids if interest is not None else (),
+            language_producer=language.producer if language else None,
+            language_query=(
+                language.query_vector(weights=interest.exemplar_weights)
+                if language
+                else None
+            ),
         ),
         space_ids=visible,
         exclude_ids=excluded,
@@ -234,6 +260,9 @@ def feed_for(
     )
     if not candidates.document_ids:
         return FeedPage([], page, page_size, False, personalized, ranker.version)
+    if language is not None:
+        interest = interest_with_language(interest, language)
+        candidates = candidates_with_language(candidates, language)
     features = feed_features(interest=interest, candidates=candidates)
     scores = ranker.score(features)
     order = mmr_order(
@@ -277,6 +306,18 @@ def feed_for(
         personalized=personalized,
         ranker_version=ranker.version,
     )
+
+
+def _feed_producers() -> tuple[str, str | None]:
+    """The live main producer, and the language vectors' one when the feed
+    reads them (``feed_language``), in one round trip."""
+    if (
+        language_vectors_alias() is None
+        or interests_setting("FEED")["LANGUAGE_WEIGHT"] <= 0
+    ):
+        return embedding_producer_active(), None
+    live = producers_live(kinds=[EMBEDDINGS, LANGUAGE_EMBEDDINGS])
+    return live[EMBEDDINGS].producer, live[LANGUAGE_EMBEDDINGS].producer
 
 
 def _unit_range(scores: np.ndarray) -> np.ndarray:

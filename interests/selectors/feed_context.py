@@ -4,7 +4,9 @@ their stored interests, the spaces they may read, the documents they used
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import EmptyResultSet
@@ -38,9 +40,17 @@ class FeedContext:
     excluded: list[int]
     # ``(id, name, parameters digest)`` of the live ranker version, or None.
     ranker_key: tuple | None
+    # The language vectors of the reader's exemplars that have one, with
+    # their documents' languages, by document id (``feed_language``; empty
+    # unless asked for).
+    exemplar_language_vectors: dict[int, tuple[np.ndarray, str]] = field(
+        default_factory=dict
+    )
 
 
-def feed_context_load(*, user: AbstractBaseUser, producer: str) -> FeedContext:
+def feed_context_load(
+    *, user: AbstractBaseUser, producer: str, language_producer: str | None = None
+) -> FeedContext:
     """Read the reader's context for one feed request in one round trip.
 
     The same queries as ``user_interest_vectors``, ``space_ids_visible``
@@ -48,6 +58,7 @@ def feed_context_load(*, user: AbstractBaseUser, producer: str) -> FeedContext:
     ``user_excluded_ids`` and ``ranker_for_feed``'s check, as scalar
     subqueries of one statement. A reader with no stored interests for
     ``producer`` gets ones built from the history (``user_interest_from_history``).
+    With ``language_producer``, also its vectors of the stored exemplars.
     """
     try:
         visible_sql, visible_params = space_ids_visible_sql(user=user)
@@ -63,14 +74,25 @@ def feed_context_load(*, user: AbstractBaseUser, producer: str) -> FeedContext:
                 f" ARRAY({EXCLUDED_IDS_SQL}),"
                 " (SELECT ARRAY[live.id::text, live.name, live.digest]"
                 f" FROM ({LIVE_RANKER_SQL}) live),"
-                f" {INTEREST_COLUMNS}"
-                " FROM (SELECT 1) AS one LEFT JOIN interests_userinterest ui"
+                f" {INTEREST_COLUMNS},"
+                + (
+                    " ARRAY(SELECT ARRAY[int8send(lv.document_id),"
+                    " vector_send(lv.embedding), convert_to(ld.language, 'UTF8')]"
+                    " FROM interests_documentvector lv JOIN documents_document ld"
+                    " ON ld.id = lv.document_id WHERE lv.producer = %s"
+                    " AND lv.document_id IN (SELECT value::bigint"
+                    " FROM jsonb_array_elements_text(ui.exemplar_ids)))"
+                    if language_producer
+                    else " NULL::bytea[]"
+                )
+                + " FROM (SELECT 1) AS one LEFT JOIN interests_userinterest ui"
                 " ON ui.user_id = %s AND ui.producer = %s",
                 [
                     *visible_params,
                     user.pk,
                     excluded_kinds(),
                     EXCLUDED_LIMIT,
+                    *([language_producer] if language_producer else []),
                     user.pk,
                     producer,
                 ],
@@ -78,7 +100,7 @@ def feed_context_load(*, user: AbstractBaseUser, producer: str) -> FeedContext:
         ]
     )
     visible, excluded, ranker = row[:3]
-    interest = stored_interest_from_row(row[3:])
+    interest = stored_interest_from_row(row[3:-1])
     if interest is None:
         # No stored row for this producer (an embeddings switch not yet
         # re-derived for this reader): built from the history, rarely.
@@ -88,4 +110,13 @@ def feed_context_load(*, user: AbstractBaseUser, producer: str) -> FeedContext:
         visible=list(visible),
         excluded=list(excluded),
         ranker_key=None if ranker is None else (int(ranker[0]), *ranker[1:]),
+        exemplar_language_vectors={
+            # int8send: big-endian; vector_send: a 4-byte header, then
+            # big-endian float32s.
+            int.from_bytes(pk, "big", signed=True): (
+                np.frombuffer(vector, dtype=">f4", offset=4).astype(np.float32),
+                bytes(language).decode(),
+            )
+            for pk, vector, language in (row[-1] or ())
+        },
     )

@@ -48,6 +48,11 @@ class CandidateSources:
     crowd_ids: Sequence[int] = ()
     # Documents whose titles reasons may name (the reader's exemplars).
     title_ids: Sequence[int] = ()
+    # The language vectors' producer (``feed_language``): candidates then come
+    # with their language vectors, and ``language_query`` (if any) is one
+    # more scan, of that producer's vectors, ``per_vector`` deep.
+    language_producer: str | None = None
+    language_query: np.ndarray | None = None
 
 
 def candidates_gather(
@@ -79,19 +84,28 @@ def candidates_gather(
     readable, readable_params = documents_readable_sql(
         alias="allowed_", space_ids=space_ids, within_ids=within_ids
     )
-    if sources.query_vectors and sources.per_vector > 0:
+    scan_vectors = [(producer, vector) for vector in sources.query_vectors]
+    if sources.language_producer and sources.language_query is not None:
+        scan_vectors.append((sources.language_producer, sources.language_query))
+    if scan_vectors and sources.per_vector > 0:
         settings_sql, settings_params = ann_settings_sql(
             ef_search=sources.ef_search, limit=sources.per_vector
         )
         statements.append((settings_sql, settings_params))
-        scans, scan_params = ann_scans_sql(
-            query_vectors=sources.query_vectors,
-            producer=producer,
-            limit=sources.per_vector,
-            exclude_ids=excluded,
-            readable=readable,
-            readable_params=readable_params,
-        )
+        parts, scan_params = [], []
+        for source, (scan_producer, vector) in enumerate(scan_vectors):
+            part, params = ann_scans_sql(
+                query_vectors=[vector],
+                producer=scan_producer,
+                limit=sources.per_vector,
+                exclude_ids=excluded,
+                readable=readable,
+                readable_params=readable_params,
+                first_source=source,
+            )
+            parts.append(part)
+            scan_params += params
+        scans = " UNION ALL ".join(parts)
     else:
         scans = (
             "SELECT NULL::bigint AS document_id, NULL::integer AS source,"
@@ -130,18 +144,26 @@ def candidates_gather(
         " '-infinity')"
         " UNION SELECT unnest(%s::bigint[]))"
         " SELECT 'n', document_id, source, distance, NULL::float8,"
-        " NULL::bigint, NULL::bytea, NULL::bigint, NULL::bigint FROM nearest"
+        " NULL::bigint, NULL::bytea, NULL::bigint, NULL::bigint, NULL::bytea,"
+        " NULL::text FROM nearest"
         # Ages in seconds, as Python would compute them from the times,
         # without parsing hundreds of timestamps per request.
         " UNION ALL SELECT 'f', id, position, NULL,"
         " EXTRACT(EPOCH FROM (%s::timestamptz - updated_at))::float8,"
-        " NULL, NULL, NULL, NULL FROM fresh"
+        " NULL, NULL, NULL, NULL, NULL, NULL FROM fresh"
         " UNION ALL SELECT 'c', d.id, NULL, NULL,"
         " EXTRACT(EPOCH FROM (%s::timestamptz - d.updated_at))::float8, d.space_id,"
         # pgvector's binary form: parsing the text form costs more than the
         # query. NULL until the document is embedded.
-        " vector_send(v.embedding), response.shown, response.clicked"
-        " FROM documents_document d"
+        " vector_send(v.embedding), response.shown, response.clicked,"
+        + (
+            " (SELECT vector_send(lv.embedding) FROM interests_documentvector lv"
+            " WHERE lv.document_id = d.id AND lv.producer = %s"
+            " ORDER BY lv.created_at DESC LIMIT 1), d.language"
+            if sources.language_producer
+            else " NULL::bytea, NULL::text"
+        )
+        + " FROM documents_document d"
         " LEFT JOIN interests_documentvector v"
         " ON v.document_id = d.id AND v.producer = %s"
         # Other readers' responses, one grouped count (as two correlated
@@ -159,6 +181,7 @@ def candidates_gather(
         [int(pk) for pk in listed],
         now,
         now,
+        *([sources.language_producer] if sources.language_producer else []),
         producer,
         *response_params,
         *spaces_params,
@@ -179,7 +202,25 @@ def candidates_gather(
         fresh_limit=sources.fresh_limit,
         listed_ids=listed,
         popularity=popularity,
+        with_language=bool(sources.language_producer),
     )
+
+
+def _vectors_unpacked(packed: list[bytes | None]) -> np.ndarray:
+    """``vector_send`` values as rows of a matrix, zero rows for None.
+
+    A 4-byte header (dimensions, unused), big-endian float32s. Decoded in
+    one call: joined, every row's header is one float's width.
+    """
+    first = next((value for value in packed if value is not None), None)
+    dimension = (len(first) - 4) // 4 if first is not None else 1
+    matrix = np.zeros((len(packed), dimension), dtype=np.float32)
+    present = [index for index, value in enumerate(packed) if value is not None]
+    if present:
+        matrix[present] = np.frombuffer(
+            b"".join([packed[index] for index in present]), dtype=">f4"
+        ).reshape(len(present), dimension + 1)[:, 1:]
+    return matrix
 
 
 def _candidates_order(
@@ -188,6 +229,7 @@ def _candidates_order(
     fresh_limit: int,
     listed_ids: Sequence[int],
     popularity: dict[int, int],
+    with_language: bool = False,
 ) -> Candidates:
     nearest = sorted(
         (row for row in rows if row[0] == "n"), key=lambda row: (row[2], row[3])
@@ -206,16 +248,7 @@ def _candidates_order(
     )
     document_ids = [pk for pk in order if pk in loaded]
     chosen = [loaded[pk] for pk in document_ids]
-    packed = next((row[6] for row in chosen if row[6] is not None), None)
-    # vector_send: a 4-byte header (dimensions, unused), big-endian float32s.
-    # Decoded in one call: joined, every row's header is one float's width.
-    dimension = (len(packed) - 4) // 4 if packed is not None else 1
-    matrix = np.zeros((len(document_ids), dimension), dtype=np.float32)
-    embedded = [index for index, row in enumerate(chosen) if row[6] is not None]
-    if embedded:
-        matrix[embedded] = np.frombuffer(
-            b"".join([chosen[index][6] for index in embedded]), dtype=">f4"
-        ).reshape(len(embedded), dimension + 1)[:, 1:]
+    matrix = _vectors_unpacked([row[6] for row in chosen])
     age_days = (
         np.array([row[4] for row in chosen], dtype=np.float64).reshape(-1) / 86400
     ).astype(np.float32)
@@ -233,4 +266,8 @@ def _candidates_order(
         space_ids=space_ids,
         shown=response[:, 0].copy(),
         clicked=response[:, 1].copy(),
+        language_vectors=(
+            _vectors_unpacked([row[9] for row in chosen]) if with_language else None
+        ),
+        languages=[row[10] for row in chosen] if with_language else None,
     )

@@ -130,8 +130,11 @@ class VectorsMean:
         return (total - cosine) / (self.count - 1)
 
 
-def vectors_mean(*, producer: str, fresh: bool = False) -> VectorsMean | None:
-    """Return the mean of ``producer``'s document vectors (None if it has none).
+def vectors_mean(
+    *, producer: str, language: str | None = None, fresh: bool = False
+) -> VectorsMean | None:
+    """Return the mean of ``producer``'s document vectors (None if it has none),
+    of the documents detected as ``language`` only when given.
 
     A query's dot product with it is the query's average cosine with a
     document: the chance level of its similarities. Cached, and kept fresh
@@ -139,7 +142,7 @@ def vectors_mean(*, producer: str, fresh: bool = False) -> VectorsMean | None:
     takes about half a second); ``fresh`` counts again. Without the cache
     (Redis down) it is counted each time.
     """
-    digest = hashlib.sha256(producer.encode()).hexdigest()[:32]
+    digest = hashlib.sha256(f"{producer}|{language or ''}".encode()).hexdigest()[:32]
     key = f"interests:vectors-mean:{digest}"
     cached = None
     try:
@@ -149,11 +152,20 @@ def vectors_mean(*, producer: str, fresh: bool = False) -> VectorsMean | None:
         logger.warning("cache unavailable; vectors' mean uncached", exc_info=True)
     if cached is None:
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT avg(embedding)::text, count(*) FROM interests_documentvector"
-                " WHERE producer = %s",
-                [producer],
-            )
+            if language is None:
+                cursor.execute(
+                    "SELECT avg(embedding)::text, count(*)"
+                    " FROM interests_documentvector WHERE producer = %s",
+                    [producer],
+                )
+            else:
+                cursor.execute(
+                    "SELECT avg(v.embedding)::text, count(*)"
+                    " FROM interests_documentvector v JOIN documents_document d"
+                    " ON d.id = v.document_id WHERE v.producer = %s"
+                    " AND d.language = %s",
+                    [producer, language],
+                )
             text, count = cursor.fetchone()
         if not text:
             return None

@@ -36,6 +36,7 @@ from ..selectors import (
     embedding_producer_for,
     embedding_producer_live,
     language_vectors_alias,
+    language_vectors_languages,
     search_prepare,
     vectors_mean,
 )
@@ -306,18 +307,28 @@ def search_warm_up() -> float:
 
 
 def vectors_means_refresh() -> list[str]:
-    """Count again the mean vector of each live vector set whose embedder
-    judges chance by it (``chance_margin``), so that no search pays for it;
-    return those producers. Celery beat runs it more often than the cache
-    expires."""
+    """Count again the mean vectors that requests read, so that none pays for
+    them; return them as producers (``producer|language`` for a language's).
+
+    Those of each live vector set whose embedder judges chance by it
+    (``chance_margin``, search), and the language vectors' mean for each of
+    their languages (the feed centres them on it, ``feed_language``). Celery
+    beat runs it more often than the cache expires.
+    """
     refreshed = []
     for kind in (EMBEDDINGS, LANGUAGE_EMBEDDINGS):
         output = output_kind(kind)
         if not output.enabled():
             continue
         live = producer_live(kind=kind)
-        if get_embedder(live.backend_alias).chance_margin is None:
-            continue
-        vectors_mean(producer=live.producer, fresh=True)
-        refreshed.append(live.producer)
+        if get_embedder(live.backend_alias).chance_margin is not None:
+            vectors_mean(producer=live.producer, fresh=True)
+            refreshed.append(live.producer)
+        if (
+            kind == LANGUAGE_EMBEDDINGS
+            and interests_setting("FEED")["LANGUAGE_WEIGHT"] > 0
+        ):
+            for language in language_vectors_languages():
+                vectors_mean(producer=live.producer, language=language, fresh=True)
+                refreshed.append(f"{live.producer}|{language}")
     return refreshed

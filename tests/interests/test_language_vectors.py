@@ -13,6 +13,8 @@ from unittest import mock
 
 import pytest
 
+from django.test import override_settings
+
 from docsite.documents.services import document_analyze, document_create_from_text
 from docsite.ml.embedders import reset_embedders
 from docsite.ml.outputs import (
@@ -521,15 +523,29 @@ def test_beat_counts_the_means_that_searches_judge_chance_by(
     world, hashing_language_vectors, settings
 ):
     """The mean vectors are counted off the request path (beat, and a web
-    worker's warm-up), only for embedders that judge chance by them; a search
-    then reads the cached one."""
+    worker's warm-up): a vector set's for embedders that judge chance by it,
+    and the language vectors' of each of their languages while the feed
+    centres on them; a request then reads the cached one."""
     from django.core.cache import cache
 
     from interests.selectors.vectors import vectors_mean
     from interests.services import search_warm_up, vectors_means_refresh
 
     _embed_both(_documents(world, KUBERNETES, OFFICE, EXPENSES))
-    assert vectors_means_refresh() == []  # no embedder here has a chance margin
+    # No embedder here has a chance margin: only the feed's means, one per
+    # language the language vectors cover.
+    with override_settings(INTERESTS_FEED={"LANGUAGE_WEIGHT": 0}):
+        assert vectors_means_refresh() == []
+    cache.clear()
+    language = producer_live(kind=LANGUAGE_EMBEDDINGS).producer
+    assert vectors_means_refresh() == [
+        f"{language}|{code}" for code in ("zh", "ja", "ko")
+    ]
+    with mock.patch(
+        "interests.selectors.vectors.connection.cursor", side_effect=AssertionError
+    ):
+        zh = vectors_mean(producer=language, language="zh")
+    assert zh.count == 2  # the Kubernetes note and the office guide
 
     settings.DOCSITE_EMBEDDERS = {
         **settings.DOCSITE_EMBEDDERS,
@@ -548,4 +564,4 @@ def test_beat_counts_the_means_that_searches_judge_chance_by(
         ):
             assert vectors_mean(producer=language).count == 2
     cache.clear()
-    assert vectors_means_refresh() == [language]
+    assert vectors_means_refresh()[0] == language

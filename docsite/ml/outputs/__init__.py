@@ -15,6 +15,7 @@ from .producers import (
     producer_previous,
     producer_rows_delete,
     producer_switch_back,
+    producers_live,
 )
 from .registry import (
     ItemOutcome,
@@ -51,4 +52,5 @@ __all__ = [
     "producer_previous",
     "producer_rows_delete",
     "producer_switch_back",
+    "producers_live",
 ]

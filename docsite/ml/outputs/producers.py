@@ -34,26 +34,35 @@ class LiveProducer:
 
 def producer_live(*, kind: str) -> LiveProducer:
     """Return the alias and producer whose outputs readers see (no model load)."""
-    # Read on every feed and search request: one row by its unique kind, in
+    return producers_live(kinds=[kind])[kind]
+
+
+def producers_live(*, kinds: list[str]) -> dict[str, LiveProducer]:
+    """Return ``producer_live`` of each of ``kinds``, read in one round trip."""
+    # Read on every feed and search request: rows by their unique kind, in
     # SQL composed once (building the ORM query cost twice running it).
     with connection.cursor() as cursor:
-        cursor.execute(_live_sql(), [kind])
-        row = cursor.fetchone()
-    if row is not None:
-        return LiveProducer(*row)
-    output = output_kind(kind)
-    alias = output.configured_alias()
-    return LiveProducer(alias, output.producer_for(backend_alias=alias))
+        cursor.execute(_live_sql(), [list(kinds)])
+        rows = {kind: LiveProducer(alias, producer) for kind, alias, producer in cursor}
+    for kind in kinds:
+        if kind not in rows:
+            output = output_kind(kind)
+            alias = output.configured_alias()
+            rows[kind] = LiveProducer(alias, output.producer_for(backend_alias=alias))
+    return rows
 
 
 @functools.cache
 def _live_sql() -> str:
     quote = connection.ops.quote_name
     meta = ActiveProducer._meta
-    columns = [meta.get_field(name).column for name in ("backend_alias", "producer")]
+    kind, alias, producer = (
+        quote(meta.get_field(name).column)
+        for name in ("kind", "backend_alias", "producer")
+    )
     return (
-        f"SELECT {quote(columns[0])}, {quote(columns[1])} FROM {quote(meta.db_table)}"
-        f" WHERE {quote(meta.get_field('kind').column)} = %s"
+        f"SELECT {kind}, {alias}, {producer} FROM {quote(meta.db_table)}"
+        f" WHERE {kind} = ANY(%s)"
     )
 
 
