@@ -64,6 +64,12 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--name", default="feedclusters1")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME=JSON")
+    parser.add_argument(
+        "--mixed",
+        action="store_true",
+        help="readers who liked one Chinese, Japanese or Korean page and one English"
+        " page (of another cluster); each page's neighbours are scored apart",
+    )
     args = parser.parse_args()
     django_setup()
 
@@ -101,23 +107,38 @@ def main() -> None:
             ):
                 clusters.setdefault(key, []).append(pk)
 
-    # One reader per page, who liked that page and did nothing else, two
-    # months ago: outside the popularity window, so that readers of one
-    # cluster do not make its pages popular with each other.
+    # One reader per page, who liked that page and did nothing else (with
+    # --mixed, that page and an English one), two months ago: outside the
+    # popularity window, so that readers of one cluster do not make its
+    # pages popular with each other.
     users = get_user_model().objects
     long_ago = timezone.now() - timedelta(days=60)
+    pages = [
+        (key, pk, set(members) - {pk})
+        for key, members in sorted(clusters.items())
+        for pk in members
+    ]
+    if args.mixed:
+        english = [page for page in pages if "/en-" in page[0][0]]
+        others = [page for page in pages if "/en-" not in page[0][0]]
+        liked_pages = [
+            [page, english[i % len(english)]] for i, page in enumerate(others)
+        ]
+    else:
+        liked_pages = [[page] for page in pages]
     readers = []
-    for key, members in sorted(clusters.items()):
-        for pk in members:
-            username = f"{args.name}-reader-{pk}"
-            user = users.filter(username=username).first()
-            if user is None:
-                user = users.create_user(username=username)
-                user.groups.set(reader.groups.all())
+    for liked in liked_pages:
+        username = f"{args.name}-reader-" + "-".join(str(pk) for _k, pk, _n in liked)
+        user = users.filter(username=username).first()
+        if user is None:
+            user = users.create_user(username=username)
+            user.groups.set(reader.groups.all())
+            for _key, pk, _neighbours in liked:
                 Interaction.objects.create(user=user, document_id=pk, kind="like")
-            Interaction.objects.filter(user=user).update(created_at=long_ago)
-            user_interest_refresh(user_id=user.pk)
-            readers.append((key, user, set(members) - {pk}, pk))
+        Interaction.objects.filter(user=user).update(created_at=long_ago)
+        user_interest_refresh(user_id=user.pk)
+        for key, pk, neighbours in liked:
+            readers.append((key, user, neighbours, pk))
 
     variants = {"shipped": {}}
     for item in args.variant:
@@ -142,21 +163,26 @@ def main() -> None:
                     for _key, user, neighbours, _liked in readers
                 ]
             )
-    # Not personalized, the simplest strong baseline: the liked page's
-    # related documents (its nearest neighbours, by its language's vectors).
-    documents = Document.objects.in_bulk([liked for *_, liked in readers])
-    scores["related panel"] = np.array(
-        [
-            share(
-                neighbours,
-                documents_related(user=user, document=documents[liked], limit=args.top),
-            )
-            for _key, user, neighbours, liked in readers
-        ]
-    )
+    if not args.mixed:
+        # Not personalized, the simplest strong baseline: the liked page's
+        # related documents (its nearest neighbours, by its language's vectors).
+        documents = Document.objects.in_bulk([liked for *_, liked in readers])
+        scores["related panel"] = np.array(
+            [
+                share(
+                    neighbours,
+                    documents_related(
+                        user=user, document=documents[liked], limit=args.top
+                    ),
+                )
+                for _key, user, neighbours, liked in readers
+            ]
+        )
     print(
         f"{len(ids)} documents, split {args.split}: neighbours in the feed's first "
-        f"{args.top}, % (readers who liked one page of a cluster of {CLUSTER})"
+        f"{args.top}, % (readers who liked one page of a cluster of {CLUSTER}"
+        + (", and one English page of another" if args.mixed else "")
+        + ")"
     )
     for name in chosen:
         rows = np.array([key[0] == name for key, *_ in readers])

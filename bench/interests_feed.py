@@ -10,7 +10,9 @@ the crowd's picks (20k feed impressions, a tenth of them clicked); the raw
 query is one filtered HNSW top-20 for the reader's long-term vector (and,
 beside it, the same query as deep as the feed's own scan). The
 feed is also timed right after a click, which makes the crowd's cached picks
-stale, so the request counts them again.
+stale, so the request counts them again, and for a reader who liked only
+Chinese pages (a tenth of the documents, with language vectors too), whose
+feed runs a second scan over the language vectors.
 Each page is compared with the page from exact (no-index) candidates, with
 the feed's settings and with the widest search it ever ran (5 vectors x 60).
 The refresh (rebuilding the reader's interests from history) is timed beside
@@ -36,6 +38,10 @@ from interests_common import django_setup, percentile  # noqa: E402
 
 DIM = 384
 AGREEMENT_READERS = 9
+# One document in ten is Chinese, with a second vector in the language
+# vectors' producer (random too, around a shared direction as
+# multilingual-e5's are); a second timed reader likes only those.
+CHINESE_EVERY = 10
 
 
 def main() -> None:
@@ -71,6 +77,7 @@ def main() -> None:
     from django.db import connection
 
     from docsite.documents.models import Document, Space
+    from docsite.ml.outputs import LANGUAGE_EMBEDDINGS, producer_live
     from interests.models import DocumentVector, Interaction
     from interests.selectors import embedding_producer_active
     from interests.services import (
@@ -81,11 +88,13 @@ def main() -> None:
     producer = embedding_producer_active()
     User = get_user_model()
     reader = User.objects.filter(username="bench-reader").first()
+    language_producer = producer_live(kind=LANGUAGE_EMBEDDINGS).producer
     if (
         args.reuse
         and reader is not None
         and len(args.sizes) == 1
         and Document.objects.count() == args.sizes[0]
+        and DocumentVector.objects.filter(producer=language_producer).exists()
     ):
         others = list(User.objects.filter(username__startswith="bench-u"))
         spaces = list(Space.objects.filter(slug__startswith="bench-").order_by("pk"))
@@ -111,6 +120,10 @@ def main() -> None:
 
     # Topic centres make the data clustered like real embeddings, not uniform noise.
     centres = rng.normal(size=(50, DIM)).astype(np.float32)
+    shared = rng.normal(size=DIM).astype(np.float32) * 3
+
+    def unit_rows(vectors: np.ndarray) -> np.ndarray:
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
     def add_documents(count: int, offset: int) -> None:
         for start in range(0, count, 5000):
@@ -121,6 +134,9 @@ def main() -> None:
                         space=spaces[int(rng.integers(10))],
                         title=f"Doc {offset + start + i}",
                         text="synthetic",
+                        language="zh"
+                        if (offset + start + i) % CHINESE_EVERY == 0
+                        else "en",
                         mime_type="text/plain",
                         content_sha256=hashlib.sha256(
                             str(offset + start + i).encode()
@@ -129,10 +145,14 @@ def main() -> None:
                     for i in range(n)
                 ]
             )
-            vectors = centres[rng.integers(50, size=n)] + rng.normal(
-                size=(n, DIM)
-            ).astype(np.float32)
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            topics = rng.integers(50, size=n)
+            vectors = unit_rows(
+                centres[topics] + rng.normal(size=(n, DIM)).astype(np.float32)
+            )
+            chinese = [d.language == "zh" for d in documents]
+            language_vectors = unit_rows(
+                shared + centres[topics] + rng.normal(size=(n, DIM)).astype(np.float32)
+            )
             DocumentVector.objects.bulk_create(
                 [
                     DocumentVector(
@@ -142,6 +162,18 @@ def main() -> None:
                         embedding=v,
                     )
                     for d, v in zip(documents, vectors, strict=True)
+                ]
+                + [
+                    DocumentVector(
+                        document=d,
+                        content_sha256=d.content_sha256,
+                        producer=language_producer,
+                        embedding=v,
+                    )
+                    for d, v, zh in zip(
+                        documents, language_vectors, chinese, strict=True
+                    )
+                    if zh
                 ],
                 batch_size=2000,
             )
@@ -191,9 +223,9 @@ def prepare_reader(reader, others, spaces, rng) -> None:
         ]
     )
     visible_ids = list(
-        Document.objects.filter(space__in=spaces[:3]).values_list("pk", flat=True)[
-            :2000
-        ]
+        Document.objects.filter(space__in=spaces[:3], language="en").values_list(
+            "pk", flat=True
+        )[:2000]
     )
     FeedImpression.objects.all().delete()
     now = timezone.now()
@@ -230,6 +262,19 @@ def prepare_reader(reader, others, spaces, rng) -> None:
                 for pk in rng.choice(visible_ids, size=30, replace=False)
             ]
         )
+    chinese_reader = User.objects.get_or_create(username="bench-reader-zh")[0]
+    chinese_reader.groups.add(group)
+    chinese_ids = list(
+        Document.objects.filter(space__in=spaces[:3], language="zh").values_list(
+            "pk", flat=True
+        )[:2000]
+    )
+    interactions_import(
+        rows=[
+            Interaction(user=chinese_reader, document_id=int(pk), kind="like")
+            for pk in rng.choice(chinese_ids, size=30, replace=False)
+        ]
+    )
 
 
 def exact_search():
@@ -330,17 +375,30 @@ def measure(args, reader, size: int) -> None:
     with round_trips_counted() as round_trips:
         feed_for(user=reader)
 
+    # A reader of Chinese pages: a second scan, over the language vectors,
+    # and every candidate's language vector (selectors/feed_language.py).
+    chinese_reader = type(reader).objects.get(username="bench-reader-zh")
+    user_interest_refresh(user_id=chinese_reader.pk)
+    with round_trips_counted() as chinese_round_trips:
+        chinese_page = feed_for(user=chinese_reader)
+    chinese_share = sum(
+        item.document.language == "zh" for item in chinese_page.items
+    ) / max(1, len(chinese_page.items))
     for _ in range(5):  # warm caches
         feed_for(user=reader)
+        feed_for(user=chinese_reader)
         raw_topk(query)
     # The raw query again at the depth of the feed's own scan: how much of
     # the gap is the scan's depth, and how much everything else a page needs.
     depth = interests_setting("FEED")["ANN_CANDIDATES"]
-    feed_times, raw_times, raw_deep_times = [], [], []
+    feed_times, raw_times, raw_deep_times, chinese_times = [], [], [], []
     for _ in range(args.runs):
         started = time.perf_counter()
         page = feed_for(user=reader)
         feed_times.append(1000 * (time.perf_counter() - started))
+        started = time.perf_counter()
+        feed_for(user=chinese_reader)
+        chinese_times.append(1000 * (time.perf_counter() - started))
         started = time.perf_counter()
         rows = raw_topk(query)
         raw_times.append(1000 * (time.perf_counter() - started))
@@ -365,6 +423,9 @@ def measure(args, reader, size: int) -> None:
         f" {percentile(raw_deep_times, 50):6.1f} ms"
         f"  p95 {percentile(raw_deep_times, 95):6.1f} ms,"
         f" feed p95 ratio {feed95 / percentile(raw_deep_times, 95):.2f}x"
+        f"  | reader of Chinese pages: feed p50 {percentile(chinese_times, 50):6.1f} ms"
+        f"  p95 {percentile(chinese_times, 95):6.1f} ms,"
+        f" {len(chinese_round_trips)} round trips, {100 * chinese_share:.0f}% of its page Chinese"
         f"  | right after a click p50 {percentile(after_click_times, 50):6.1f} ms"
         f"  p95 {percentile(after_click_times, 95):6.1f} ms"
         f"  | refresh p50 {percentile(refresh_times, 50):6.1f} ms"

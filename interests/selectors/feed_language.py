@@ -46,7 +46,7 @@ import numpy as np
 from ..ranking import InterestVectors, unit
 from .candidates import Candidates
 from .language_vectors import language_vectors_languages
-from .vectors import vectors_mean
+from .vectors import vectors_means
 
 
 @dataclass(frozen=True)
@@ -92,12 +92,14 @@ class LanguageSide:
         codes = {code: index for index, code in enumerate(self.means)}
         out = np.zeros((len(main), width + size + len(codes)), dtype=np.float32)
         out[~covered, :width] = main[~covered]
-        for index in np.flatnonzero(covered):
-            code = languages[index]
-            out[index, width : width + size] = (
-                language[index] - self.means[code]
+        rows = np.flatnonzero(covered)
+        if len(rows):
+            places = np.array([codes[languages[row]] for row in rows])
+            means = np.stack(list(self.means.values()))
+            out[rows, width : width + size] = (
+                language[rows] - means[places]
             ) * self.scale
-            out[index, width + size + codes[code]] = self.base
+            out[rows, width + size + places] = self.base
         return out
 
 
@@ -116,11 +118,13 @@ def reader_language_side(
     if not any(pk in vectors for pk in exemplar_ids):
         return None
     dimension = len(next(iter(vectors.values()))[0])
-    means = {}
-    for language in language_vectors_languages():
-        mean = vectors_mean(producer=producer, language=language)
-        if mean is not None and len(mean.mean) == dimension:
-            means[language] = mean.mean.astype(np.float32)
+    means = {
+        language: mean.mean.astype(np.float32)
+        for language, mean in vectors_means(
+            producer=producer, languages=language_vectors_languages()
+        ).items()
+        if mean is not None and len(mean.mean) == dimension
+    }
     matrix = np.zeros((len(exemplar_ids), dimension), dtype=np.float32)
     languages: list[str | None] = [None] * len(exemplar_ids)
     for row, pk in enumerate(exemplar_ids):

@@ -133,6 +133,14 @@ def candidates_gather(
     response_sql, response_params = feed_response_sql(
         document_ids=None, days=popularity_days, exclude_user=reader, now=now
     )
+    # Each candidate's language vector and language, when they are asked for.
+    language_columns, language_join = "NULL::bytea, NULL::text", ""
+    if sources.language_producer:
+        language_columns = "vector_send(lv.embedding), d.language"
+        language_join = (
+            " LEFT JOIN interests_documentvector lv"
+            " ON lv.document_id = d.id AND lv.producer = %s"
+        )
     candidates_sql = (
         f"WITH nearest AS MATERIALIZED ({scans}),"
         f" fresh AS MATERIALIZED ({fresh_sql}),"
@@ -155,17 +163,10 @@ def candidates_gather(
         " EXTRACT(EPOCH FROM (%s::timestamptz - d.updated_at))::float8, d.space_id,"
         # pgvector's binary form: parsing the text form costs more than the
         # query. NULL until the document is embedded.
-        " vector_send(v.embedding), response.shown, response.clicked,"
-        + (
-            " (SELECT vector_send(lv.embedding) FROM interests_documentvector lv"
-            " WHERE lv.document_id = d.id AND lv.producer = %s"
-            " ORDER BY lv.created_at DESC LIMIT 1), d.language"
-            if sources.language_producer
-            else " NULL::bytea, NULL::text"
-        )
-        + " FROM documents_document d"
+        f" vector_send(v.embedding), response.shown, response.clicked, {language_columns}"
+        " FROM documents_document d"
         " LEFT JOIN interests_documentvector v"
-        " ON v.document_id = d.id AND v.producer = %s"
+        f" ON v.document_id = d.id AND v.producer = %s{language_join}"
         # Other readers' responses, one grouped count (as two correlated
         # counts per candidate they cost 10 ms at 345 candidates).
         # An array, not a semi-join, so the counts read the impressions of
@@ -181,8 +182,8 @@ def candidates_gather(
         [int(pk) for pk in listed],
         now,
         now,
-        *([sources.language_producer] if sources.language_producer else []),
         producer,
+        *([sources.language_producer] if sources.language_producer else []),
         *response_params,
         *spaces_params,
     ]

@@ -142,45 +142,72 @@ def vectors_mean(
     takes about half a second); ``fresh`` counts again. Without the cache
     (Redis down) it is counted each time.
     """
-    digest = hashlib.sha256(f"{producer}|{language or ''}".encode()).hexdigest()[:32]
-    key = f"interests:vectors-mean:{digest}"
-    cached = None
+    return vectors_means(producer=producer, languages=[language], fresh=fresh)[language]
+
+
+def vectors_means(
+    *, producer: str, languages: Sequence[str | None], fresh: bool = False
+) -> dict[str | None, VectorsMean | None]:
+    """``vectors_mean`` of each of ``languages`` (None: all documents), read
+    from the cache in one round trip. That a language has no vectors is
+    cached too, or every request would count them again."""
+    keys = {
+        language: "interests:vectors-mean:"
+        + hashlib.sha256(f"{producer}|{language or ''}".encode()).hexdigest()[:32]
+        for language in languages
+    }
+    cached = {}
     try:
         if not fresh:
-            cached = cache.get(key)
+            cached = cache.get_many(list(keys.values()))
     except Exception:
         logger.warning("cache unavailable; vectors' mean uncached", exc_info=True)
-    if cached is None:
-        with connection.cursor() as cursor:
-            if language is None:
-                cursor.execute(
-                    "SELECT avg(embedding)::text, count(*)"
-                    " FROM interests_documentvector WHERE producer = %s",
-                    [producer],
+    means = {}
+    for language, key in keys.items():
+        if key not in cached:
+            cached[key] = _vectors_mean_count(producer=producer, language=language)
+            raw, count = cached[key]
+            seconds = (
+                VECTORS_MEAN_SECONDS
+                if count >= VECTORS_MEAN_FEW
+                else VECTORS_MEAN_FEW_SECONDS
+            )
+            try:
+                cache.set(key, cached[key], seconds)
+            except Exception:
+                logger.warning(
+                    "cache unavailable; vectors' mean not cached", exc_info=True
                 )
-            else:
-                cursor.execute(
-                    "SELECT avg(v.embedding)::text, count(*)"
-                    " FROM interests_documentvector v JOIN documents_document d"
-                    " ON d.id = v.document_id WHERE v.producer = %s"
-                    " AND d.language = %s",
-                    [producer, language],
-                )
-            text, count = cursor.fetchone()
-        if not text:
-            return None
-        cached = (np.array(json.loads(text), dtype=np.float32).tobytes(), count)
-        seconds = (
-            VECTORS_MEAN_SECONDS
-            if count >= VECTORS_MEAN_FEW
-            else VECTORS_MEAN_FEW_SECONDS
+        raw, count = cached[key]
+        means[language] = (
+            VectorsMean(mean=np.frombuffer(raw, dtype=np.float32), count=count)
+            if count
+            else None
         )
-        try:
-            cache.set(key, cached, seconds)
-        except Exception:
-            logger.warning("cache unavailable; vectors' mean not cached", exc_info=True)
-    raw, count = cached
-    return VectorsMean(mean=np.frombuffer(raw, dtype=np.float32), count=count)
+    return means
+
+
+def _vectors_mean_count(*, producer: str, language: str | None) -> tuple[bytes, int]:
+    """The mean as float32 bytes and the count (``b""`` and 0 when none)."""
+    with connection.cursor() as cursor:
+        if language is None:
+            cursor.execute(
+                "SELECT avg(embedding)::text, count(*)"
+                " FROM interests_documentvector WHERE producer = %s",
+                [producer],
+            )
+        else:
+            cursor.execute(
+                "SELECT avg(v.embedding)::text, count(*)"
+                " FROM interests_documentvector v JOIN documents_document d"
+                " ON d.id = v.document_id WHERE v.producer = %s"
+                " AND d.language = %s",
+                [producer, language],
+            )
+        text, count = cursor.fetchone()
+    if not text:
+        return b"", 0
+    return np.array(json.loads(text), dtype=np.float32).tobytes(), int(count)
 
 
 def vectors_by_document(vectors: QuerySet[DocumentVector]) -> dict[int, np.ndarray]:
