@@ -50,3 +50,33 @@ def test_evaluate_interests_refuses_the_default_database(unmarked):
 
 def test_the_test_database_is_marked_and_accepted():
     scratch_database_require(purpose="tests")
+
+
+def test_each_database_gets_cache_keys_of_its_own():
+    """A bench's or an evaluation's database shares Redis with the portal's:
+    cached ids and mean vectors must never cross from one to the other."""
+    import os
+    import subprocess
+    import sys
+
+    def prefix(**env) -> str:
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import docsite.settings.base as s;"
+                " print(s.CACHES['default']['KEY_PREFIX'])",
+            ],
+            env={**os.environ, "DATABASE_URL": "", **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return run.stdout.strip()
+
+    portal = prefix(DOCSITE_DB_NAME="docsite", DOCSITE_DATA_DIR="/srv/docsite")
+    assert portal == prefix(DOCSITE_DB_NAME="docsite", DOCSITE_DATA_DIR="/srv/docsite")
+    assert portal != prefix(
+        DOCSITE_DB_NAME="docsite_eval", DOCSITE_DATA_DIR="/srv/docsite"
+    )
+    assert portal != prefix(DOCSITE_DB_NAME="docsite", DOCSITE_DATA_DIR="/tmp/bench")

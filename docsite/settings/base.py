@@ -8,6 +8,7 @@ and uses ``docsite.settings.production``.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -151,11 +152,23 @@ CELERY_BROKER_URL = REDIS_URL
 # Shared by every web process (rate limits, cached popularity); its own key
 # prefix keeps it apart from Celery's keys. Short socket timeouts: a Redis
 # outage must not hang requests (the rate limiter then fails open).
+# The cache holds one database's ids and vectors (popularity, the crowd's
+# picks, mean vectors): another database on the same Redis, an evaluation's or
+# a bench's, gets keys of its own. (A bench's synthetic mean vectors once
+# reached an evaluation's feed this way.)
+_DATABASE_IDENTITY = hashlib.sha256(
+    repr(
+        [
+            DATABASES["default"].get(key)
+            for key in ("HOST", "PORT", "NAME", "EMBEDDED_PGDATA")
+        ]
+    ).encode()
+).hexdigest()[:12]
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": env_str("CACHE_URL") or REDIS_URL,
-        "KEY_PREFIX": "docsite-cache",
+        "KEY_PREFIX": f"docsite-cache:{_DATABASE_IDENTITY}",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
