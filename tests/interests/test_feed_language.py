@@ -17,6 +17,7 @@ from docsite.ml.outputs import LANGUAGE_EMBEDDINGS
 from interests.models import Interaction
 from interests.selectors import feed_for
 from interests.services import document_vectors_compute, user_interest_refresh
+from tests.interests.test_search_needs_a_word import PAGES as ENGLISH
 
 pytestmark = pytest.mark.skipif(not onnx_available(), reason="needs onnxruntime")
 
@@ -36,10 +37,7 @@ OTHERS = {
     "供应商每周三统一送货。",
     "供应商准入": "新供应商需要提供营业执照和近三年的财务报表，经过采购部和法务部审核后才能进入名录。",
     "会议室预订": "会议室通过日历预订，单次最长四小时，取消预订请提前一小时，以便其他同事使用。",
-    "Expense reimbursement": "Submit receipts for travel and client dinners within "
-    "thirty days; finance pays approved claims with the next payroll.",
-    "Office guide": "The front desk opens at nine. Visitors sign in at reception "
-    "and collect a badge for the day.",
+    **{title: ENGLISH[title] for title in ("Expense reimbursement", "Office guide")},
 }
 
 
