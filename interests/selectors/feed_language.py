@@ -16,22 +16,22 @@ among them for variety.
 
 So when some of the documents a reader used have language vectors, the feed
 compares two documents those vectors cover by their language vectors alone,
-moved onto the main model's scale: ``LANGUAGE_COSINE_BASE`` plus
-``LANGUAGE_WEIGHT`` times their cosine, each vector centred on the mean of
-the language vectors of its document's language (multilingual-e5 puts
-unrelated Chinese pages nearer each other than Japanese ones, 0.88 against
-0.83). It does so with dot products, as everywhere else: a covered
-document's main vector is replaced by zeros and every vector (candidates',
-the reader's exemplars and aggregates) gets a tail, the centred language
-vector times ``sqrt(LANGUAGE_WEIGHT)``, then ``sqrt(LANGUAGE_COSINE_BASE)`` in its
-language's place among one value per language; zeros for a document without
-one. Two uncovered documents compare as before, a covered and an uncovered one
-at 0 (the main model reads only one of them; MiniLM puts Chinese and English
-pages near 0 too), two covered documents in different languages without the
-base (a Japanese reader's Chinese candidates weigh less than Japanese ones,
-as the main model would have it). One more
-HNSW scan, over the language vectors, finds the covered documents nearest to
-what the reader used.
+moved onto the main model's scale: ``LANGUAGE_WEIGHT`` times their cosine,
+each vector centred on the mean of its language's vectors (multilingual-e5
+puts unrelated Chinese pages nearer each other than Japanese ones, 0.88
+against 0.83), plus ``LANGUAGE_COSINE_BASE`` when both are in one language.
+It does so with dot products, as everywhere else: a covered document's main
+vector is replaced by zeros, and every vector (candidates', the reader's
+exemplars and aggregates) gets a tail: the centred language vector times
+``sqrt(LANGUAGE_WEIGHT)``, then one value per language, which holds
+``sqrt(LANGUAGE_COSINE_BASE)`` in the document's language's place; zeros for
+a document without a language vector. Two uncovered documents compare as
+before, a covered and an uncovered one at 0 (the main model reads only one of
+them; MiniLM puts Chinese and English pages near 0 too), two covered
+documents in different languages without the base (a Japanese reader's
+Chinese candidates weigh less than Japanese ones, as the main model would
+have it). One more HNSW scan, over the language vectors, finds the covered
+documents nearest to what the reader used.
 """
 
 from __future__ import annotations
