@@ -17,7 +17,7 @@ from docsite.ml.embedders import get_embedder
 
 from .models import DocumentVector
 from .selectors import meaning_producer_for, search_run, vectors_by_document
-from .selectors.vectors import vectors_mean
+from .selectors.vectors_means import vectors_mean
 
 # Queries that should find nothing in any corpus: keyboard mash, markup,
 # symbols and nonsense in Chinese script and kana. The report counts those

@@ -77,5 +77,5 @@ from .vectors import (  # noqa: F401
     user_interest_current,
     user_interest_vectors,
     vectors_by_document,
-    vectors_mean,
 )
+from .vectors_means import vectors_mean  # noqa: F401

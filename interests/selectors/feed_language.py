@@ -46,7 +46,7 @@ import numpy as np
 from ..ranking import InterestVectors, unit
 from .candidates import Candidates
 from .language_vectors import language_vectors_languages
-from .vectors import vectors_means
+from .vectors_means import vectors_means
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from ..lexicon import english_word
 from ..search_syntax import CJK_RUN
 from .language_vectors import meaning_producer_for, query_reads_language_vectors
 from .search_query import PreparedSearch
-from .vectors import embedding_producer_live, vectors_mean
+from .vectors import embedding_producer_live
+from .vectors_means import vectors_mean
 
 logger = logging.getLogger(__name__)
 

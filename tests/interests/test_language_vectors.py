@@ -463,7 +463,7 @@ def test_the_chance_level_is_the_mean_of_the_producers_vectors(
 ):
     import numpy as np
 
-    from interests.selectors.vectors import vectors_mean
+    from interests.selectors.vectors_means import vectors_mean
 
     documents = _documents(world, KUBERNETES, OFFICE, EXPENSES)
     _embed_both(documents)
@@ -483,8 +483,10 @@ def test_the_chance_level_is_the_mean_of_the_producers_vectors(
     assert vectors_mean(producer="no-such-producer") is None
     # Redis down: counted without the cache, not an error.
     with (
-        mock.patch("interests.selectors.vectors.cache.get", side_effect=OSError),
-        mock.patch("interests.selectors.vectors.cache.set", side_effect=OSError),
+        mock.patch(
+            "interests.selectors.vectors_means.cache.get_many", side_effect=OSError
+        ),
+        mock.patch("interests.selectors.vectors_means.cache.set", side_effect=OSError),
     ):
         assert vectors_mean(producer=language).count == 2
 
@@ -528,7 +530,7 @@ def test_beat_counts_the_means_that_searches_judge_chance_by(
     centres on them; a request then reads the cached one."""
     from django.core.cache import cache
 
-    from interests.selectors.vectors import vectors_mean
+    from interests.selectors.vectors_means import vectors_mean
     from interests.services import search_warm_up, vectors_means_refresh
 
     _embed_both(_documents(world, KUBERNETES, OFFICE, EXPENSES))
@@ -542,7 +544,8 @@ def test_beat_counts_the_means_that_searches_judge_chance_by(
         f"{language}|{code}" for code in ("zh", "ja", "ko")
     ]
     with mock.patch(
-        "interests.selectors.vectors.connection.cursor", side_effect=AssertionError
+        "interests.selectors.vectors_means.connection.cursor",
+        side_effect=AssertionError,
     ):
         zh = vectors_mean(producer=language, language="zh")
     assert zh.count == 2  # the Kubernetes note and the office guide
@@ -559,7 +562,7 @@ def test_beat_counts_the_means_that_searches_judge_chance_by(
         cache.clear()
         counts_it()
         with mock.patch(
-            "interests.selectors.vectors.connection.cursor",
+            "interests.selectors.vectors_means.connection.cursor",
             side_effect=AssertionError,
         ):
             assert vectors_mean(producer=language).count == 2
