@@ -78,4 +78,4 @@ from .vectors import (  # noqa: F401
     user_interest_vectors,
     vectors_by_document,
 )
-from .vectors_means import vectors_mean  # noqa: F401
+from .vectors_means import vectors_mean, vectors_means  # noqa: F401

@@ -20,6 +20,7 @@ from .vectors import (
     StoredInterest,
     stored_interest_from_row,
     user_interest_from_history,
+    vector_unpacked,
 )
 
 # The live ranker version's key: the newest promoted version not rolled back,
@@ -111,10 +112,8 @@ def feed_context_load(
         excluded=list(excluded),
         ranker_key=None if ranker is None else (int(ranker[0]), *ranker[1:]),
         exemplar_language_vectors={
-            # int8send: big-endian; vector_send: a 4-byte header, then
-            # big-endian float32s.
-            int.from_bytes(pk, "big", signed=True): (
-                np.frombuffer(vector, dtype=">f4", offset=4).astype(np.float32),
+            int.from_bytes(pk, "big", signed=True): (  # int8send: big-endian
+                vector_unpacked(vector),
                 bytes(language).decode(),
             )
             for pk, vector, language in (row[-1] or ())

@@ -63,10 +63,12 @@ class LanguageSide:
     # document's language; zeros and None where it has no language vector.
     exemplar_vectors: np.ndarray
     exemplar_languages: list[str | None]
+    # Which exemplars ``covered`` (at least one).
+    exemplar_covered: np.ndarray
 
     def query_vector(self, *, weights: Sequence[float]) -> np.ndarray | None:
         """The direction of the language scan: the covered exemplars' weighted mean."""
-        covered = self.covered(self.exemplar_vectors, self.exemplar_languages)
+        covered = self.exemplar_covered
         w = _weights(weights, len(covered))[covered]
         return unit(w @ self.exemplar_vectors[covered])
 
@@ -74,9 +76,7 @@ class LanguageSide:
         self, language: np.ndarray, languages: Sequence[str | None]
     ) -> np.ndarray:
         """Which rows have a language vector and a language with a mean."""
-        return (np.abs(language).sum(axis=1) > 0) & np.array(
-            [code in self.means for code in languages], dtype=bool
-        )
+        return _covered(language, languages, self.means)
 
     def extended(
         self,
@@ -130,15 +130,18 @@ def reader_language_side(
     for row, pk in enumerate(exemplar_ids):
         if pk in vectors:
             matrix[row], languages[row] = vectors[pk]
-    side = LanguageSide(
+    covered = _covered(matrix, languages, means)
+    if not covered.any():
+        return None
+    return LanguageSide(
         producer=producer,
         scale=math.sqrt(weight),
         base=math.sqrt(max(base, 0.0)),
         means=means,
         exemplar_vectors=matrix,
         exemplar_languages=languages,
+        exemplar_covered=covered,
     )
-    return side if side.covered(matrix, languages).any() else None
 
 
 def interest_with_language(
@@ -150,7 +153,7 @@ def interest_with_language(
     exemplars = side.extended(
         interest.exemplars, side.exemplar_vectors, side.exemplar_languages
     )
-    covered = side.covered(side.exemplar_vectors, side.exemplar_languages)
+    covered = side.exemplar_covered
     w = _weights(interest.exemplar_weights, len(covered))
     width = interest.exemplars.shape[1]
     tail = (w[covered] @ exemplars[covered, width:]) / max(float(w.sum()), 1e-9)
@@ -177,6 +180,14 @@ def candidates_with_language(candidates: Candidates, side: LanguageSide) -> Cand
         languages = [None] * len(candidates.document_ids)
     return dataclasses.replace(
         candidates, vectors=side.extended(candidates.vectors, language, languages)
+    )
+
+
+def _covered(
+    language: np.ndarray, languages: Sequence[str | None], means: dict
+) -> np.ndarray:
+    return (np.abs(language).sum(axis=1) > 0) & np.array(
+        [code in means for code in languages], dtype=bool
     )
 
 

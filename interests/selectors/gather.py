@@ -30,6 +30,7 @@ from .ann import (
     statements_run,
 )
 from .candidates import Candidates, feed_response_sql
+from .vectors import vectors_unpacked
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -207,23 +208,6 @@ def candidates_gather(
     )
 
 
-def _vectors_unpacked(packed: list[bytes | None]) -> np.ndarray:
-    """``vector_send`` values as rows of a matrix, zero rows for None.
-
-    A 4-byte header (dimensions, unused), big-endian float32s. Decoded in
-    one call: joined, every row's header is one float's width.
-    """
-    first = next((value for value in packed if value is not None), None)
-    dimension = (len(first) - 4) // 4 if first is not None else 1
-    matrix = np.zeros((len(packed), dimension), dtype=np.float32)
-    present = [index for index, value in enumerate(packed) if value is not None]
-    if present:
-        matrix[present] = np.frombuffer(
-            b"".join([packed[index] for index in present]), dtype=">f4"
-        ).reshape(len(present), dimension + 1)[:, 1:]
-    return matrix
-
-
 def _candidates_order(
     rows: list[tuple],
     *,
@@ -249,7 +233,7 @@ def _candidates_order(
     )
     document_ids = [pk for pk in order if pk in loaded]
     chosen = [loaded[pk] for pk in document_ids]
-    matrix = _vectors_unpacked([row[6] for row in chosen])
+    matrix = vectors_unpacked([row[6] for row in chosen])
     age_days = (
         np.array([row[4] for row in chosen], dtype=np.float64).reshape(-1) / 86400
     ).astype(np.float32)
@@ -268,7 +252,7 @@ def _candidates_order(
         shown=response[:, 0].copy(),
         clicked=response[:, 1].copy(),
         language_vectors=(
-            _vectors_unpacked([row[9] for row in chosen]) if with_language else None
+            vectors_unpacked([row[9] for row in chosen]) if with_language else None
         ),
         languages=[row[10] for row in chosen] if with_language else None,
     )

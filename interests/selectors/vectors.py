@@ -112,10 +112,7 @@ def vectors_by_document(vectors: QuerySet[DocumentVector]) -> dict[int, np.ndarr
     rows = vectors.annotate(
         packed=Func(F("embedding"), function="vector_send", output_field=BinaryField())
     ).values_list("document_id", "packed")
-    return {
-        pk: np.frombuffer(bytes(packed), dtype=">f4", offset=4).astype(np.float32)
-        for pk, packed in rows
-    }
+    return {pk: vector_unpacked(bytes(packed)) for pk, packed in rows}
 
 
 @dataclass
@@ -139,7 +136,7 @@ def stored_interest_from_row(row: Sequence) -> StoredInterest | None:
     """The interests in ``INTEREST_COLUMNS`` order, or None when there is no row."""
     if row[0] is None:
         return None
-    long_term, short_term, negative = (_unpacked(value) for value in row[1:4])
+    long_term, short_term, negative = (vector_unpacked(value) for value in row[1:4])
     centroids, exemplar_ids, weights, kinds, shares = (
         _json(value) for value in (row[4], *row[6:10])
     )
@@ -160,11 +157,27 @@ def stored_interest_from_row(row: Sequence) -> StoredInterest | None:
     )
 
 
-def _unpacked(packed) -> np.ndarray | None:
+def vector_unpacked(packed) -> np.ndarray | None:
     """A ``vector_send`` value: a 4-byte header, then big-endian float32s."""
     if packed is None:
         return None
     return np.frombuffer(packed, dtype=">f4", offset=4).astype(np.float32)
+
+
+def vectors_unpacked(packed: Sequence[bytes | None]) -> np.ndarray:
+    """``vector_send`` values as rows of a matrix, zero rows for None.
+
+    Decoded in one call: joined, every row's header is one float's width.
+    """
+    first = next((value for value in packed if value is not None), None)
+    dimension = (len(first) - 4) // 4 if first is not None else 1
+    matrix = np.zeros((len(packed), dimension), dtype=np.float32)
+    present = [index for index, value in enumerate(packed) if value is not None]
+    if present:
+        matrix[present] = np.frombuffer(
+            b"".join([packed[index] for index in present]), dtype=">f4"
+        ).reshape(len(present), dimension + 1)[:, 1:]
+    return matrix
 
 
 def _json(value):

@@ -39,6 +39,7 @@ from ..selectors import (
     language_vectors_languages,
     search_prepare,
     vectors_mean,
+    vectors_means,
 )
 from ..tasks import document_vectors_compute as document_vectors_compute_task
 
@@ -328,7 +329,7 @@ def vectors_means_refresh() -> list[str]:
             kind == LANGUAGE_EMBEDDINGS
             and interests_setting("FEED")["LANGUAGE_WEIGHT"] > 0
         ):
-            for language in language_vectors_languages():
-                vectors_mean(producer=live.producer, language=language, fresh=True)
-                refreshed.append(f"{live.producer}|{language}")
+            languages = language_vectors_languages()
+            vectors_means(producer=live.producer, languages=languages, fresh=True)
+            refreshed += [f"{live.producer}|{language}" for language in languages]
     return refreshed
