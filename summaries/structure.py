@@ -70,7 +70,8 @@ class Unit:
     ``intro`` the index of the sentence ending in ":" that introduces its
     list, if any. ``speaker`` is the label ("#Person1#: ") that opens a turn
     split into sentences: each of its units starts with it, and all share
-    the turn's ``position``. The ``Sentence`` properties of ``summaries.text`` are here
+    the turn's ``position``; ``reported`` is its sentence in reported speech,
+    when given. The ``Sentence`` properties of ``summaries.text`` are here
     too, so code written for either reads both.
     """
 
@@ -85,6 +86,10 @@ class Unit:
     level: int = 0
     intro: int | None = None
     speaker: str = ""
+    # What a dialogue sentence says in reported speech, its speaker first
+    # ("#Person2# feels itchy!"), where ``summaries.reported_speech`` could
+    # write it; summaries then use it instead of the turn as said.
+    reported: str = ""
 
     is_heading: ClassVar[bool] = False
 
@@ -281,7 +286,10 @@ def units_join(units: Sequence[Unit]) -> str:
     introduction was left out when it is no sentence by itself. Every other
     unit ends as a sentence (a full stop is added to an item without one).
     Each dialogue turn gets a line of its own, and sentences picked from one
-    turn share it and its speaker.
+    turn share it and its speaker. A sentence in reported speech
+    (``Unit.reported``) is written so, and a sentence of the same turn that
+    is not starts a line of its own with the speaker's label; one that
+    follows a sentence as said goes on as said.
     """
     picked = sorted({unit.index: unit for unit in units}.values(), key=_order)
     kept_intros = {unit.index for unit in picked if unit.introduces_list}
@@ -292,13 +300,26 @@ def units_join(units: Sequence[Unit]) -> str:
 
     sentences: list[str] = []
     turn_on_line = None  # the turn whose sentences the last line holds
+    line_reported = False  # whether that line is in reported speech
     for unit in picked:
-        if unit.speaker and unit.block == turn_on_line:
-            # More of the same turn: one line, its speaker named once.
-            said = _terminated(unit.text[len(unit.speaker) :])
+        if (
+            unit.speaker
+            and unit.block == turn_on_line
+            # A line as said goes on as said; a reported one only reported.
+            and (unit.reported or not line_reported)
+        ):
+            # More of the same turn: one line, its speaker named once (or,
+            # reported, named as the subject of each sentence).
+            said = _terminated(
+                unit.reported if line_reported else unit.text[len(unit.speaker) :]
+            )
             sentences[-1] += ("" if _CJK.match(said[:1]) else " ") + said
             continue
         turn_on_line = unit.block if unit.speaker else None
+        line_reported = bool(unit.reported)
+        if unit.reported:
+            sentences.append("\n" + _terminated(unit.reported))
+            continue
         if unit.intro is not None and unit.intro in kept_intros:
             continue  # written with its introduction
         if unit.intro is not None and _reads_as_fragment(unit):

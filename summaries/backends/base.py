@@ -71,6 +71,8 @@ class BaseSummarizer:
     version: ClassVar[str] = "1"
     # True when every summary sentence is copied from the source, so it
     # cannot say what the source does not (no faithfulness check needed).
+    # A dialogue's sentence in reported speech counts as copied: only its
+    # persons change ("I feel" -> "Anna feels", summaries.reported_speech).
     verbatim: ClassVar[bool] = False
     #: Whether the backend takes ``device`` and ``dtype`` options; the registry
     #: resolves their ``auto`` values before building it.

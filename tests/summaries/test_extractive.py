@@ -9,6 +9,7 @@ from summaries.backends import get_summarizer
 from summaries.backends.base import SummaryBudget
 from summaries.backends.extractive import CJK_CHARS_PER_WORD, ExtractiveSummarizer
 from summaries.backends.extractive.scoring import topic_word_scores
+from summaries.reported_speech import sentence_reported
 from summaries.structure import units_from_text
 from summaries.text import sentences_split, text_word_count
 
@@ -133,11 +134,24 @@ def test_dialogue_summary_names_the_speaker_of_every_line(summarizer):
 
     assert summary
     for line in summary.split("\n"):
-        # Each line is sentences of one turn, opened by that turn's speaker.
-        speaker, said = line.split(": ", 1)
-        turn = next(turn for turn in turns if said.split(". ")[0] in turn)
-        assert turn.startswith(speaker + ": ")
-        assert all(sentence in turn for sentence in summary_sentences(said))
+        speaker = line.split(" ", 1)[0].rstrip(":")
+        assert speaker in ("#Person1#", "#Person2#")
+        if line.startswith(speaker + ": "):
+            # Sentences of one turn as said, opened by that turn's speaker.
+            said = line[len(speaker) + 2 :]
+            turn = next(turn for turn in turns if said.split(". ")[0] in turn)
+            assert turn.startswith(speaker + ": ")
+            assert all(sentence in turn for sentence in summary_sentences(said))
+        else:
+            # Reported speech: each sentence one the speaker said, in the third person.
+            other = "#Person2#" if speaker == "#Person1#" else "#Person1#"
+            reported = [
+                sentence_reported(sentence, speaker=speaker, listener=other)
+                for turn in turns
+                if turn.startswith(speaker + ": ")
+                for sentence in summary_sentences(turn[len(speaker) + 2 :])
+            ]
+            assert all(sentence in reported for sentence in summary_sentences(line))
 
 
 SMALL_TALK_FIRST = (

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from summaries.reported_speech import units_reported
 from summaries.structure import Unit, units_from_blocks, units_from_text
 from summaries.text import text_word_count
 
@@ -276,12 +277,15 @@ def document_plan(
     max_sentences: int,
     min_sentence_words: int,
     length_ratio: float,
+    reported_speech: bool = False,
 ) -> DocumentPlan:
     """Read ``text`` (or its ``blocks``) into units and choose those to embed.
 
     Return the plan: the units (at most ``max_sentences``, sampled evenly
     from start to end), their sections and places, which of them may be
-    picked, and the target and limit in the budget's measure.
+    picked, and the target and limit in the budget's measure. With
+    ``reported_speech``, a dialogue's sentences carry their reported form
+    (``summaries.reported_speech``).
     """
     # A dialogue turn's sentences are units of their own, each with its
     # speaker: the telling one is picked without the rest of the turn.
@@ -292,6 +296,8 @@ def document_plan(
     else:
         units = []
     units = [_without_dateline(_without_lead_dash(unit)) for unit in main_matter(units)]
+    if reported_speech:
+        units = units_reported(units, language=language)
     sections = {unit.index: unit.section_index for unit in units}
     positions = {unit.index: unit.position for unit in units}
     if len(set(sections.values())) <= 1 and len(units) > section_units:
@@ -329,7 +335,12 @@ def document_plan(
             # Speech may be all names and capitals ("Yes, Mr Smith."); copy may not.
             and (unit.is_turn or reads_as_prose(unit.text))
         )
-    own_sizes = np.array([measure(unit.text) for unit in body], dtype=float)
+    # A dialogue sentence is written as said or in reported speech (which
+    # may take a word more, "I'm" -> "Anna is"): the larger counts.
+    own_sizes = np.array(
+        [max(measure(unit.text), measure(unit.reported)) for unit in body],
+        dtype=float,
+    )
     sizes = np.array([own_sizes[rows].sum() for rows in members], dtype=float)
     eligible_mask = np.array(eligible, dtype=bool)
     if body and not eligible_mask.any():

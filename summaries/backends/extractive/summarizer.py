@@ -53,7 +53,9 @@ class ExtractiveSummarizer(BaseSummarizer):
     ``topic_weight`` (0.5: in a transcript, the share of centrality given to
     the dialogue's recurring topic words, ``scoring.topic_word_scores``) and
     ``transcript_position_weight`` (0.5: the position prior's weight in a
-    transcript, whose opening is greetings more often than its point).
+    transcript, whose opening is greetings more often than its point) and
+    ``reported_speech`` (True: a dialogue's first-person sentences are written
+    in reported speech, "#Person2# feels itchy!", ``summaries.reported_speech``).
     """
 
     name = "extractive"
@@ -63,7 +65,8 @@ class ExtractiveSummarizer(BaseSummarizer):
     #    glued sentences split.
     # 4: a dialogue turn's sentences are units, each with its speaker; in a
     #    transcript centrality is blended with its recurring topic words.
-    version = "4"
+    # 5: a dialogue's first-person sentences in reported speech.
+    version = "5"
 
     def __init__(
         self,
@@ -83,6 +86,7 @@ class ExtractiveSummarizer(BaseSummarizer):
         section_units: int = 40,
         topic_weight: float = 0.5,
         transcript_position_weight: float = 0.5,
+        reported_speech: bool = True,
     ) -> None:
         if embedder is None or not hasattr(embedder, "embed_batch"):
             raise ValueError(
@@ -134,6 +138,7 @@ class ExtractiveSummarizer(BaseSummarizer):
             section_units=section_units,
             topic_weight=topic_weight,
             transcript_position_weight=transcript_position_weight,
+            reported_speech=reported_speech,
         )
         self.embedder = embedder
         self.section_units = max(1, int(section_units))
@@ -147,6 +152,7 @@ class ExtractiveSummarizer(BaseSummarizer):
         self.max_sentences = int(max_sentences)
         self.topic_weight = float(topic_weight)
         self.transcript_position_weight = float(transcript_position_weight)
+        self.reported_speech = bool(reported_speech)
 
     @property
     def model_id(self) -> str:
@@ -290,6 +296,7 @@ class ExtractiveSummarizer(BaseSummarizer):
             max_sentences=self.max_sentences,
             min_sentence_words=self.min_sentence_words,
             length_ratio=self.length_ratio,
+            reported_speech=self.reported_speech,
         )
 
     def _summarize(
