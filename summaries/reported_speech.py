@@ -26,12 +26,15 @@ English only: a sentence in another language has no "I".
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 
 from .structure import Unit
+
+logger = logging.getLogger(__name__)
 
 _MODAL_WORDS = """
     can could will would shall should may might must cannot can't couldn't
@@ -77,6 +80,12 @@ def units_reported(units: Sequence[Unit], *, language: str | None = None) -> lis
     "You" is the other speaker only in a dialogue of two speakers.
     """
     if language and language != "en":
+        return list(units)
+    try:
+        import lemminflect  # noqa: F401
+    except ImportError:
+        # A broken install must not stop dialogues being summarized.
+        logger.warning("lemminflect is not installed; dialogue turns stay as said")
         return list(units)
     speakers = sorted({_name(unit.speaker) for unit in units if unit.speaker})
     reported = []

@@ -3,6 +3,8 @@ persons change."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from docsite.ml.embedders import get_embedder
@@ -19,6 +21,7 @@ from summaries.structure import units_from_text, units_join
         ("I can't stand it anymore!", "Anna can't stand it anymore!"),
         ("I really appreciate your help.", "Anna really appreciates Ben's help."),
         ("I'm not sure.", "Anna is not sure."),
+        ("I’m not sure.", "Anna is not sure."),  # a typographic apostrophe
         ("I've almost finished packing.", "Anna has almost finished packing."),
         ("I'd like a turkey sandwich.", "Anna would like a turkey sandwich."),
         ("I'd better get back to work.", "Anna had better get back to work."),
@@ -105,6 +108,13 @@ def test_a_transcripts_units_carry_their_reported_form_and_join_as_lines():
         "Anna: Do you want some?\n"
         "Ben: Sure! I love your cookies."
     )
+
+
+def test_without_the_inflection_tables_turns_stay_as_said(monkeypatch):
+    monkeypatch.setitem(sys.modules, "lemminflect", None)  # import fails
+    units = units_from_text(MEETING, turn_sentences=True)
+
+    assert units_reported(units) == units
 
 
 def test_a_language_other_than_english_is_left_as_said():
