@@ -22,6 +22,17 @@ DIALOGUE = (
     "#Person2#: Yes, you need to deposit at least one hundred dollars to open it.\n"
     "#Person1#: That's fine. I'll deposit five hundred dollars today."
 )
+# Small talk first, then the topic both speakers come back to.
+SMALL_TALK_FIRST = (
+    "#Person1#: Hi, Jane. How are you today?\n"
+    "#Person2#: Fine, thanks. And you? How was your weekend?\n"
+    "#Person1#: Not bad, thanks. Listen, the kitchen sink is leaking again.\n"
+    "#Person2#: The sink? The plumber fixed the sink only last week.\n"
+    "#Person1#: Well, water from the sink is all over the kitchen floor now.\n"
+    "#Person2#: I will phone the plumber and ask him to replace the pipe under "
+    "the sink today.\n"
+    "#Person1#: Thanks. See you tonight."
+)
 CHINESE = (
     "城市议会周一批准了公共交通的新预算。"
     "该计划增加四十辆电动公交车，并延长六条线路的夜间服务。"

@@ -18,6 +18,7 @@ from .samples import (
     DIALOGUE,
     NEWS,
     PAGES,
+    SMALL_TALK_FIRST,
     page_of,
     paged_document,
     summary_sentences,
@@ -152,18 +153,6 @@ def test_dialogue_summary_names_the_speaker_of_every_line(summarizer):
                 for sentence in summary_sentences(turn[len(speaker) + 2 :])
             ]
             assert all(sentence in reported for sentence in summary_sentences(line))
-
-
-SMALL_TALK_FIRST = (
-    "#Person1#: Hi, Jane. How are you today?\n"
-    "#Person2#: Fine, thanks. And you? How was your weekend?\n"
-    "#Person1#: Not bad, thanks. Listen, the kitchen sink is leaking again.\n"
-    "#Person2#: The sink? The plumber fixed the sink only last week.\n"
-    "#Person1#: Well, water from the sink is all over the kitchen floor now.\n"
-    "#Person2#: I will phone the plumber and ask him to replace the pipe under "
-    "the sink today.\n"
-    "#Person1#: Thanks. See you tonight."
-)
 
 
 @pytest.mark.slow

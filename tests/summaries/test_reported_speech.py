@@ -13,6 +13,8 @@ from summaries.backends.extractive import ExtractiveSummarizer
 from summaries.reported_speech import sentence_reported, units_reported
 from summaries.structure import units_from_text, units_join
 
+from .samples import SMALL_TALK_FIRST
+
 
 @pytest.mark.parametrize(
     ("said", "reported"),
@@ -123,18 +125,6 @@ def test_a_language_other_than_english_is_left_as_said():
     assert units_reported(units, language="de") == units
 
 
-PLUMBING = (
-    "#Person1#: Hi, Jane. How are you today?\n"
-    "#Person2#: Fine, thanks. And you? How was your weekend?\n"
-    "#Person1#: Not bad, thanks. Listen, the kitchen sink is leaking again.\n"
-    "#Person2#: The sink? The plumber fixed the sink only last week.\n"
-    "#Person1#: Well, water from the sink is all over the kitchen floor now.\n"
-    "#Person2#: I will phone the plumber and ask him to replace the pipe under "
-    "the sink today.\n"
-    "#Person1#: Thanks. See you tonight."
-)
-
-
 @pytest.mark.slow
 def test_a_dialogue_summary_says_who_will_do_what():
     embedder = get_embedder()
@@ -144,8 +134,10 @@ def test_a_dialogue_summary_says_who_will_do_what():
         embedder=embedder, length_ratio=0, reported_speech=False
     )
 
-    [summary] = summarizer.summarize_batch([PLUMBING], budget=SummaryBudget(200))
-    [before] = as_said.summarize_batch([PLUMBING], budget=SummaryBudget(200))
+    [summary] = summarizer.summarize_batch(
+        [SMALL_TALK_FIRST], budget=SummaryBudget(200)
+    )
+    [before] = as_said.summarize_batch([SMALL_TALK_FIRST], budget=SummaryBudget(200))
 
     assert "#Person2#: I will phone the plumber" in before.text
     assert "#Person2# will phone the plumber and ask him" in summary.text
