@@ -79,7 +79,8 @@ def units_reported(units: Sequence[Unit], *, language: str | None = None) -> lis
 
     "You" is the other speaker only in a dialogue of two speakers.
     """
-    if language and language != "en":
+    speakers = sorted({_name(unit.speaker) for unit in units if unit.speaker})
+    if not speakers or (language and language != "en"):
         return list(units)
     try:
         import lemminflect  # noqa: F401
@@ -87,7 +88,6 @@ def units_reported(units: Sequence[Unit], *, language: str | None = None) -> lis
         # A broken install must not stop dialogues being summarized.
         logger.warning("lemminflect is not installed; dialogue turns stay as said")
         return list(units)
-    speakers = sorted({_name(unit.speaker) for unit in units if unit.speaker})
     reported = []
     for unit in units:
         if not unit.speaker:
@@ -96,7 +96,7 @@ def units_reported(units: Sequence[Unit], *, language: str | None = None) -> lis
         speaker = _name(unit.speaker)
         others = [name for name in speakers if name != speaker]
         said = sentence_reported(
-            unit.text[len(unit.speaker) :],
+            unit.said,
             speaker=speaker,
             listener=others[0] if len(others) == 1 else None,
         )

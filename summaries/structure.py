@@ -102,6 +102,11 @@ class Unit:
         return self.kind == "turn"
 
     @property
+    def said(self) -> str:
+        """The unit's text without its speaker label ("Thank you.")."""
+        return self.text[len(self.speaker) :]
+
+    @property
     def stands_alone(self) -> bool:
         return self.kind in ("list_item", "turn")
 
@@ -310,9 +315,7 @@ def units_join(units: Sequence[Unit]) -> str:
         ):
             # More of the same turn: one line, its speaker named once (or,
             # reported, named as the subject of each sentence).
-            said = _terminated(
-                unit.reported if line_reported else unit.text[len(unit.speaker) :]
-            )
+            said = _terminated(unit.reported if line_reported else unit.said)
             sentences[-1] += ("" if _CJK.match(said[:1]) else " ") + said
             continue
         turn_on_line = unit.block if unit.speaker else None

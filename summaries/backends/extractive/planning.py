@@ -331,7 +331,7 @@ def document_plan(
             standalone
             and not unit.is_fragment
             # What was said counts, not who said it ("#Person2#: Thank you.").
-            and sentence_words(unit.text[len(unit.speaker) :]) >= min_sentence_words
+            and sentence_words(unit.said) >= min_sentence_words
             # Speech may be all names and capitals ("Yes, Mr Smith."); copy may not.
             and (unit.is_turn or reads_as_prose(unit.text))
         )

@@ -389,9 +389,7 @@ class ExtractiveSummarizer(BaseSummarizer):
             )
         if transcript and self.topic_weight:
             # What was said, not who said it: every line names a speaker.
-            topic = topic_word_scores(
-                [unit.text[len(unit.speaker) :] for unit in units]
-            )
+            topic = topic_word_scores([unit.said for unit in units])
             scores = (1 - self.topic_weight) * scores + self.topic_weight * min_max(
                 topic
             )
